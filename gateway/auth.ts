@@ -1,0 +1,45 @@
+import { createRemoteJWKSet, errors, importSPKI, jwtVerify, type JWTVerifyGetKey, type KeyLike } from "jose";
+import { parseGlobalId } from "../subgraphs/kernel/global-id";
+import { ROLES, type Principal, type Role } from "../subgraphs/kernel/principal";
+import type { JwtConfig } from "./config";
+
+export class AuthError extends Error {}
+
+export type TokenVerifier = (token: string) => Promise<Principal>;
+
+/**
+ * Verifies bearer JWTs with the algorithm, issuer, audience and lifetime pinned by
+ * configuration, and turns the claims into the principal subgraphs see.
+ * Claims: sub, roles: string[]; a customer's sub is their Customer global ID.
+ */
+export async function createTokenVerifier(config: JwtConfig): Promise<TokenVerifier> {
+  const key: KeyLike | JWTVerifyGetKey = config.jwksUrl
+    ? createRemoteJWKSet(new URL(config.jwksUrl))
+    : await importSPKI(config.publicKeyPem!, config.algorithms[0]);
+  return async (token) => {
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, key as KeyLike, {
+        issuer: config.issuer,
+        audience: config.audience,
+        algorithms: config.algorithms,
+        requiredClaims: ["exp", "iat", "sub"],
+        maxTokenAge: config.maxTokenAgeSeconds,
+      }));
+    } catch (err) {
+      if (err instanceof errors.JWTExpired) throw new AuthError("The bearer token has expired; get a new one.");
+      throw new AuthError("The bearer token is not valid for this hub.");
+    }
+    const roles = Array.isArray(payload.roles) ? (payload.roles as unknown[]).filter((r): r is Role => (ROLES as readonly string[]).includes(String(r))) : [];
+    if (roles.length === 0) throw new AuthError("The bearer token carries no known role.");
+    const principal: Principal = { sub: payload.sub!, roles };
+    if (roles.includes("customer")) {
+      try {
+        principal.customerKey = parseGlobalId(payload.sub, "Customer");
+      } catch {
+        throw new AuthError("A customer token's sub must be the customer's global ID.");
+      }
+    }
+    return principal;
+  };
+}

@@ -1,0 +1,61 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { exportJWK, exportSPKI, generateKeyPair, importJWK, SignJWT, type JWK, type KeyLike } from "jose";
+import type { Role } from "../subgraphs/kernel/principal";
+
+/**
+ * Local keys for the embedded default only: a token signing key pair and the internal
+ * signing secret, created on first run under the data folder. Production never uses
+ * these (the hub refuses to start in production without real configuration).
+ */
+export interface DemoKeys {
+  privateJwk: JWK;
+  publicPem: string;
+  internalSecret: string;
+}
+
+export const DEMO_ISSUER = "orderhub-demo";
+export const DEMO_AUDIENCE = "orderhub";
+
+export async function loadOrCreateDemoKeys(dataDir: string): Promise<DemoKeys> {
+  const file = path.join(dataDir, "demo-keys.json");
+  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as DemoKeys;
+  const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+  const keys: DemoKeys = {
+    privateJwk: await exportJWK(privateKey),
+    publicPem: await exportSPKI(publicKey),
+    internalSecret: randomBytes(32).toString("base64url"),
+  };
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, JSON.stringify(keys, null, 2), { mode: 0o600 });
+  return keys;
+}
+
+/** The environment the embedded hub runs with when nothing else is configured. */
+export function demoEnv(keys: DemoKeys): Record<string, string> {
+  return {
+    JWT_PUBLIC_KEY: keys.publicPem,
+    JWT_ISSUER: DEMO_ISSUER,
+    JWT_AUDIENCE: DEMO_AUDIENCE,
+    JWT_ALGORITHMS: "EdDSA",
+    INTERNAL_SIGNING_SECRET: keys.internalSecret,
+  };
+}
+
+export type TokenMinter = (claims: { sub: string; roles: Role[] }, ttlSeconds?: number) => Promise<string>;
+
+export function demoTokenMinter(keys: DemoKeys): TokenMinter {
+  let key: Promise<KeyLike | Uint8Array> | undefined;
+  return async ({ sub, roles }, ttlSeconds = 30 * 24 * 3600) => {
+    key ??= importJWK(keys.privateJwk, "EdDSA");
+    return new SignJWT({ roles })
+      .setProtectedHeader({ alg: "EdDSA" })
+      .setSubject(sub)
+      .setIssuer(DEMO_ISSUER)
+      .setAudience(DEMO_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
+      .sign(await key);
+  };
+}

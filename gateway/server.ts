@@ -1,0 +1,179 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { ApolloServer } from "@apollo/server";
+import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
+import type { GraphQLFormattedError } from "graphql";
+import { projectRoot } from "../subgraphs/kernel/project-root";
+import { SUBGRAPH_NAMES, type SubgraphName } from "../subgraphs/kernel/config";
+import { BodyTooLarge, executeGraphQL, parseJsonBody, readBody, sendError, sendJson } from "../subgraphs/kernel/http";
+import { encodePrincipal, PRINCIPAL_HEADER, signInternalRequest } from "../subgraphs/kernel/internal-auth";
+import type { Principal } from "../subgraphs/kernel/principal";
+import { AuthError, createTokenVerifier } from "./auth";
+import type { GatewayConfig } from "./config";
+
+export const SUPERGRAPH_PATH = path.join(projectRoot(), "schema", "supergraph.graphql");
+
+interface GatewayContext {
+  principal: Principal | null;
+}
+
+/**
+ * Signs every subgraph call: the verified principal and the exact body that goes on
+ * the wire, so a subgraph can trust both.
+ */
+class SigningDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  constructor(url: string, secret: string, timeoutMs: number) {
+    super({
+      url,
+      fetcher: (async (input: string, init: { headers?: Record<string, string>; body?: string; method?: string }) => {
+        const headers = { ...(init.headers ?? {}) };
+        const body = init.body ?? "";
+        Object.assign(headers, signInternalRequest(secret, headers[PRINCIPAL_HEADER] ?? encodePrincipal(null), body));
+        return fetch(input, { method: init.method ?? "POST", headers, body, signal: AbortSignal.timeout(timeoutMs) });
+      }) as never,
+    });
+  }
+
+  willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    request.http?.headers.set(PRINCIPAL_HEADER, encodePrincipal((context as Partial<GatewayContext>).principal ?? null));
+  }
+}
+
+const PASS_THROUGH_CODES = new Set([
+  "BAD_USER_INPUT",
+  "UNAUTHENTICATED",
+  "FORBIDDEN",
+  "NOT_FOUND",
+  "CONFLICT",
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "BAD_REQUEST",
+  "PERSISTED_QUERY_NOT_FOUND",
+  "PERSISTED_QUERY_NOT_SUPPORTED",
+  "OPERATION_RESOLUTION_FAILURE",
+]);
+
+const INTERNAL_ADDRESS = /(https?:\/\/|\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b|ECONNREFUSED|ECONNRESET|ETIMEDOUT|fetch failed)/i;
+
+/**
+ * What a client sees of an error: our codes and messages as they are; a subgraph that
+ * cannot be reached as SERVICE_UNAVAILABLE naming the service; anything else as an
+ * internal error. Never an internal URL, SQL or a stack.
+ */
+export function formatGatewayError(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const ext = (formatted.extensions ?? {}) as Record<string, unknown>;
+  const code = String(ext.code ?? "INTERNAL_SERVER_ERROR");
+  const serviceName = typeof ext.serviceName === "string" ? ext.serviceName : undefined;
+  const clean = { message: formatted.message, locations: formatted.locations, path: formatted.path };
+  if (PASS_THROUGH_CODES.has(code) && !INTERNAL_ADDRESS.test(formatted.message)) {
+    const { stacktrace: _s, serviceName: _n, ...rest } = ext;
+    return { ...clean, extensions: { ...rest, code } };
+  }
+  if (INTERNAL_ADDRESS.test(formatted.message) || code === "DOWNSTREAM_SERVICE_ERROR" || code === "SERVICE_UNAVAILABLE") {
+    const which = serviceName ?? "A";
+    return {
+      ...clean,
+      message: `${serviceName ? `The ${which} service` : "A service"} is unavailable; data from the other services is still returned.`,
+      extensions: { code: "SERVICE_UNAVAILABLE", ...(serviceName ? { service: serviceName } : {}) },
+    };
+  }
+  return { ...clean, message: "Internal error; it has been logged.", extensions: { code: "INTERNAL_SERVER_ERROR" } };
+}
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startGateway(config: GatewayConfig, supergraphSdl = readFileSync(SUPERGRAPH_PATH, "utf8")): Promise<RunningGateway> {
+  const verify = await createTokenVerifier(config.jwt);
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    buildService: ({ name, url }) => {
+      const known = config.subgraphUrls[name as SubgraphName];
+      return new SigningDataSource(known ?? url!, config.internalSecret, config.subgraphTimeoutMs);
+    },
+  });
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted) => formatGatewayError(formatted),
+  });
+  await apollo.start();
+
+  async function principalOf(req: IncomingMessage): Promise<Principal | null> {
+    const header = req.headers.authorization;
+    if (!header) return null;
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) throw new AuthError('The Authorization header must be "Bearer <token>".');
+    return verify(match[1]);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const pathname = (req.url ?? "/").split("?")[0];
+    if (req.method === "GET" && pathname === "/healthz") return sendJson(res, 200, { status: "ok" });
+    if (req.method === "GET" && pathname === "/readyz") return readiness(res);
+    if (pathname !== "/graphql" && pathname !== "/") return sendError(res, 404, "NOT_FOUND", `No route ${pathname}; GraphQL is at /graphql.`);
+    let principal: Principal | null;
+    try {
+      principal = await principalOf(req);
+    } catch (err) {
+      if (err instanceof AuthError) return sendError(res, 401, "UNAUTHENTICATED", err.message, { "www-authenticate": "Bearer" });
+      throw err;
+    }
+    let body: unknown;
+    if (req.method === "POST") {
+      const raw = await readBody(req, config.maxBodyBytes);
+      try {
+        body = parseJsonBody(raw);
+      } catch {
+        return sendError(res, 400, "BAD_REQUEST", "The request body is not valid JSON.");
+      }
+    }
+    await executeGraphQL(apollo, req, res, body, async () => ({ principal }));
+  }
+
+  /** Every subgraph answers and reaches its database; the failing part is named. */
+  async function readiness(res: ServerResponse) {
+    const results = await Promise.all(
+      SUBGRAPH_NAMES.map(async (name) => {
+        const target = new URL("/readyz", config.subgraphUrls[name]);
+        try {
+          const r = await fetch(target, { signal: AbortSignal.timeout(2000) });
+          if (r.ok) return [name, "ok"] as const;
+          const body = (await r.json().catch(() => ({}))) as { database?: string };
+          return [name, body.database === "unreachable" ? "database unreachable" : `unhealthy (HTTP ${r.status})`] as const;
+        } catch {
+          return [name, "unreachable"] as const;
+        }
+      }),
+    );
+    const subgraphs = Object.fromEntries(results);
+    const failing = results.filter(([, s]) => s !== "ok").map(([n, s]) => `${n}: ${s}`);
+    sendJson(res, failing.length ? 503 : 200, { status: failing.length ? "unavailable" : "ok", subgraphs, ...(failing.length ? { failing } : {}) });
+  }
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      if (err instanceof BodyTooLarge) return sendError(res, 413, "PAYLOAD_TOO_LARGE", `The request body exceeds ${config.maxBodyBytes} bytes.`);
+      console.error("[gateway]", err);
+      if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", "Internal error; it has been logged.");
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${config.host}:${port}/graphql`,
+    port,
+    async stop() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      await apollo.stop();
+    },
+  };
+}

@@ -1,0 +1,9 @@
+/** Jest runs the TypeScript sources through swc (decorator metadata on). */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/test"],
+  testMatch: ["**/*.test.ts"],
+  transform: { "^.+\\.ts$": ["@swc/jest"] },
+  testTimeout: 60000,
+  maxWorkers: 2,
+};

@@ -1,0 +1,45 @@
+import DataLoader from "dataloader";
+import { In, type DataSource } from "typeorm";
+import { ChannelIdentityRow, CustomerRow } from "./entities";
+
+export function createLoaders(ds: DataSource) {
+  /** Loads a customer and follows merges, so an absorbed key yields its survivor. */
+  const survivorById = new DataLoader<number, CustomerRow | null>(async (ids) => {
+    const found = new Map<number, CustomerRow>();
+    let wanted = [...new Set(ids)];
+    // Merge chains are short (a survivor is never absorbed without re-pointing), so this loops at most a few times.
+    for (let hop = 0; wanted.length > 0 && hop < 5; hop++) {
+      const rows = await ds.getRepository(CustomerRow).findBy({ id: In(wanted) });
+      rows.forEach((r) => found.set(r.id, r));
+      wanted = rows.map((r) => r.mergedIntoId).filter((id): id is number => id !== null && !found.has(id));
+    }
+    const follow = (id: number): CustomerRow | null => {
+      let row = found.get(id) ?? null;
+      for (let hop = 0; row?.mergedIntoId && hop < 5; hop++) row = found.get(row.mergedIntoId) ?? null;
+      return row;
+    };
+    return ids.map(follow);
+  });
+
+  /** Key "<CHANNEL>:<channelCustomerId>" to the golden customer. */
+  const customerByIdentity = new DataLoader<string, CustomerRow | null>(async (keys) => {
+    const ids = [...new Set(keys.map((k) => k.slice(k.indexOf(":") + 1)))];
+    const rows = await ds.getRepository(ChannelIdentityRow).findBy({ channelCustomerId: In(ids) });
+    const byKey = new Map(rows.map((r) => [`${r.channel}:${r.channelCustomerId}`, r.customerId]));
+    const customers = await survivorById.loadMany(keys.map((k) => byKey.get(k) ?? 0));
+    return customers.map((c) => (c instanceof Error ? null : c));
+  });
+
+  const identitiesByCustomer = new DataLoader<number, ChannelIdentityRow[]>(async (ids) => {
+    // Identities of absorbed customers count for their survivor.
+    const absorbed = await ds.getRepository(CustomerRow).findBy({ mergedIntoId: In([...ids]) });
+    const owner = new Map<number, number>(ids.map((id) => [id, id]));
+    absorbed.forEach((c) => owner.set(c.id, c.mergedIntoId!));
+    const rows = await ds.getRepository(ChannelIdentityRow).find({ where: { customerId: In([...owner.keys()]) }, order: { id: "ASC" } });
+    return ids.map((id) => rows.filter((r) => owner.get(r.customerId) === id));
+  });
+
+  return { survivorById, customerByIdentity, identitiesByCustomer };
+}
+
+export type CustomerLoaders = ReturnType<typeof createLoaders>;

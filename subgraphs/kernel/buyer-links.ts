@@ -1,0 +1,48 @@
+import { Column, Entity, PrimaryColumn, In, type DataSource, type EntityManager } from "typeorm";
+import DataLoader from "dataloader";
+import { consumeOnce, type EventBus } from "./events";
+import type { Channel } from "./types";
+
+/**
+ * A projection of customers' identity links: which golden customer a channel buyer is.
+ * Subgraphs that must answer "is this the signed-in shopper's?" keep it, fed by
+ * customer.identity_linked events, since they may not read the customers tables.
+ */
+@Entity("buyer_links")
+export class BuyerLinkRow {
+  @PrimaryColumn({ type: "varchar", length: 10 })
+  channel!: Channel;
+
+  @PrimaryColumn({ type: "varchar", length: 100 })
+  channelCustomerId!: string;
+
+  @Column({ type: "int" })
+  customerKey!: number;
+}
+
+export function buyerKey(channel: string, channelCustomerId: string): string {
+  return `${channel}:${channelCustomerId}`;
+}
+
+export function consumeBuyerLinks(ds: DataSource, bus: EventBus, consumer: string): void {
+  bus.subscribe(["customer.identity_linked"], async (event) => {
+    const p = event.payload as { channel: Channel; channelCustomerId: string; customerKey: number };
+    await consumeOnce(ds, consumer, event, (em) => upsertBuyerLink(em, p));
+  });
+}
+
+async function upsertBuyerLink(em: EntityManager, link: { channel: Channel; channelCustomerId: string; customerKey: number }) {
+  const existing = await em.findOneBy(BuyerLinkRow, { channel: link.channel, channelCustomerId: link.channelCustomerId });
+  if (existing) await em.update(BuyerLinkRow, { channel: link.channel, channelCustomerId: link.channelCustomerId }, { customerKey: link.customerKey });
+  else await em.insert(BuyerLinkRow, link);
+}
+
+/** Loader: "<CHANNEL>:<channelCustomerId>" to the owning customer key, or null. */
+export function buyerOwnerLoader(ds: DataSource) {
+  return new DataLoader<string, number | null>(async (keys) => {
+    const ids = [...new Set(keys.map((k) => k.slice(k.indexOf(":") + 1)))];
+    const rows = await ds.getRepository(BuyerLinkRow).findBy({ channelCustomerId: In(ids) });
+    const owner = new Map(rows.map((r) => [buyerKey(r.channel, r.channelCustomerId), r.customerKey]));
+    return keys.map((k) => owner.get(k) ?? null);
+  });
+}

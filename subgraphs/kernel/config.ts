@@ -1,0 +1,98 @@
+/**
+ * Environment configuration, validated at start-up. A bad value throws a ConfigError
+ * that names the variable; the process entry points print it and exit.
+ */
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+export function str(env: Env, name: string, fallback?: string): string {
+  const v = env[name];
+  if (v === undefined || v === "") {
+    if (fallback !== undefined) return fallback;
+    throw new ConfigError(`${name} is required but not set.`);
+  }
+  return v;
+}
+
+export function optional(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v === "" ? undefined : v;
+}
+
+export function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^-?\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name}="${raw}" is invalid: expected a whole number from ${min} to ${max}.`);
+  }
+  return Number(raw);
+}
+
+export function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name}="${raw}" is invalid: expected true or false.`);
+}
+
+export function url(env: Env, name: string, fallback?: string, protocols = ["http:", "https:"]): string {
+  const raw = str(env, name, fallback);
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL.`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must use ${protocols.join(" or ")}, got ${parsed.protocol}`);
+  }
+  return raw;
+}
+
+export function isProduction(env: Env = process.env): boolean {
+  return env.NODE_ENV === "production";
+}
+
+/** Settings every subgraph process shares. */
+export interface SubgraphConfig {
+  host: string;
+  port: number;
+  mysqlUrl?: string;
+  dbNamePrefix: string;
+  dataDir: string;
+  internalSecret: string;
+  maxBodyBytes: number;
+}
+
+export const SUBGRAPH_DEFAULT_PORTS = { orders: 4001, customers: 4002, products: 4003, aftersales: 4004 } as const;
+export type SubgraphName = keyof typeof SUBGRAPH_DEFAULT_PORTS;
+export const SUBGRAPH_NAMES = Object.keys(SUBGRAPH_DEFAULT_PORTS) as SubgraphName[];
+
+export function internalSecret(env: Env): string {
+  const secret = str(env, "INTERNAL_SIGNING_SECRET");
+  if (secret.length < 32) throw new ConfigError("INTERNAL_SIGNING_SECRET must be at least 32 characters.");
+  return secret;
+}
+
+export function databaseConfig(env: Env) {
+  const mysqlUrl = optional(env, "MYSQL_URL");
+  if (mysqlUrl) url(env, "MYSQL_URL", undefined, ["mysql:", "mariadb:"]);
+  const dbNamePrefix = str(env, "DB_NAME_PREFIX", "orderhub");
+  if (!/^[a-z][a-z0-9_]{0,40}$/.test(dbNamePrefix)) {
+    throw new ConfigError(`DB_NAME_PREFIX="${dbNamePrefix}" is invalid: use lower-case letters, digits and _.`);
+  }
+  return { mysqlUrl, dbNamePrefix, dataDir: str(env, "DATA_DIR", "data") };
+}
+
+export function subgraphConfig(name: SubgraphName, env: Env = process.env): SubgraphConfig {
+  const portVar = `${name.toUpperCase()}_PORT`;
+  return {
+    host: str(env, "HOST", "127.0.0.1"),
+    port: int(env, portVar, SUBGRAPH_DEFAULT_PORTS[name], 0, 65535),
+    ...databaseConfig(env),
+    internalSecret: internalSecret(env),
+    maxBodyBytes: int(env, "MAX_BODY_BYTES", 1_048_576, 1024, 64 * 1_048_576),
+  };
+}

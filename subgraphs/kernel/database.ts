@@ -1,0 +1,98 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import mysql from "mysql2/promise";
+import { DataSource, type EntityManager, type MixedList } from "typeorm";
+import { CountingLogger } from "./sql-stats";
+
+export interface DatabaseOptions {
+  /** Subgraph name; the database is `<prefix>_<service>` or `<dataDir>/<service>.sqlite`. */
+  service: string;
+  mysqlUrl?: string;
+  dbNamePrefix: string;
+  dataDir: string;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities: MixedList<Function>;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  migrations: Function[];
+}
+
+/**
+ * Opens the subgraph's own database. MySQL/MariaDB: the database is created if missing
+ * and the checked-in migrations run. SQLite (the embedded default) is created from the
+ * entities, which is what a throw-away local file needs.
+ */
+export async function openDatabase(opts: DatabaseOptions): Promise<DataSource> {
+  const logger = new CountingLogger(process.env.SQL_LOG === "true");
+  let ds: DataSource;
+  if (opts.mysqlUrl) {
+    const database = `${opts.dbNamePrefix}_${opts.service}`;
+    const flavor = await ensureMysqlDatabase(opts.mysqlUrl, database);
+    const u = new URL(opts.mysqlUrl);
+    ds = new DataSource({
+      type: flavor,
+      host: u.hostname,
+      port: u.port ? Number(u.port) : 3306,
+      username: decodeURIComponent(u.username || "root"),
+      password: decodeURIComponent(u.password),
+      database,
+      timezone: "Z",
+      charset: "utf8mb4_unicode_ci",
+      entities: opts.entities,
+      migrations: opts.migrations,
+      migrationsTransactionMode: "each",
+      logger,
+      extra: { connectionLimit: Number(process.env.DB_POOL_SIZE ?? 10) },
+    });
+    await ds.initialize();
+    await ds.query("SET SESSION time_zone = '+00:00'");
+    await ds.runMigrations();
+  } else {
+    mkdirSync(opts.dataDir, { recursive: true });
+    ds = new DataSource({
+      type: "better-sqlite3",
+      database: path.join(opts.dataDir, `${opts.service}.sqlite`),
+      entities: opts.entities,
+      synchronize: true,
+      enableWAL: true,
+      logger,
+    });
+    await ds.initialize();
+  }
+  return ds;
+}
+
+/** Creates the database if missing and tells MariaDB from MySQL (TypeORM treats them differently). */
+async function ensureMysqlDatabase(mysqlUrl: string, database: string): Promise<"mariadb" | "mysql"> {
+  const u = new URL(mysqlUrl);
+  const conn = await mysql.createConnection({
+    host: u.hostname,
+    port: u.port ? Number(u.port) : 3306,
+    user: decodeURIComponent(u.username || "root"),
+    password: decodeURIComponent(u.password),
+  });
+  try {
+    await conn.query(`CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    const [rows] = await conn.query("SELECT VERSION() AS v");
+    return /mariadb/i.test(String((rows as Array<{ v: string }>)[0].v)) ? "mariadb" : "mysql";
+  } finally {
+    await conn.end();
+  }
+}
+
+export function isSqlite(ds: DataSource): boolean {
+  return ds.options.type === "better-sqlite3";
+}
+
+/**
+ * Runs `work` in a transaction. SQLite has one connection per file here, so
+ * transactions are queued one after another instead of interleaving on it.
+ * On MySQL, use `lockForUpdate` inside for read-modify-write.
+ */
+const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
+export async function inTransaction<T>(ds: DataSource, work: (em: EntityManager) => Promise<T>): Promise<T> {
+  if (!isSqlite(ds)) return ds.transaction("READ COMMITTED", work);
+  const previous = sqliteQueues.get(ds) ?? Promise.resolve();
+  const run = previous.catch(() => undefined).then(() => ds.transaction(work));
+  sqliteQueues.set(ds, run.catch(() => undefined));
+  return run;
+}

@@ -1,0 +1,215 @@
+import { Column, Entity, Index, IsNull, PrimaryColumn, type DataSource, type EntityManager } from "typeorm";
+import { v7 as uuidv7 } from "uuid";
+import { inTransaction } from "./database";
+
+/** A state change, as appended to the outbox and carried by the bus. */
+export interface HubEvent {
+  id: string;
+  aggregateId: string;
+  sequence: number;
+  type: string;
+  occurredAt: string;
+  recordedAt: string;
+  source: string;
+  actor: string | null;
+  payload: Record<string, unknown>;
+}
+
+@Entity("outbox_events")
+@Index("uq_outbox_aggregate_seq", ["aggregateId", "sequence"], { unique: true })
+@Index("ix_outbox_unpublished", ["publishedAt", "recordedAt"])
+export class OutboxEvent {
+  @PrimaryColumn({ type: "varchar", length: 36 })
+  id!: string;
+
+  @Column({ type: "varchar", length: 100 })
+  aggregateId!: string;
+
+  @Column({ type: "int" })
+  sequence!: number;
+
+  @Column({ type: "varchar", length: 60 })
+  type!: string;
+
+  @Column({ type: "datetime", precision: 3 })
+  occurredAt!: Date;
+
+  @Column({ type: "datetime", precision: 3 })
+  recordedAt!: Date;
+
+  @Column({ type: "varchar", length: 40 })
+  source!: string;
+
+  @Column({ type: "varchar", length: 120, nullable: true })
+  actor!: string | null;
+
+  @Column({ type: "simple-json" })
+  payload!: Record<string, unknown>;
+
+  @Column({ type: "datetime", precision: 3, nullable: true })
+  publishedAt!: Date | null;
+}
+
+/** Events this subgraph has consumed, so a redelivered event changes nothing. */
+@Entity("processed_events")
+export class ProcessedEvent {
+  @PrimaryColumn({ type: "varchar", length: 60 })
+  consumer!: string;
+
+  @PrimaryColumn({ type: "varchar", length: 36 })
+  eventId!: string;
+
+  @Column({ type: "datetime", precision: 3 })
+  processedAt!: Date;
+}
+
+export const EVENT_ENTITIES = [OutboxEvent, ProcessedEvent];
+
+export interface NewEvent {
+  aggregateId: string;
+  type: string;
+  occurredAt?: Date;
+  source: string;
+  actor?: string | null;
+  payload: Record<string, unknown>;
+}
+
+/**
+ * Appends an event in the caller's transaction. The caller holds the aggregate's row
+ * lock, so the next sequence number is safe to compute here; the unique index is the
+ * backstop.
+ */
+export async function appendEvent(em: EntityManager, e: NewEvent): Promise<OutboxEvent> {
+  const last = await em
+    .createQueryBuilder(OutboxEvent, "e")
+    .select("MAX(e.sequence)", "max")
+    .where("e.aggregateId = :id", { id: e.aggregateId })
+    .getRawOne<{ max: number | string | null }>();
+  const now = new Date();
+  const row = em.create(OutboxEvent, {
+    id: uuidv7(),
+    aggregateId: e.aggregateId,
+    sequence: Number(last?.max ?? 0) + 1,
+    type: e.type,
+    occurredAt: e.occurredAt ?? now,
+    recordedAt: now,
+    source: e.source,
+    actor: e.actor ?? null,
+    payload: e.payload,
+    publishedAt: null,
+  });
+  await em.insert(OutboxEvent, row as never);
+  return row;
+}
+
+export function toHubEvent(row: OutboxEvent): HubEvent {
+  return {
+    id: row.id,
+    aggregateId: row.aggregateId,
+    sequence: row.sequence,
+    type: row.type,
+    occurredAt: row.occurredAt.toISOString(),
+    recordedAt: row.recordedAt.toISOString(),
+    source: row.source,
+    actor: row.actor,
+    payload: row.payload,
+  };
+}
+
+export type EventHandler = (event: HubEvent) => Promise<void>;
+
+export interface EventBus {
+  publish(event: HubEvent): Promise<void>;
+  subscribe(types: string[], handler: EventHandler): void;
+}
+
+/**
+ * The embedded bus: delivers to every subscriber in this process. publish() resolves
+ * only when every handler has succeeded, so the relay retries anything that failed.
+ */
+export class InProcessBus implements EventBus {
+  private readonly subscriptions: Array<{ types: string[]; handler: EventHandler }> = [];
+
+  subscribe(types: string[], handler: EventHandler): void {
+    this.subscriptions.push({ types, handler });
+  }
+
+  async publish(event: HubEvent): Promise<void> {
+    for (const s of this.subscriptions) {
+      if (s.types.includes(event.type)) await s.handler(event);
+    }
+  }
+}
+
+/**
+ * Publishes the outbox to the bus in recorded order, marking each event once the bus
+ * took it. Polls, and can be poked after a commit for low latency.
+ */
+export class OutboxRelay {
+  private timer?: NodeJS.Timeout;
+  private running: Promise<void> | null = null;
+  private again = false;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly bus: EventBus,
+    private readonly pollMs = 200,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.poke(), this.pollMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  poke(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.drain()
+      .catch((err) => console.error(`[outbox] publish failed, will retry: ${(err as Error).message}`))
+      .finally(() => {
+        this.running = null;
+        if (this.again) {
+          this.again = false;
+          void this.poke();
+        }
+      });
+    return this.running;
+  }
+
+  private async drain(): Promise<void> {
+    if (!this.ds.isInitialized) return;
+    for (;;) {
+      const batch = await this.ds.getRepository(OutboxEvent).find({
+        where: { publishedAt: IsNull() },
+        order: { recordedAt: "ASC", id: "ASC" },
+        take: 100,
+      });
+      if (batch.length === 0) return;
+      for (const row of batch) {
+        await this.bus.publish(toHubEvent(row));
+        await this.ds.getRepository(OutboxEvent).update({ id: row.id }, { publishedAt: new Date() });
+      }
+      if (batch.length < 100) return;
+    }
+  }
+}
+
+/**
+ * Applies `work` for an event at most once per consumer: the processed mark and the
+ * effect commit together.
+ */
+export async function consumeOnce(ds: DataSource, consumer: string, event: HubEvent, work: (em: EntityManager) => Promise<void>): Promise<void> {
+  await inTransaction(ds, async (em) => {
+    const seen = await em.findOneBy(ProcessedEvent, { consumer, eventId: event.id });
+    if (seen) return;
+    await em.insert(ProcessedEvent, { consumer, eventId: event.id, processedAt: new Date() });
+    await work(em);
+  });
+}

@@ -1,0 +1,52 @@
+import { badInput } from "./errors";
+
+/**
+ * Global IDs: gid://orderhub/<Type>/<key>. <Type> equals the GraphQL __typename.
+ * This is the only module that knows the format.
+ */
+export const NODE_TYPES = ["Order", "OrderLine", "Customer", "Product", "AfterSalesCase"] as const;
+export type NodeType = (typeof NODE_TYPES)[number];
+
+const PREFIX = "gid://orderhub/";
+const KEY_PATTERN = /^[1-9][0-9]{0,15}$/;
+
+export function toGlobalId(type: NodeType, key: number | string): string {
+  return `${PREFIX}${type}/${key}`;
+}
+
+export interface ParsedGlobalId {
+  type: NodeType;
+  key: number;
+}
+
+/** Parses any global ID of a known type; malformed input is BAD_USER_INPUT. */
+export function parseAnyGlobalId(id: unknown): ParsedGlobalId {
+  if (typeof id !== "string" || !id.startsWith(PREFIX)) {
+    throw badInput(`"${String(id).slice(0, 100)}" is not a global ID; expected gid://orderhub/<Type>/<key>.`, { argument: "id" });
+  }
+  const [type, key, ...rest] = id.slice(PREFIX.length).split("/");
+  if (rest.length > 0 || !type || !key) {
+    throw badInput(`"${id.slice(0, 100)}" is not a global ID; expected gid://orderhub/<Type>/<key>.`);
+  }
+  if (!(NODE_TYPES as readonly string[]).includes(type)) {
+    throw badInput(`Unknown type "${type}" in ID "${id.slice(0, 100)}"; known types: ${NODE_TYPES.join(", ")}.`);
+  }
+  if (!KEY_PATTERN.test(key) || !Number.isSafeInteger(Number(key))) {
+    throw badInput(`"${id.slice(0, 100)}" has an invalid key "${key.slice(0, 40)}".`);
+  }
+  return { type: type as NodeType, key: Number(key) };
+}
+
+/** Parses a global ID that must be of `expected`; any other type names the expected one. */
+export function parseGlobalId(id: unknown, expected: NodeType): number {
+  let parsed: ParsedGlobalId;
+  try {
+    parsed = parseAnyGlobalId(id);
+  } catch (e) {
+    throw badInput(`Expected a ${expected} ID (gid://orderhub/${expected}/<key>): ${(e as Error).message}`, { expectedType: expected });
+  }
+  if (parsed.type !== expected) {
+    throw badInput(`Expected a ${expected} ID, got a ${parsed.type} ID "${String(id)}".`, { expectedType: expected });
+  }
+  return parsed.key;
+}

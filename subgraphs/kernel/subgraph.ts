@@ -1,0 +1,169 @@
+import "reflect-metadata";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { ApolloServer } from "@apollo/server";
+import { unwrapResolverError } from "@apollo/server/errors";
+import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
+import { buildSubgraphSchema, printSubgraphSchema } from "@apollo/subgraph";
+import { printSchemaWithDirectives } from "@graphql-tools/utils";
+import { GraphQLError, parse, type GraphQLSchema } from "graphql";
+import merge from "lodash.merge";
+import { buildSchema, createResolversMap, type NonEmptyArray } from "type-graphql";
+import type { DataSource } from "typeorm";
+import type { SubgraphConfig, SubgraphName } from "./config";
+import { openDatabase } from "./database";
+import { EVENT_ENTITIES, OutboxRelay, type EventBus } from "./events";
+import { BodyTooLarge, executeGraphQL, parseJsonBody, readBody, sendError, sendJson } from "./http";
+import { verifyInternalRequest } from "./internal-auth";
+import type { Principal } from "./principal";
+
+const FEDERATION_LINK =
+  'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@external", "@requires"])';
+
+/** What every resolver sees. `loaders` are created per request so batching never leaks across callers. */
+export interface SubgraphContext<L = unknown> {
+  principal: Principal | null;
+  ds: DataSource;
+  loaders: L;
+  relay: OutboxRelay;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+type Class = Function;
+
+export interface SubgraphDefinition<L> {
+  name: SubgraphName;
+  resolvers: NonEmptyArray<Class>;
+  orphanedTypes?: Class[];
+  entities: Class[];
+  migrations: Class[];
+  /** Resolvers type-graphql cannot express, chiefly __resolveReference per entity. */
+  referenceResolvers: Record<string, Record<string, unknown>>;
+  createLoaders(ds: DataSource, principal: Principal | null): L;
+  /** Subscribes this subgraph's consumers to the bus. */
+  consume?(ds: DataSource, bus: EventBus, relay: OutboxRelay): void;
+}
+
+export interface BuiltSchema {
+  schema: GraphQLSchema;
+  /** The subgraph SDL with federation directives, as composition reads it. */
+  sdl: string;
+}
+
+const schemaCache = new Map<string, BuiltSchema>();
+
+/** Builds the federated schema from type-graphql classes. Needs no database. */
+export async function buildFederatedSchema(def: SubgraphDefinition<unknown>): Promise<BuiltSchema> {
+  const cached = schemaCache.get(def.name);
+  if (cached) return cached;
+  const typeGraphQLSchema = await buildSchema({
+    resolvers: def.resolvers,
+    orphanedTypes: def.orphanedTypes,
+    skipCheck: true,
+    validate: false,
+  });
+  const typeDefs = parse(`${FEDERATION_LINK}\n\n${printSchemaWithDirectives(typeGraphQLSchema)}`);
+  const schema = buildSubgraphSchema({
+    typeDefs,
+    resolvers: merge(createResolversMap(typeGraphQLSchema), def.referenceResolvers) as never,
+  });
+  const built = { schema, sdl: printSubgraphSchema(schema) };
+  schemaCache.set(def.name, built);
+  return built;
+}
+
+const KNOWN_CODES = new Set(["BAD_USER_INPUT", "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "CONFLICT"]);
+
+/**
+ * Errors we raise on purpose keep their code and message; anything else (a SQL error,
+ * a bug) is logged here and reaches the client only as an internal error.
+ */
+export function maskError(formatted: { message: string; extensions?: Record<string, unknown> }, error: unknown) {
+  const original = unwrapResolverError(error);
+  const code = formatted.extensions?.code as string | undefined;
+  if (original instanceof GraphQLError && (KNOWN_CODES.has(String(code)) || !(original.originalError))) {
+    return { ...formatted, extensions: { ...formatted.extensions, stacktrace: undefined } };
+  }
+  if (code && code !== "INTERNAL_SERVER_ERROR") return { ...formatted, extensions: { code } };
+  console.error("[internal error]", original);
+  return { message: "Internal error; it has been logged.", extensions: { code: "INTERNAL_SERVER_ERROR" } };
+}
+
+export interface RunningSubgraph {
+  name: SubgraphName;
+  url: string;
+  ds: DataSource;
+  relay: OutboxRelay;
+  stop(): Promise<void>;
+}
+
+export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: SubgraphConfig, bus: EventBus): Promise<RunningSubgraph> {
+  const { schema } = await buildFederatedSchema(def as SubgraphDefinition<unknown>);
+  const ds = await openDatabase({
+    service: def.name,
+    mysqlUrl: config.mysqlUrl,
+    dbNamePrefix: config.dbNamePrefix,
+    dataDir: config.dataDir,
+    entities: [...def.entities, ...EVENT_ENTITIES],
+    migrations: def.migrations,
+  });
+  const relay = new OutboxRelay(ds, bus, Number(process.env.OUTBOX_POLL_MS ?? 200));
+  def.consume?.(ds, bus, relay);
+  relay.start();
+
+  const apollo = new ApolloServer<SubgraphContext<L>>({
+    schema,
+    includeStacktraceInErrorResponses: false,
+    formatError: maskError,
+    csrfPrevention: false,
+    // Usage reporting is not ours to send; the gateway would only drop the trace.
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
+  });
+  await apollo.start();
+
+  const server: Server = createServer(async (req, res) => {
+    try {
+      const path = (req.url ?? "/").split("?")[0];
+      if (req.method === "GET" && path === "/healthz") return sendJson(res, 200, { status: "ok" });
+      if (req.method === "GET" && path === "/readyz") {
+        try {
+          await ds.query("SELECT 1");
+          return sendJson(res, 200, { status: "ok", database: "ok" });
+        } catch {
+          return sendJson(res, 503, { status: "unavailable", database: "unreachable" });
+        }
+      }
+      if (path !== "/graphql" || req.method !== "POST") return sendError(res, 404, "NOT_FOUND", "Not found.");
+      const raw = await readBody(req, config.maxBodyBytes);
+      const verified = verifyInternalRequest(config.internalSecret, req.headers, raw);
+      if (!verified.ok) return sendError(res, 401, "UNAUTHENTICATED", `Refused: ${verified.reason}. Subgraphs only answer the gateway.`);
+      let body: unknown;
+      try {
+        body = parseJsonBody(raw);
+      } catch {
+        return sendError(res, 400, "BAD_REQUEST", "The request body is not valid JSON.");
+      }
+      const principal = verified.principal;
+      await executeGraphQL(apollo, req, res, body, async () => ({ principal, ds, relay, loaders: def.createLoaders(ds, principal) }));
+    } catch (err) {
+      if (err instanceof BodyTooLarge) return sendError(res, 413, "PAYLOAD_TOO_LARGE", `The request body exceeds ${config.maxBodyBytes} bytes.`);
+      console.error(`[${def.name}]`, err);
+      if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", "Internal error; it has been logged.");
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    name: def.name,
+    url: `http://${config.host}:${port}/graphql`,
+    ds,
+    relay,
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await apollo.stop();
+      await relay.stop();
+      await ds.destroy();
+    },
+  };
+}

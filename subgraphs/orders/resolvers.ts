@@ -1,0 +1,123 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import type { SelectQueryBuilder } from "typeorm";
+import { BuyerLinkRow, buyerKey } from "../kernel/buyer-links";
+import { connectionType, decodeCursor, pageSize, toConnection } from "../kernel/connection";
+import { badInput, forbidden } from "../kernel/errors";
+import { parseGlobalId } from "../kernel/global-id";
+import { hasRole, isStaff, requireRole, requireSignedIn } from "../kernel/principal";
+import type { SubgraphContext } from "../kernel/subgraph";
+import { OrderLineRow, OrderRow } from "./entities";
+import { ingestOrder } from "./ingest";
+import type { OrderLoaders } from "./loaders";
+import { Customer, IngestOrderInput, Order, OrderFilter, OrderLine, toOrder, toOrderLine } from "./schema";
+
+export type Ctx = SubgraphContext<OrderLoaders>;
+
+export const OrderConnection = connectionType(Order, "Order");
+
+/** Staff see every order; a shopper only orders whose buyer account is linked to them. */
+export async function canSeeOrder(ctx: Ctx, row: OrderRow): Promise<boolean> {
+  if (isStaff(ctx.principal)) return true;
+  if (!hasRole(ctx.principal, "customer") || !ctx.principal?.customerKey) return false;
+  return (await ctx.loaders.buyerOwner.load(buyerKey(row.channel, row.buyerChannelCustomerId))) === ctx.principal.customerKey;
+}
+
+export async function loadVisibleOrder(ctx: Ctx, key: number): Promise<Order | null> {
+  requireSignedIn(ctx.principal);
+  const row = await ctx.loaders.orderById.load(key);
+  return row && (await canSeeOrder(ctx, row)) ? toOrder(row, ctx.principal) : null;
+}
+
+export async function loadVisibleLine(ctx: Ctx, key: number): Promise<OrderLine | null> {
+  requireSignedIn(ctx.principal);
+  const line = await ctx.loaders.lineById.load(key);
+  const order = line && (await ctx.loaders.orderById.load(line.orderId));
+  return line && order && (await canSeeOrder(ctx, order)) ? toOrderLine(line, order) : null;
+}
+
+/** Newest first, keyset on (placedAt, id): the index ix_orders_* serves every filter. */
+async function pageOfOrders(ctx: Ctx, qb: SelectQueryBuilder<OrderRow>, first?: number | null, after?: string | null) {
+  const limit = pageSize(first);
+  const cursor = decodeCursor(after, ["s", "n"]);
+  if (cursor) {
+    const placedAt = new Date(cursor[0] as string);
+    if (Number.isNaN(placedAt.getTime())) throw badInput('"after" is not a cursor from this list.', { argument: "after" });
+    qb.andWhere("(o.placedAt < :cAt OR (o.placedAt = :cAt AND o.id < :cId))", { cAt: placedAt, cId: cursor[1] });
+  }
+  const rows = await qb.orderBy("o.placedAt", "DESC").addOrderBy("o.id", "DESC").take(limit + 1).getMany();
+  rows.forEach((r) => ctx.loaders.orderById.prime(r.id, r));
+  return toConnection(rows, limit, (r) => [r.placedAt.toISOString(), r.id], (r) => toOrder(r, ctx.principal));
+}
+
+/** Restricts a query to one customer's orders through the buyer-link projection. */
+function ownedBy(qb: SelectQueryBuilder<OrderRow>, customerKey: number) {
+  return qb.innerJoin(BuyerLinkRow, "bl", "bl.channel = o.channel AND bl.channelCustomerId = o.buyerChannelCustomerId AND bl.customerKey = :owner", {
+    owner: customerKey,
+  });
+}
+
+@Resolver(() => Order)
+export class OrderResolver {
+  @Query(() => Order, { nullable: true, description: "An order by global ID; null if it does not exist or is not yours." })
+  async order(@Arg("id", () => ID) id: string, @Ctx() ctx: Ctx): Promise<Order | null> {
+    return loadVisibleOrder(ctx, parseGlobalId(id, "Order"));
+  }
+
+  @Query(() => OrderConnection, { description: "Orders, newest first. Shoppers get their own; staff get all." })
+  async orders(
+    @Ctx() ctx: Ctx,
+    @Arg("first", () => Int, { nullable: true }) first?: number,
+    @Arg("after", () => String, { nullable: true }) after?: string,
+    @Arg("filter", () => OrderFilter, { nullable: true }) filter?: OrderFilter,
+  ) {
+    const principal = requireSignedIn(ctx.principal);
+    const qb = ctx.ds.getRepository(OrderRow).createQueryBuilder("o");
+    if (!isStaff(principal)) {
+      if (!hasRole(principal, "customer") || !principal.customerKey) throw forbidden("Only shoppers and staff can list orders.");
+      ownedBy(qb, principal.customerKey);
+    }
+    if (filter?.channel) qb.andWhere("o.channel = :channel", { channel: filter.channel });
+    if (filter?.status) qb.andWhere("o.status = :status", { status: filter.status });
+    if (filter?.channelOrderId) qb.andWhere("o.channelOrderId = :coid", { coid: filter.channelOrderId });
+    if (filter?.placedFrom) qb.andWhere("o.placedAt >= :from", { from: filter.placedFrom });
+    if (filter?.placedTo) qb.andWhere("o.placedAt < :to", { to: filter.placedTo });
+    if (filter?.placedFrom && filter?.placedTo && filter.placedFrom > filter.placedTo) {
+      throw badInput("placedFrom must not be after placedTo.", { field: "filter.placedFrom" });
+    }
+    return pageOfOrders(ctx, qb, first, after);
+  }
+
+  @FieldResolver(() => [OrderLine])
+  async lines(@Root() order: Order, @Ctx() ctx: Ctx): Promise<OrderLine[]> {
+    const [rows, row] = await Promise.all([ctx.loaders.linesByOrder.load(order.key), ctx.loaders.orderById.load(order.key)]);
+    return rows.map((l) => toOrderLine(l, row!));
+  }
+
+  @Mutation(() => Order, {
+    description: "Records an order from a channel (channel, admin). Idempotent per channel and channelOrderId: a repeat returns the stored order.",
+  })
+  async ingestOrder(@Arg("input") input: IngestOrderInput, @Ctx() ctx: Ctx): Promise<Order> {
+    const principal = requireRole(ctx.principal, "channel", "admin");
+    const row = await ingestOrder(ctx.ds, input, principal.sub);
+    void ctx.relay.poke();
+    return toOrder(row, principal);
+  }
+}
+
+@Resolver(() => Customer)
+export class CustomerOrdersResolver {
+  @FieldResolver(() => OrderConnection, { nullable: true, description: "The customer's orders on every channel, newest first." })
+  async orders(
+    @Root() customer: Customer,
+    @Ctx() ctx: Ctx,
+    @Arg("first", () => Int, { nullable: true }) first?: number,
+    @Arg("after", () => String, { nullable: true }) after?: string,
+  ) {
+    const principal = requireSignedIn(ctx.principal);
+    const key = parseGlobalId(customer.id, "Customer");
+    if (!isStaff(principal) && principal.customerKey !== key) throw forbidden("You can only list your own orders.");
+    return pageOfOrders(ctx, ownedBy(ctx.ds.getRepository(OrderRow).createQueryBuilder("o"), key), first, after);
+  }
+}
+
+export { OrderLineRow };

@@ -1,0 +1,229 @@
+import { Directive, Field, ID, InputType, Int, ObjectType } from "type-graphql";
+import { toGlobalId } from "../kernel/global-id";
+import { type Principal, seesPersonalData } from "../kernel/principal";
+import { Channel, Money, money } from "../kernel/types";
+import { Node } from "./node";
+import type { OrderLineRow, OrderRow } from "./entities";
+import { OrderStatus } from "./status";
+
+@ObjectType({ description: "Where the order ships, as the channel sent it. Masked for BI." })
+export class Address {
+  @Field()
+  province!: string;
+
+  @Field()
+  city!: string;
+
+  @Field()
+  district!: string;
+
+  @Field(() => String, { nullable: true })
+  detail!: string | null;
+}
+
+@ObjectType({ implements: Node, description: "One line of an order: the channel SKU, quantity and price as bought." })
+@Directive('@key(fields: "id")')
+export class OrderLine extends Node {
+  @Field(() => Channel)
+  channel!: Channel;
+
+  @Field({ description: "The channel's own SKU id; the products subgraph maps it to a product." })
+  channelSkuId!: string;
+
+  @Field()
+  title!: string;
+
+  @Field(() => Int)
+  quantity!: number;
+
+  @Field(() => Money)
+  unitPrice!: Money;
+
+  @Field(() => Money)
+  discount!: Money;
+
+  @Field(() => Money, { description: "unitPrice x quantity - discount." })
+  lineTotal!: Money;
+}
+
+@ObjectType({ implements: Node, description: "One order from one channel: one consistent record." })
+@Directive('@key(fields: "id")')
+export class Order extends Node {
+  @Field({ description: "The hub's order number, e.g. OH-00000042." })
+  number!: string;
+
+  @Field(() => Channel)
+  channel!: Channel;
+
+  @Field({ description: "The order's id on its channel (unique per channel)." })
+  channelOrderId!: string;
+
+  @Field(() => OrderStatus)
+  status!: OrderStatus;
+
+  @Field({ description: "When the buyer placed it, in UTC." })
+  placedAt!: Date;
+
+  @Field({ description: "The buyer's customer id on the channel; Order.customer resolves it to the golden record." })
+  buyerChannelCustomerId!: string;
+
+  @Field(() => Money)
+  subtotal!: Money;
+
+  @Field(() => Money)
+  discount!: Money;
+
+  @Field(() => Money)
+  shippingFee!: Money;
+
+  @Field(() => Money)
+  total!: Money;
+
+  @Field(() => Address, { nullable: true })
+  shippingAddress!: Address | null;
+
+  @Field()
+  updatedAt!: Date;
+
+  key!: number;
+}
+
+export function toOrder(row: OrderRow, viewer: Principal | null): Order {
+  const c = row.currency;
+  const a = row.shippingAddress;
+  return Object.assign(new Order(), {
+    id: toGlobalId("Order", row.id),
+    key: row.id,
+    number: row.number ?? orderNumber(row.id),
+    channel: row.channel,
+    channelOrderId: row.channelOrderId,
+    status: row.status,
+    placedAt: row.placedAt,
+    buyerChannelCustomerId: row.buyerChannelCustomerId,
+    subtotal: money(row.subtotalMinor, c),
+    discount: money(row.discountMinor, c),
+    shippingFee: money(row.shippingMinor, c),
+    total: money(row.totalMinor, c),
+    shippingAddress: a ? { province: a.province, city: a.city, district: a.district, detail: seesPersonalData(viewer) ? a.detail : null } : null,
+    updatedAt: row.updatedAt,
+  });
+}
+
+export function orderNumber(id: number): string {
+  return `OH-${String(id).padStart(8, "0")}`;
+}
+
+export function toOrderLine(row: OrderLineRow, order: OrderRow): OrderLine {
+  const c = order.currency;
+  return Object.assign(new OrderLine(), {
+    id: toGlobalId("OrderLine", row.id),
+    channel: order.channel,
+    channelSkuId: row.channelSkuId,
+    title: row.title,
+    quantity: row.quantity,
+    unitPrice: money(row.unitPriceMinor, c),
+    discount: money(row.discountMinor, c),
+    lineTotal: money(row.unitPriceMinor * row.quantity - row.discountMinor, c),
+  });
+}
+
+/** Customers owns Customer; this subgraph adds the customer's orders. */
+@ObjectType()
+@Directive('@key(fields: "id")')
+export class Customer {
+  @Field(() => ID)
+  id!: string;
+}
+
+@InputType()
+export class OrderFilter {
+  @Field(() => Channel, { nullable: true })
+  channel?: Channel;
+
+  @Field(() => OrderStatus, { nullable: true })
+  status?: OrderStatus;
+
+  @Field({ nullable: true, description: "Placed at or after this instant." })
+  placedFrom?: Date;
+
+  @Field({ nullable: true, description: "Placed before this instant." })
+  placedTo?: Date;
+
+  @Field(() => String, { nullable: true })
+  channelOrderId?: string;
+}
+
+@InputType()
+export class BuyerInput {
+  @Field()
+  channelCustomerId!: string;
+
+  @Field(() => String, { nullable: true })
+  name?: string;
+
+  @Field(() => String, { nullable: true })
+  phone?: string;
+}
+
+@InputType()
+export class AddressInput {
+  @Field()
+  province!: string;
+
+  @Field()
+  city!: string;
+
+  @Field()
+  district!: string;
+
+  @Field()
+  detail!: string;
+}
+
+@InputType()
+export class OrderLineInput {
+  @Field()
+  channelSkuId!: string;
+
+  @Field(() => String, { nullable: true })
+  title?: string;
+
+  @Field(() => Int)
+  quantity!: number;
+
+  @Field({ description: 'Decimal string in the order currency, e.g. "99.90".' })
+  unitPrice!: string;
+
+  @Field(() => String, { nullable: true })
+  discount?: string;
+}
+
+@InputType()
+export class IngestOrderInput {
+  @Field(() => Channel)
+  channel!: Channel;
+
+  @Field()
+  channelOrderId!: string;
+
+  @Field({ description: "ISO-8601 with an offset (Z or +08:00); stored in UTC." })
+  placedAt!: string;
+
+  @Field()
+  currency!: string;
+
+  @Field(() => OrderStatus, { nullable: true })
+  status?: OrderStatus;
+
+  @Field(() => BuyerInput)
+  buyer!: BuyerInput;
+
+  @Field(() => AddressInput, { nullable: true })
+  shippingAddress?: AddressInput;
+
+  @Field(() => String, { nullable: true })
+  shippingFee?: string;
+
+  @Field(() => [OrderLineInput])
+  lines!: OrderLineInput[];
+}

@@ -1,0 +1,37 @@
+import DataLoader from "dataloader";
+import { In, type DataSource } from "typeorm";
+import { ChannelSkuRow, ProductRow } from "./entities";
+
+export function createLoaders(ds: DataSource) {
+  const productById = new DataLoader<number, ProductRow | null>(async (ids) => {
+    const rows = await ds.getRepository(ProductRow).findBy({ id: In([...ids]) });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => byId.get(id) ?? null);
+  });
+
+  /** Key: "<CHANNEL>:<channelSkuId>". One query for the mappings, one for the products. */
+  const productByChannelSku = new DataLoader<string, ProductRow | null>(async (keys) => {
+    const pairs = keys.map((k) => {
+      const i = k.indexOf(":");
+      return { channel: k.slice(0, i), channelSkuId: k.slice(i + 1) };
+    });
+    const mappings = await ds
+      .getRepository(ChannelSkuRow)
+      .createQueryBuilder("m")
+      .where("m.channelSkuId IN (:...ids)", { ids: [...new Set(pairs.map((p) => p.channelSkuId))] })
+      .getMany();
+    const productIds = new Map(mappings.map((m) => [`${m.channel}:${m.channelSkuId}`, m.productId]));
+    const products = await productById.loadMany([...new Set(productIds.values())]);
+    const byId = new Map(products.filter((p): p is ProductRow => !!p && !(p instanceof Error)).map((p) => [p.id, p]));
+    return keys.map((k) => byId.get(productIds.get(k) ?? -1) ?? null);
+  });
+
+  const mappingsByProduct = new DataLoader<number, ChannelSkuRow[]>(async (ids) => {
+    const rows = await ds.getRepository(ChannelSkuRow).find({ where: { productId: In([...ids]) }, order: { id: "ASC" } });
+    return ids.map((id) => rows.filter((r) => r.productId === id));
+  });
+
+  return { productById, productByChannelSku, mappingsByProduct };
+}
+
+export type ProductLoaders = ReturnType<typeof createLoaders>;
