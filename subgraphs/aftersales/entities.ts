@@ -17,10 +17,10 @@ export class AfterSalesCaseRow {
   @Column({ type: "int" })
   orderKey!: number;
 
-  @Column({ type: "simple-enum", enum: AfterSalesType, length: 12 })
+  @Column({ type: "varchar", length: 12 })
   type!: AfterSalesType;
 
-  @Column({ type: "simple-enum", enum: AfterSalesStatus, length: 10 })
+  @Column({ type: "varchar", length: 10 })
   status!: AfterSalesStatus;
 
   @Column({ type: "varchar", length: 500 })

@@ -21,7 +21,7 @@ export class CustomerRow {
   @Column({ type: "varchar", length: 20, nullable: true })
   phone!: string | null;
 
-  @Column({ type: "simple-enum", enum: CustomerTier, length: 10, default: CustomerTier.STANDARD })
+  @Column({ type: "varchar", length: 10, default: CustomerTier.STANDARD })
   tier!: CustomerTier;
 
   @Index("ix_customers_merged_into")
@@ -45,7 +45,7 @@ export class ChannelIdentityRow {
   @PrimaryGeneratedColumn()
   id!: number;
 
-  @Column({ type: "simple-enum", enum: Channel, length: 10 })
+  @Column({ type: "varchar", length: 10 })
   channel!: Channel;
 
   @Column({ type: "varchar", length: 100 })

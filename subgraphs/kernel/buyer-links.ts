@@ -1,4 +1,4 @@
-import { Column, Entity, PrimaryColumn, In, type DataSource, type EntityManager } from "typeorm";
+import { Column, Entity, Index, PrimaryColumn, In, type DataSource, type EntityManager } from "typeorm";
 import DataLoader from "dataloader";
 import { consumeOnce, type EventBus } from "./events";
 import type { Channel } from "./types";
@@ -16,6 +16,7 @@ export class BuyerLinkRow {
   @PrimaryColumn({ type: "varchar", length: 100 })
   channelCustomerId!: string;
 
+  @Index("ix_buyer_links_customer")
   @Column({ type: "int" })
   customerKey!: number;
 }

@@ -29,13 +29,13 @@ export class OrderRow {
   @Column({ type: "varchar", length: 20, nullable: true })
   number!: string | null;
 
-  @Column({ type: "simple-enum", enum: Channel, length: 10 })
+  @Column({ type: "varchar", length: 10 })
   channel!: Channel;
 
   @Column({ type: "varchar", length: 100 })
   channelOrderId!: string;
 
-  @Column({ type: "simple-enum", enum: OrderStatus, length: 20 })
+  @Column({ type: "varchar", length: 20 })
   status!: OrderStatus;
 
   @Column({ type: "datetime", precision: 3 })

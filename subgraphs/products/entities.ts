@@ -36,7 +36,7 @@ export class ChannelSkuRow {
   @PrimaryGeneratedColumn()
   id!: number;
 
-  @Column({ type: "simple-enum", enum: Channel, length: 10 })
+  @Column({ type: "varchar", length: 10 })
   channel!: Channel;
 
   @Column({ type: "varchar", length: 100 })
