@@ -1,10 +1,17 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { Logger, QueryRunner } from "typeorm";
 
 /**
- * Counts SQL statements per process. The DataLoader test reads it to prove that the
- * statements a query causes do not grow with page size.
+ * Counts the SQL statements that GraphQL requests cause, per process. The DataLoader
+ * test reads it to prove that a query's statements do not grow with page size.
+ * Background work (the outbox relay's polling) runs outside a request and is not counted.
  */
 let statements = 0;
+const inRequest = new AsyncLocalStorage<true>();
+
+export function countingStatementsOf<T>(work: () => T): T {
+  return inRequest.run(true, work);
+}
 
 export function sqlStatementCount(): number {
   return statements;
@@ -13,7 +20,7 @@ export function sqlStatementCount(): number {
 export class CountingLogger implements Logger {
   constructor(private readonly verbose = false) {}
   logQuery(query: string, _parameters?: unknown[], _runner?: QueryRunner) {
-    statements++;
+    if (inRequest.getStore()) statements++;
     if (this.verbose) console.log(`[sql] ${query}`);
   }
   logQueryError(error: string | Error, query: string) {

@@ -15,6 +15,7 @@ import { openDatabase } from "./database";
 import { EVENT_ENTITIES, OutboxRelay, type EventBus } from "./events";
 import { BodyTooLarge, executeGraphQL, parseJsonBody, readBody, sendError, sendJson } from "./http";
 import { verifyInternalRequest } from "./internal-auth";
+import { countingStatementsOf } from "./sql-stats";
 import type { Principal } from "./principal";
 
 const FEDERATION_LINK =
@@ -144,7 +145,9 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
         return sendError(res, 400, "BAD_REQUEST", "The request body is not valid JSON.");
       }
       const principal = verified.principal;
-      await executeGraphQL(apollo, req, res, body, async () => ({ principal, ds, relay, loaders: def.createLoaders(ds, principal) }));
+      await countingStatementsOf(() =>
+        executeGraphQL(apollo, req, res, body, async () => ({ principal, ds, relay, loaders: def.createLoaders(ds, principal) })),
+      );
     } catch (err) {
       if (err instanceof BodyTooLarge) return sendError(res, 413, "PAYLOAD_TOO_LARGE", `The request body exceeds ${config.maxBodyBytes} bytes.`);
       console.error(`[${def.name}]`, err);
@@ -153,17 +156,23 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
   });
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const { port } = server.address() as AddressInfo;
+  let stopping: Promise<void> | undefined;
   return {
     name: def.name,
     url: `http://${config.host}:${port}/graphql`,
     ds,
     relay,
-    async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await apollo.stop();
-      await relay.stop();
-      await ds.destroy();
+    stop() {
+      // Idempotent: a test may stop one subgraph early and the hub later stops all.
+      stopping ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await closed;
+        await apollo.stop();
+        await relay.stop();
+        await ds.destroy();
+      })();
+      return stopping;
     },
   };
 }

@@ -1,0 +1,69 @@
+import autocannon from "autocannon";
+import { buildRequest, type LoadJob } from "./requests";
+
+/**
+ * The load generator, run as a child process of run.ts (see load.ts for why).
+ * Receives one LoadJob over IPC, runs autocannon, sends back a LoadSummary.
+ */
+export interface LoadSummary {
+  requests: number;
+  seconds: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  socketErrors: number;
+  timeouts: number;
+  /** 200 responses whose body carries GraphQL errors. */
+  graphqlErrors: number;
+  firstProblem?: string;
+  statusCodes: Record<string, number>;
+}
+
+async function run(job: LoadJob): Promise<LoadSummary> {
+  let sent = 0;
+  let graphqlErrors = 0;
+  let firstProblem: string | undefined;
+  const result = await autocannon({
+    url: job.url,
+    method: "POST",
+    connections: job.connections,
+    duration: job.seconds,
+    requests: [
+      {
+        setupRequest(req) {
+          const { headers, body } = buildRequest(job, sent++);
+          req.headers = { ...req.headers, ...headers };
+          req.body = body;
+          return req;
+        },
+        onResponse(status, body) {
+          // A substring test, not JSON.parse: cheap enough not to slow the generator.
+          const failed = status !== 200 || body.includes('"errors":');
+          if (status === 200 && failed) graphqlErrors++;
+          if (failed) firstProblem ??= `${status} ${body.slice(0, 400)}`;
+        },
+      },
+    ],
+  });
+  return {
+    requests: result.requests.total,
+    seconds: result.duration,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    socketErrors: result.errors,
+    timeouts: result.timeouts,
+    graphqlErrors,
+    firstProblem,
+    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count])),
+  };
+}
+
+process.once("message", (job: LoadJob) => {
+  run(job).then(
+    (summary) => process.send!({ summary }, () => process.exit(0)),
+    (err: Error) => process.send!({ error: err.stack ?? String(err) }, () => process.exit(1)),
+  );
+});

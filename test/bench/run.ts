@@ -1,0 +1,261 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import mysql from "mysql2/promise";
+import type { DataSource } from "typeorm";
+import { graphql, mustQuery } from "../../gateway/client";
+import { startHub, type Hub } from "../../gateway/hub";
+import { SUBGRAPH_NAMES } from "../../subgraphs/kernel/config";
+import { parseGlobalId } from "../../subgraphs/kernel/global-id";
+import { encodePrincipal } from "../../subgraphs/kernel/internal-auth";
+import { OrderRow } from "../../subgraphs/orders/entities";
+import { BUYER_COUNT, createCatalog, ingestOrders, PRODUCT_COUNT } from "./fill";
+import { runLoad, type LoadSummary } from "./load";
+import { buildRequest, type GatewayJob, type LoadJob, type SubgraphJob } from "./requests";
+
+/**
+ * Storefront benchmark: fills a fresh hub with BENCH_ORDERS orders, then drives the
+ * "my orders" query through the gateway and the orders part of it straight against
+ * the orders subgraph, and prints throughput and latency for both.
+ *
+ *   npm run bench
+ *   BENCH_ORDERS=2000 BENCH_SECONDS=5 BENCH_CONNECTIONS=10 node dist/test/bench/run.js
+ *   MYSQL_URL=mysql://root@127.0.0.1:3306 node dist/test/bench/run.js
+ */
+
+function positiveInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new Error(`${name}="${raw}" must be a whole number of at least 1.`);
+  return Number(raw);
+}
+
+const settings = {
+  orders: positiveInt("BENCH_ORDERS", 10_000),
+  seconds: positiveInt("BENCH_SECONDS", 10),
+  connections: positiveInt("BENCH_CONNECTIONS", 10),
+  /** Discarded first seconds per run: JIT, query planning and the database cache warm up. */
+  warmupSeconds: positiveInt("BENCH_WARMUP_SECONDS", 2),
+  /** How many customers get a token; requests rotate over them. */
+  shoppers: positiveInt("BENCH_SHOPPERS", 300),
+  fillConcurrency: positiveInt("BENCH_FILL_CONCURRENCY", 16),
+};
+
+// ---------------------------------------------------------------- database
+
+interface BenchDatabase {
+  env: Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * A database nobody else uses: a temporary DATA_DIR for SQLite or, with MYSQL_URL, a
+ * per-process DB_NAME_PREFIX whose databases are dropped at the end. The temporary
+ * DATA_DIR is used with MariaDB too, because the hub writes its demo keys there.
+ */
+function prepareDatabase(): BenchDatabase {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "ohbench-"));
+  const mysqlUrl = process.env.MYSQL_URL || undefined;
+  const prefix = `ohbench_${process.pid}`;
+  return {
+    env: { DATA_DIR: dataDir, ...(mysqlUrl ? { DB_NAME_PREFIX: prefix } : {}) },
+    async cleanup() {
+      if (mysqlUrl) await dropDatabases(mysqlUrl, prefix);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function dropDatabases(mysqlUrl: string, prefix: string): Promise<void> {
+  const u = new URL(mysqlUrl);
+  const conn = await mysql.createConnection({
+    host: u.hostname,
+    port: u.port ? Number(u.port) : 3306,
+    user: decodeURIComponent(u.username || "root"),
+    password: decodeURIComponent(u.password),
+  });
+  try {
+    for (const name of SUBGRAPH_NAMES) await conn.query(`DROP DATABASE IF EXISTS \`${prefix}_${name}\``);
+  } finally {
+    await conn.end();
+  }
+}
+
+function databaseKind(ds: DataSource): string {
+  return { "better-sqlite3": "SQLite", mariadb: "MariaDB", mysql: "MySQL" }[ds.options.type as string] ?? ds.options.type;
+}
+
+// ---------------------------------------------------------------- fill
+
+const seconds = (since: number) => ((performance.now() - since) / 1000).toFixed(1);
+
+async function fillHub(hub: Hub, adminToken: string): Promise<void> {
+  const start = performance.now();
+  await createCatalog(hub.url, adminToken);
+  const catalogDone = performance.now();
+  await ingestOrders(hub.subgraphs.orders.ds, settings.orders, settings.fillConcurrency);
+  const ordersDone = performance.now();
+  // Customers, buyer links and product links are built from order.created events.
+  await hub.settle();
+  console.log(
+    `Filled in ${seconds(start)} s: catalog ${((catalogDone - start) / 1000).toFixed(1)} s, ` +
+      `${settings.orders} orders ${((ordersDone - catalogDone) / 1000).toFixed(1)} s, events settled ${seconds(ordersDone)} s.`,
+  );
+}
+
+/** Every golden customer's ID, paging through the gateway as an admin. */
+async function listCustomerIds(url: string, adminToken: string): Promise<string[]> {
+  type Page = { customers: { edges: Array<{ node: { id: string } }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+  const ids: string[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const page: Page = await mustQuery<Page>(
+      url,
+      "query($after: String) { customers(first: 100, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } }",
+      { after },
+      adminToken,
+    );
+    ids.push(...page.customers.edges.map((e) => e.node.id));
+    if (!page.customers.pageInfo.hasNextPage) return ids;
+    after = page.customers.pageInfo.endCursor;
+  }
+}
+
+// ---------------------------------------------------------------- spot checks
+
+/** Sends a few requests exactly as the load generator builds them and insists on real answers. */
+async function spotCheck(job: LoadJob, customerIds: string[], count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const { headers, body } = buildRequest(job, i);
+    const res = await fetch(job.url, { method: "POST", headers, body });
+    const reply = (await res.json()) as { data?: any; errors?: unknown[] };
+    const where = `${job.target} spot check ${i} (${customerIds[i % customerIds.length]})`;
+    if (res.status !== 200 || reply.errors?.length || !reply.data) {
+      throw new Error(`${where} failed with ${res.status}: ${JSON.stringify(reply).slice(0, 600)}`);
+    }
+    const problem = job.target === "gateway" ? gatewayProblem(reply.data, customerIds[i % customerIds.length]) : subgraphProblem(reply.data);
+    if (problem) throw new Error(`${where}: ${problem}`);
+  }
+}
+
+function gatewayProblem(data: any, customerId: string): string | null {
+  const me = data.me;
+  if (me?.id !== customerId) return `me is ${JSON.stringify(me?.id)}, expected ${customerId}`;
+  const orders: any[] = me.orders.edges.map((e: any) => e.node);
+  if (orders.length === 0) return "the customer has no orders, but every bench customer has some";
+  if (orders.some((o) => o.customer?.id !== customerId)) return "an order in me.orders belongs to another customer";
+  if (orders.some((o) => o.lines.some((l: any) => !l.product))) return "an order line has no product although every channel SKU is mapped";
+  return null;
+}
+
+function subgraphProblem(data: any): string | null {
+  return data.orders?.edges?.length > 0 ? null : "the orders query returned no orders";
+}
+
+// ---------------------------------------------------------------- measuring
+
+interface Measurement {
+  name: string;
+  summary: LoadSummary;
+  rssMb: number;
+}
+
+async function measure(name: string, job: LoadJob): Promise<Measurement> {
+  await runLoad({ ...job, seconds: settings.warmupSeconds });
+  const summary = await runLoad(job);
+  const rssMb = process.memoryUsage().rss / 1024 / 1024;
+  console.log(`${name}: ${summary.requests} requests in ${summary.seconds} s; hub process RSS ${rssMb.toFixed(0)} MB.`);
+  return { name, summary, rssMb };
+}
+
+function printTable(rows: Measurement[]): void {
+  const header = ["run", "req/s", "p50 ms", "p99 ms", "non-2xx", "gql errors", "socket errors", "RSS MB"];
+  const lines = rows.map(({ name, summary: s, rssMb }) => [
+    name,
+    s.rps.toFixed(1),
+    s.p50.toFixed(1),
+    s.p99.toFixed(1),
+    String(s.non2xx),
+    String(s.graphqlErrors),
+    String(s.socketErrors + s.timeouts),
+    rssMb.toFixed(0),
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c].length)));
+  const format = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ");
+  console.log(`\n${format(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}`);
+  for (const l of lines) console.log(format(l));
+}
+
+function failures(rows: Measurement[]): string[] {
+  return rows.flatMap(({ name, summary: s }) => {
+    const bad = s.non2xx + s.graphqlErrors + s.socketErrors + s.timeouts;
+    if (s.requests === 0) return [`${name}: no request completed`];
+    return bad > 0 ? [`${name}: ${bad} failed requests (status codes ${JSON.stringify(s.statusCodes)}); first: ${s.firstProblem ?? "-"}`] : [];
+  });
+}
+
+// ---------------------------------------------------------------- main
+
+async function benchmark(hub: Hub, secret: string): Promise<boolean> {
+  if (!hub.mintToken) throw new Error("The hub runs with configured JWT keys; unset JWT_PUBLIC_KEY/JWT_JWKS_URL so the bench can mint tokens.");
+  const adminToken = await hub.mintToken({ sub: "bench:admin", roles: ["admin"] });
+  await fillHub(hub, adminToken);
+
+  const orderCount = await hub.subgraphs.orders.ds.getRepository(OrderRow).count();
+  const customerIds = await listCustomerIds(hub.url, adminToken);
+  const shoppers = customerIds.slice(0, settings.shoppers);
+  console.log(
+    `Database: ${databaseKind(hub.subgraphs.orders.ds)}; ${orderCount} orders, ${customerIds.length} customers ` +
+      `(${BUYER_COUNT} buyers expected), ${PRODUCT_COUNT} products; ${shoppers.length} shoppers with tokens.`,
+  );
+
+  const common = { seconds: settings.seconds, connections: settings.connections };
+  const gatewayJob: GatewayJob = {
+    ...common,
+    target: "gateway",
+    url: hub.url,
+    tokens: await Promise.all(shoppers.map((sub) => hub.mintToken!({ sub, roles: ["customer"] }))),
+  };
+  const subgraphJob: SubgraphJob = {
+    ...common,
+    target: "subgraph",
+    url: hub.subgraphs.orders.url,
+    secret,
+    principals: shoppers.map((sub) => encodePrincipal({ sub, roles: ["customer"], customerKey: parseGlobalId(sub, "Customer") })),
+  };
+  await spotCheck(gatewayJob, shoppers, 6);
+  await spotCheck(subgraphJob, shoppers, 6);
+
+  console.log(`Load: ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.seconds} s per run.`);
+  const rows = [await measure("gateway (storefront query)", gatewayJob), await measure("orders subgraph (direct)", subgraphJob)];
+  printTable(rows);
+  const [viaGateway, direct] = rows.map((r) => r.summary.rps);
+  console.log(`\ngateway req/s ÷ orders-subgraph req/s = ${(viaGateway / direct).toFixed(2)}`);
+
+  const problems = failures(rows);
+  for (const p of problems) console.error(`FAILED ${p}`);
+  return problems.length === 0;
+}
+
+async function main(): Promise<boolean> {
+  const db = prepareDatabase();
+  // Our own secret, so we can sign requests to the subgraph the way the gateway does.
+  const secret = randomBytes(32).toString("base64url");
+  let hub: Hub | undefined;
+  try {
+    hub = await startHub({ env: { ...db.env, INTERNAL_SIGNING_SECRET: secret }, ephemeralPorts: true });
+    return await benchmark(hub, secret);
+  } finally {
+    await hub?.stop().catch((err) => console.error("Stopping the hub failed:", err));
+    await db.cleanup().catch((err) => console.error("Cleaning up the bench database failed:", err));
+  }
+}
+
+main().then(
+  (ok) => process.exit(ok ? 0 : 1),
+  (err) => {
+    console.error("Benchmark failed:", err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,144 @@
+import { generateKeyPair, SignJWT } from "jose";
+import { DEMO_AUDIENCE, DEMO_ISSUER } from "../gateway/demo-keys";
+import { encodePrincipal, signInternalRequest } from "../subgraphs/kernel/internal-auth";
+import { countRows, ingest, orderInput } from "./support/fixtures";
+import { startTestHub, type TestHub } from "./support/hub";
+
+let hub: TestHub;
+beforeAll(async () => {
+  hub = await startTestHub();
+  await ingest(hub, orderInput({ channelOrderId: "W-sec-1" }));
+}, 60_000);
+afterAll(() => hub?.stop());
+
+const ORDERS = "{ orders(first: 5) { edges { node { id } } } }";
+
+async function post(url: string, body: string, headers: Record<string, string> = {}) {
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+describe("bearer tokens", () => {
+  test("a missing token gets UNAUTHENTICATED for orders", async () => {
+    const r = await hub.query(ORDERS);
+    expect(r.errors![0].extensions!.code).toBe("UNAUTHENTICATED");
+  });
+
+  test("an expired token is refused with 401 and UNAUTHENTICATED", async () => {
+    const expired = await hub.mintToken!({ sub: "test:x", roles: ["admin"] }, -60);
+    const r = await hub.query(ORDERS, {}, expired);
+    expect(r.status).toBe(401);
+    expect(r.errors![0]).toMatchObject({ extensions: { code: "UNAUTHENTICATED" }, message: expect.stringMatching(/expired/) });
+  });
+
+  test("a token signed with another key is refused", async () => {
+    const { privateKey } = await generateKeyPair("EdDSA");
+    const forged = await new SignJWT({ roles: ["admin"] })
+      .setProtectedHeader({ alg: "EdDSA" })
+      .setSubject("mallory")
+      .setIssuer(DEMO_ISSUER)
+      .setAudience(DEMO_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime("1h")
+      .sign(privateKey);
+    const r = await hub.query(ORDERS, {}, forged);
+    expect(r.status).toBe(401);
+    expect(r.errors![0].extensions!.code).toBe("UNAUTHENTICATED");
+  });
+
+  test("a token with an unsigned algorithm (alg none) is refused", async () => {
+    const header = Buffer.from(JSON.stringify({ alg: "none" })).toString("base64url");
+    const payload = Buffer.from(JSON.stringify({ sub: "x", roles: ["admin"], iss: DEMO_ISSUER, aud: DEMO_AUDIENCE, exp: 9999999999, iat: 1 })).toString("base64url");
+    const r = await hub.query(ORDERS, {}, `${header}.${payload}.`);
+    expect(r.status).toBe(401);
+  });
+
+  test("a customer token cannot list other shoppers' data by asking for staff queries", async () => {
+    const customer = await hub.token(["customer"], "gid://orderhub/Customer/999");
+    const r = await hub.query("{ customers(first: 5) { edges { node { id } } } }", {}, customer);
+    expect(r.errors![0].extensions!.code).toBe("FORBIDDEN");
+  });
+});
+
+describe("subgraphs answer only the gateway", () => {
+  test.each([
+    ["_service", "{ _service { sdl } }"],
+    ["_entities", '{ _entities(representations: [{ __typename: "Order", id: "gid://orderhub/Order/1" }]) { ... on Order { id total { amount } } } }'],
+  ])("%s sent straight to a subgraph gets 401", async (_name, query) => {
+    const r = await post(hub.subgraphs.orders.url, JSON.stringify({ query }));
+    expect(r.status).toBe(401);
+    expect(r.body.errors[0].extensions.code).toBe("UNAUTHENTICATED");
+    expect(JSON.stringify(r.body)).not.toMatch(/sdl|total/);
+  });
+
+  test("a signature made with the wrong secret, or over another body, is refused", async () => {
+    const body = JSON.stringify({ query: "{ _service { sdl } }" });
+    const admin = encodePrincipal({ sub: "x", roles: ["admin"] });
+    const wrongSecret = await post(hub.subgraphs.orders.url, body, signInternalRequest("not-the-secret-not-the-secret-123", admin, body));
+    expect(wrongSecret.status).toBe(401);
+    const otherBody = await post(hub.subgraphs.orders.url, body, signInternalRequest("x".repeat(32), admin, "{}"));
+    expect(otherBody.status).toBe(401);
+  });
+});
+
+describe("bad input is refused and changes nothing", () => {
+  test("malformed and wrong-type IDs are BAD_USER_INPUT naming the expected type", async () => {
+    const malformed = await hub.query("{ order(id: \"42\") { id } }", {}, hub.admin);
+    expect(malformed.errors![0].extensions!.code).toBe("BAD_USER_INPUT");
+    expect(malformed.errors![0].message).toMatch(/Order/);
+    const wrongType = await hub.query('{ order(id: "gid://orderhub/Product/1") { id } }', {}, hub.admin);
+    expect(wrongType.errors![0].extensions!.code).toBe("BAD_USER_INPUT");
+    expect(wrongType.errors![0].message).toMatch(/Expected a Order ID, got a Product ID/);
+    const unknownType = await hub.query('{ node(id: "gid://orderhub/Invoice/1") { id } }', {}, hub.admin);
+    expect(unknownType.errors![0].extensions!.code).toBe("BAD_USER_INPUT");
+  });
+
+  test("unknown fields and wrong variable types are rejected before anything runs", async () => {
+    const unknown = await hub.query("{ orders(first: 1) { edges { node { secret } } } }", {}, hub.admin);
+    expect(unknown.status).toBe(400);
+    expect(unknown.errors![0].extensions!.code).toBe("GRAPHQL_VALIDATION_FAILED");
+    const wrongType = await hub.query("query($n: Int) { orders(first: $n) { edges { cursor } } }", { n: "five" }, hub.admin);
+    expect(wrongType.status).toBe(400);
+    expect(wrongType.errors![0].extensions!.code).toBe("BAD_USER_INPUT");
+    const badPage = await hub.query("{ orders(first: 1000) { edges { cursor } } }", {}, hub.admin);
+    expect(badPage.errors![0].extensions!.code).toBe("BAD_USER_INPUT");
+    const badCursor = await hub.query('{ orders(first: 1, after: "nonsense") { edges { cursor } } }', {}, hub.admin);
+    expect(badCursor.errors![0].extensions!.code).toBe("BAD_USER_INPUT");
+  });
+
+  test("an oversized body gets 413 and malformed JSON gets 400", async () => {
+    const big = await post(hub.url, JSON.stringify({ query: `{ products(search: "${"x".repeat(2_000_000)}") { edges { cursor } } }` }));
+    expect(big.status).toBe(413);
+    expect(big.body.errors[0].extensions.code).toBe("PAYLOAD_TOO_LARGE");
+    const broken = await post(hub.url, "{ not json");
+    expect(broken.status).toBe(400);
+    expect(broken.body.errors[0].extensions.code).toBe("BAD_REQUEST");
+  });
+
+  test.each([
+    ["a negative quantity", { lines: [{ channelSkuId: "A", quantity: -1, unitPrice: "1.00" }] }, /quantity/],
+    ["an unknown currency", { currency: "XYZ" }, /currency/],
+    ["a time without a zone", { placedAt: "2026-11-01 08:00:00" }, /offset|ISO/],
+    ["a float price", { lines: [{ channelSkuId: "A", quantity: 1, unitPrice: "1.005" }] }, /decimal places/],
+    ["no lines", { lines: [] }, /lines/],
+  ])("an order with %s is BAD_USER_INPUT and stores no row", async (_what, override, message) => {
+    const before = await countRows(hub, "orders", "orders");
+    const r = await hub.query("mutation($i: IngestOrderInput!) { ingestOrder(input: $i) { id } }", { i: orderInput(override) }, hub.channel);
+    expect(r.errors![0].extensions!.code).toBe("BAD_USER_INPUT");
+    expect(r.errors![0].message).toMatch(message);
+    expect(await countRows(hub, "orders", "orders")).toBe(before);
+    expect(await countRows(hub, "orders", "order_lines")).toBe(before);
+  });
+
+  test("a shopper may not ingest orders", async () => {
+    const customer = await hub.token(["customer"], "gid://orderhub/Customer/1");
+    const r = await hub.query("mutation($i: IngestOrderInput!) { ingestOrder(input: $i) { id } }", { i: orderInput() }, customer);
+    expect(r.errors![0].extensions!.code).toBe("FORBIDDEN");
+  });
+
+  test("errors never leak SQL, stacks or internal addresses", async () => {
+    const r = await hub.query("{ orders(first: 0) { edges { cursor } } }", {}, hub.admin);
+    const text = JSON.stringify(r);
+    expect(text).not.toMatch(/stacktrace|SELECT|127\.0\.0\.1|http:\/\//);
+  });
+});

@@ -1,0 +1,52 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import mysql from "mysql2/promise";
+import { graphql, mustQuery } from "../../gateway/client";
+import { startHub, type Hub } from "../../gateway/hub";
+import { SUBGRAPH_NAMES } from "../../subgraphs/kernel/config";
+import type { Role } from "../../subgraphs/kernel/principal";
+
+/**
+ * A whole hub for one test file: its own SQLite folder, or its own MariaDB databases
+ * when MYSQL_URL is set, on ports the OS picks. Tests talk to it over HTTP only.
+ */
+export interface TestHub extends Hub {
+  dataDir: string;
+  token(roles: Role[], sub?: string): Promise<string>;
+  admin: string;
+  channel: string;
+  query<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string): ReturnType<typeof graphql<T>>;
+  ok<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<T>;
+}
+
+export async function startTestHub(extraEnv: Record<string, string> = {}): Promise<TestHub> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "orderhub-test-"));
+  const prefix = `oht_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
+  const hub = await startHub({
+    env: { DATA_DIR: dataDir, DB_NAME_PREFIX: prefix, NODE_ENV: "test", OUTBOX_POLL_MS: "50", ...extraEnv },
+    ephemeralPorts: true,
+  });
+  const token = (roles: Role[], sub = `test:${roles.join("+")}`) => hub.mintToken!({ sub, roles });
+  const admin = await token(["admin"]);
+  const channel = await token(["channel"]);
+  return {
+    ...hub,
+    dataDir,
+    token,
+    admin,
+    channel,
+    query: (q, v = {}, t) => graphql(hub.url, q, v, t),
+    ok: (q, v = {}, t) => mustQuery(hub.url, q, v, t ?? admin),
+    async stop() {
+      await hub.stop();
+      if (process.env.MYSQL_URL) {
+        const u = new URL(process.env.MYSQL_URL);
+        const conn = await mysql.createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username || "root"), password: decodeURIComponent(u.password) });
+        for (const n of SUBGRAPH_NAMES) await conn.query(`DROP DATABASE IF EXISTS \`${prefix}_${n}\``);
+        await conn.end();
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
