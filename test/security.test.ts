@@ -88,7 +88,7 @@ describe("bad input is refused and changes nothing", () => {
     expect(malformed.errors![0].message).toMatch(/Order/);
     const wrongType = await hub.query('{ order(id: "gid://orderhub/Product/1") { id } }', {}, hub.admin);
     expect(wrongType.errors![0].extensions!.code).toBe("BAD_USER_INPUT");
-    expect(wrongType.errors![0].message).toMatch(/Expected a Order ID, got a Product ID/);
+    expect(wrongType.errors![0].message).toMatch(/Expected an Order ID, got a Product ID/);
     const unknownType = await hub.query('{ node(id: "gid://orderhub/Invoice/1") { id } }', {}, hub.admin);
     expect(unknownType.errors![0].extensions!.code).toBe("BAD_USER_INPUT");
   });

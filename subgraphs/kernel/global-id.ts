@@ -37,16 +37,18 @@ export function parseAnyGlobalId(id: unknown): ParsedGlobalId {
   return { type: type as NodeType, key: Number(key) };
 }
 
+const withArticle = (type: string) => `${/^[AEIOU]/.test(type) ? "an" : "a"} ${type}`;
+
 /** Parses a global ID that must be of `expected`; any other type names the expected one. */
 export function parseGlobalId(id: unknown, expected: NodeType): number {
   let parsed: ParsedGlobalId;
   try {
     parsed = parseAnyGlobalId(id);
   } catch (e) {
-    throw badInput(`Expected a ${expected} ID (gid://orderhub/${expected}/<key>): ${(e as Error).message}`, { expectedType: expected });
+    throw badInput(`Expected ${withArticle(expected)} ID (gid://orderhub/${expected}/<key>): ${(e as Error).message}`, { expectedType: expected });
   }
   if (parsed.type !== expected) {
-    throw badInput(`Expected a ${expected} ID, got a ${parsed.type} ID "${String(id)}".`, { expectedType: expected });
+    throw badInput(`Expected ${withArticle(expected)} ID, got ${withArticle(parsed.type)} ID "${String(id)}".`, { expectedType: expected });
   }
   return parsed.key;
 }

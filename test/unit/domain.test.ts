@@ -6,7 +6,7 @@ import { planOrder } from "../../subgraphs/orders/intake";
 describe("global IDs", () => {
   test("round-trip and name the expected type when wrong", () => {
     expect(parseGlobalId(toGlobalId("Order", 42), "Order")).toBe(42);
-    expect(() => parseGlobalId(toGlobalId("Product", 1), "Order")).toThrow(/Expected a Order ID, got a Product ID/);
+    expect(() => parseGlobalId(toGlobalId("Product", 1), "Order")).toThrow(/Expected an Order ID, got a Product ID/);
     for (const bad of ["42", "gid://orderhub/Order/", "gid://orderhub/Order/0", "gid://orderhub/Order/1/2", "gid://other/Order/1", "gid://orderhub/Order/1e3"]) {
       expect(() => parseAnyGlobalId(bad)).toThrow();
     }
