@@ -61,15 +61,30 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DataSource> {
   return ds;
 }
 
-/** Creates the database if missing and tells MariaDB from MySQL (TypeORM treats them differently). */
-async function ensureMysqlDatabase(mysqlUrl: string, database: string): Promise<"mariadb" | "mysql"> {
+/** A connection to the server itself (no database selected), from MYSQL_URL. */
+export function connectToMysqlServer(mysqlUrl: string) {
   const u = new URL(mysqlUrl);
-  const conn = await mysql.createConnection({
+  return mysql.createConnection({
     host: u.hostname,
     port: u.port ? Number(u.port) : 3306,
     user: decodeURIComponent(u.username || "root"),
     password: decodeURIComponent(u.password),
   });
+}
+
+/** Drops the per-subgraph databases `<prefix>_<service>` (tests and the benchmark clean up with it). */
+export async function dropDatabases(mysqlUrl: string, prefix: string, services: readonly string[]): Promise<void> {
+  const conn = await connectToMysqlServer(mysqlUrl);
+  try {
+    for (const name of services) await conn.query(`DROP DATABASE IF EXISTS \`${prefix}_${name}\``);
+  } finally {
+    await conn.end();
+  }
+}
+
+/** Creates the database if missing and tells MariaDB from MySQL (TypeORM treats them differently). */
+async function ensureMysqlDatabase(mysqlUrl: string, database: string): Promise<"mariadb" | "mysql"> {
+  const conn = await connectToMysqlServer(mysqlUrl);
   try {
     await conn.query(`CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
     const [rows] = await conn.query("SELECT VERSION() AS v");

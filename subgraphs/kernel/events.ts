@@ -1,4 +1,4 @@
-import { Column, Entity, Index, IsNull, PrimaryColumn, type DataSource, type EntityManager } from "typeorm";
+import { Column, Entity, In, Index, IsNull, PrimaryColumn, type DataSource, type EntityManager } from "typeorm";
 import { v7 as uuidv7 } from "uuid";
 import { inTransaction } from "./database";
 
@@ -192,9 +192,16 @@ export class OutboxRelay {
         take: 100,
       });
       if (batch.length === 0) return;
-      for (const row of batch) {
-        await this.bus.publish(toHubEvent(row));
-        await this.ds.getRepository(OutboxEvent).update({ id: row.id }, { publishedAt: new Date() });
+      // Mark what the bus took in one statement, also when a later event fails:
+      // consumers ignore a redelivery, so marking late is safe, marking early is not.
+      const published: string[] = [];
+      try {
+        for (const row of batch) {
+          await this.bus.publish(toHubEvent(row));
+          published.push(row.id);
+        }
+      } finally {
+        if (published.length) await this.ds.getRepository(OutboxEvent).update({ id: In(published) }, { publishedAt: new Date() });
       }
       if (batch.length < 100) return;
     }

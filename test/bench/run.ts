@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import mysql from "mysql2/promise";
+import { dropDatabases } from "../../subgraphs/kernel/database";
 import type { DataSource } from "typeorm";
 import { graphql, mustQuery } from "../../gateway/client";
 import { startHub, type Hub } from "../../gateway/hub";
@@ -61,26 +61,12 @@ function prepareDatabase(): BenchDatabase {
   return {
     env: { DATA_DIR: dataDir, ...(mysqlUrl ? { DB_NAME_PREFIX: prefix } : {}) },
     async cleanup() {
-      if (mysqlUrl) await dropDatabases(mysqlUrl, prefix);
+      if (mysqlUrl) await dropDatabases(mysqlUrl, prefix, SUBGRAPH_NAMES);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
 
-async function dropDatabases(mysqlUrl: string, prefix: string): Promise<void> {
-  const u = new URL(mysqlUrl);
-  const conn = await mysql.createConnection({
-    host: u.hostname,
-    port: u.port ? Number(u.port) : 3306,
-    user: decodeURIComponent(u.username || "root"),
-    password: decodeURIComponent(u.password),
-  });
-  try {
-    for (const name of SUBGRAPH_NAMES) await conn.query(`DROP DATABASE IF EXISTS \`${prefix}_${name}\``);
-  } finally {
-    await conn.end();
-  }
-}
 
 function databaseKind(ds: DataSource): string {
   return { "better-sqlite3": "SQLite", mariadb: "MariaDB", mysql: "MySQL" }[ds.options.type as string] ?? ds.options.type;

@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import mysql from "mysql2/promise";
 import { graphql, mustQuery } from "../../gateway/client";
 import { startHub, type Hub } from "../../gateway/hub";
 import { SUBGRAPH_NAMES } from "../../subgraphs/kernel/config";
+import { dropDatabases } from "../../subgraphs/kernel/database";
 import type { Role } from "../../subgraphs/kernel/principal";
 
 /**
@@ -40,12 +40,7 @@ export async function startTestHub(extraEnv: Record<string, string> = {}): Promi
     ok: (q, v = {}, t) => mustQuery(hub.url, q, v, t ?? admin),
     async stop() {
       await hub.stop();
-      if (process.env.MYSQL_URL) {
-        const u = new URL(process.env.MYSQL_URL);
-        const conn = await mysql.createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username || "root"), password: decodeURIComponent(u.password) });
-        for (const n of SUBGRAPH_NAMES) await conn.query(`DROP DATABASE IF EXISTS \`${prefix}_${n}\``);
-        await conn.end();
-      }
+      if (process.env.MYSQL_URL) await dropDatabases(process.env.MYSQL_URL, prefix, SUBGRAPH_NAMES);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
