@@ -23,6 +23,8 @@ export interface GatewayConfig {
   internalSecret: string;
   maxBodyBytes: number;
   subgraphTimeoutMs: number;
+  /** The environment, for settings read per channel (webhook secrets). */
+  env: Env;
 }
 
 export function jwtConfig(env: Env): JwtConfig {
@@ -57,5 +59,6 @@ export function gatewayConfig(env: Env = process.env): GatewayConfig {
     internalSecret: internalSecret(env),
     maxBodyBytes: int(env, "MAX_BODY_BYTES", 1_048_576, 1024, 64 * 1_048_576),
     subgraphTimeoutMs: int(env, "SUBGRAPH_TIMEOUT_MS", 10_000, 100, 120_000),
+    env,
   };
 }

@@ -95,6 +95,7 @@ export async function seedDemoData(url: string, mint: TokenMinter, settle: () =>
     );
     const mappings = products.flatMap((p, i) => CHANNELS.map((c) => ({ channel: c, channelSkuId: channelSkuId(c, i), sku: p.sku })));
     await inBatches(mappings, 8, (m) => mustQuery(url, "mutation($i: MapChannelSkuInput!) { mapChannelSku(input: $i) { id } }", { i: m }, admin));
+    await settle(); // orders learns the mappings before the orders arrive
   }
 
   // Identities: the first channel creates the golden record, the others attach to it.
@@ -151,7 +152,16 @@ export async function seedDemoData(url: string, mint: TokenMinter, settle: () =>
       created.push(r.ingestOrder);
     });
     await settle();
-    const paid = created.filter((o) => o.status === "PAID").slice(0, 6);
+    // Move some orders along the lifecycle the way the warehouse would.
+    const warehouse = await mint({ sub: "demo:warehouse", roles: ["warehouse"] }, 3600);
+    const inFulfillment = created.filter((o) => o.status === "FULFILLING");
+    const journeys: string[][] = [["SHIPPED"], ["SHIPPED", "DELIVERED"], ["SHIPPED", "DELIVERED", "COMPLETED"], ["CANCELLED"], []];
+    await inBatches(inFulfillment.map((o, k) => ({ o, steps: journeys[k % journeys.length] })), 8, async ({ o, steps }) => {
+      for (const to of steps) {
+        await mustQuery(url, "mutation($id: ID!, $to: OrderStatus!) { transitionOrder(id: $id, to: $to) { id } }", { id: o.id, to }, warehouse);
+      }
+    });
+    const paid = inFulfillment.filter((_, k) => k % journeys.length === 0).slice(0, 6);
     const types = ["RETURN", "REFUND_ONLY", "EXCHANGE"];
     for (const [k, o] of paid.entries()) {
       await mustQuery(

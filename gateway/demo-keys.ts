@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { exportJWK, exportSPKI, generateKeyPair, importJWK, SignJWT, type JWK, type KeyLike } from "jose";
 import type { Role } from "../subgraphs/kernel/principal";
+import { secretVar, TEST_KEY_MARK, WEBHOOK_CHANNELS, type WebhookChannel } from "./webhooks";
 
 /**
  * Local keys for the embedded default only: a token signing key pair and the internal
@@ -13,6 +14,25 @@ export interface DemoKeys {
   privateJwk: JWK;
   publicPem: string;
   internalSecret: string;
+}
+
+/**
+ * Demo webhook secrets, one per channel, written to data/demo-secrets.json for whoever
+ * plays the channel. They are marked as test keys, so production refuses them.
+ */
+export function loadOrCreateDemoSecrets(dataDir: string): Record<WebhookChannel, string> {
+  const file = path.join(dataDir, "demo-secrets.json");
+  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as Record<WebhookChannel, string>;
+  const secrets = Object.fromEntries(
+    WEBHOOK_CHANNELS.map((c) => [c, `whsec_${Buffer.concat([Buffer.from(TEST_KEY_MARK), randomBytes(27)]).toString("base64")}`]),
+  ) as Record<WebhookChannel, string>;
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+export function demoSecretsEnv(secrets: Record<WebhookChannel, string>): Record<string, string> {
+  return Object.fromEntries(WEBHOOK_CHANNELS.map((c) => [secretVar(c), secrets[c]]));
 }
 
 export const DEMO_ISSUER = "orderhub-demo";

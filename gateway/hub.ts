@@ -1,10 +1,11 @@
 import "reflect-metadata";
 import { IsNull } from "typeorm";
 import { ConfigError, databaseConfig, isProduction, SUBGRAPH_NAMES, subgraphConfig, type SubgraphName } from "../subgraphs/kernel/config";
+import type { Clock } from "../subgraphs/kernel/clock";
 import { InProcessBus, OutboxEvent } from "../subgraphs/kernel/events";
 import { startSubgraph, type RunningSubgraph } from "../subgraphs/kernel/subgraph";
 import { gatewayConfig } from "./config";
-import { demoEnv, demoTokenMinter, loadOrCreateDemoKeys, type TokenMinter } from "./demo-keys";
+import { demoEnv, demoSecretsEnv, demoTokenMinter, loadOrCreateDemoKeys, loadOrCreateDemoSecrets, type TokenMinter } from "./demo-keys";
 import { startGateway, type RunningGateway } from "./server";
 import { SUBGRAPHS } from "./subgraph-list";
 
@@ -14,6 +15,8 @@ export interface HubOptions {
   env?: Env;
   /** Let the OS pick every port (tests, benchmark). */
   ephemeralPorts?: boolean;
+  /** The schedulers' clock; tests pass a ManualClock. */
+  clock?: Clock;
 }
 
 export interface Hub {
@@ -39,6 +42,11 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     env = { ...demoEnv(keys), ...env, JWT_PUBLIC_KEY: keys.publicPem, INTERNAL_SIGNING_SECRET: env.INTERNAL_SIGNING_SECRET ?? keys.internalSecret };
     mintToken = demoTokenMinter(keys);
   }
+  if (!isProduction(env)) {
+    // Demo webhook secrets fill in for any channel without one (never in production).
+    const demo = demoSecretsEnv(loadOrCreateDemoSecrets(databaseConfig(env).dataDir));
+    for (const [name, secret] of Object.entries(demo)) if (!env[name]) env = { ...env, [name]: secret };
+  }
   if (isProduction(env) && env.DEMO_DATA === "true") throw new ConfigError("DEMO_DATA=true is not allowed with NODE_ENV=production.");
   if (options.ephemeralPorts) {
     env = { ...env, PORT: "0", ...Object.fromEntries(SUBGRAPH_NAMES.map((n) => [`${n.toUpperCase()}_PORT`, "0"])) };
@@ -50,7 +58,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   const bus = new InProcessBus();
   const subgraphs = {} as Record<SubgraphName, RunningSubgraph>;
   try {
-    for (const name of SUBGRAPH_NAMES) subgraphs[name] = await startSubgraph(SUBGRAPHS[name], configs[name], bus);
+    for (const name of SUBGRAPH_NAMES) subgraphs[name] = await startSubgraph(SUBGRAPHS[name], configs[name], bus, { clock: options.clock, env });
   } catch (err) {
     await Promise.all(Object.values(subgraphs).map((s) => s.stop()));
     throw err;

@@ -11,6 +11,7 @@ import { BodyTooLarge, executeGraphQL, parseJsonBody, readBody, sendError, sendJ
 import { encodePrincipal, PRINCIPAL_HEADER, signInternalRequest } from "../subgraphs/kernel/internal-auth";
 import type { Principal } from "../subgraphs/kernel/principal";
 import { AuthError, createTokenVerifier } from "./auth";
+import { verifyWebhook, WEBHOOK_CHANNELS, webhookVerifiers, type WebhookChannel } from "./webhooks";
 import type { GatewayConfig } from "./config";
 
 export const SUPERGRAPH_PATH = path.join(projectRoot(), "schema", "supergraph.graphql");
@@ -116,6 +117,7 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
     const pathname = (req.url ?? "/").split("?")[0];
     if (req.method === "GET" && pathname === "/healthz") return sendJson(res, 200, { status: "ok" });
     if (req.method === "GET" && pathname === "/readyz") return readiness(res);
+    if (pathname.startsWith("/webhooks/")) return webhook(req, res, pathname.slice("/webhooks/".length));
     if (pathname !== "/graphql" && pathname !== "/") return sendError(res, 404, "NOT_FOUND", `No route ${pathname}; GraphQL is at /graphql.`);
     let principal: Principal | null;
     try {
@@ -134,6 +136,32 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
       }
     }
     await executeGraphQL(apollo, req, res, body, async () => ({ principal }));
+  }
+
+  const verifiers = webhookVerifiers(config.env, (line) => console.warn(`[webhooks] ${line}`));
+  const ordersBase = new URL(config.subgraphUrls.orders);
+
+  /** POST /webhooks/{channel}: verify the channel's signature, then hand the raw body to orders. */
+  async function webhook(req: IncomingMessage, res: ServerResponse, slug: string) {
+    if (req.method !== "POST") return sendError(res, 405, "METHOD_NOT_ALLOWED", "Webhooks are POST only.");
+    if (!(WEBHOOK_CHANNELS as readonly string[]).includes(slug)) return sendError(res, 404, "NOT_FOUND", `Unknown channel "${slug.slice(0, 20)}"; known: ${WEBHOOK_CHANNELS.join(", ")}.`);
+    const verifier = verifiers[slug as WebhookChannel];
+    if (!verifier) return sendError(res, 503, "CHANNEL_DISABLED", `Webhooks for ${slug} are disabled: no secret is configured.`);
+    const raw = await readBody(req, config.maxBodyBytes);
+    const verified = verifyWebhook(verifier, raw, req.headers);
+    if (!verified.ok) return sendError(res, 401, "UNAUTHENTICATED", verified.message);
+    const principal = encodePrincipal({ sub: `webhook:${slug}`, roles: ["channel"] });
+    try {
+      const forwarded = await fetch(new URL(`/internal/channel-events/${slug}`, ordersBase), {
+        method: "POST",
+        headers: { "content-type": "application/json", ...signInternalRequest(config.internalSecret, principal, raw) },
+        body: raw,
+        signal: AbortSignal.timeout(config.subgraphTimeoutMs),
+      });
+      sendJson(res, forwarded.status, await forwarded.json());
+    } catch {
+      sendError(res, 503, "SERVICE_UNAVAILABLE", "The orders service is unavailable; retry the delivery later.");
+    }
   }
 
   /** Every subgraph answers and reaches its database; the failing part is named. */

@@ -46,7 +46,7 @@ test("the same order delivered concurrently is stored once", async () => {
   expect(new Set(results.map((r) => r.data!.ingestOrder.id)).size).toBe(1);
   expect(await countRows(hub, "orders", "orders")).toBe(before + 1);
   await hub.settle();
-  const events = await hub.subgraphs.orders.ds.query("SELECT COUNT(*) AS n FROM outbox_events WHERE aggregateId = ?", [results[0].data!.ingestOrder.id]);
+  const events = await hub.subgraphs.orders.ds.query("SELECT COUNT(*) AS n FROM outbox_events WHERE aggregateId = ? AND type = 'order.created'", [results[0].data!.ingestOrder.id]);
   expect(Number(events[0].n)).toBe(1);
 });
 

@@ -71,7 +71,7 @@ export async function registerIdentity(em: EntityManager, input: IdentityInput, 
     type: IDENTITY_LINKED,
     source: source,
     actor,
-    payload: { channel: input.channel, channelCustomerId, customerKey },
+    payload: { channel: input.channel, channelCustomerId, customerKey, tier: (await em.findOneByOrFail(CustomerRow, { id: customerKey })).tier },
   });
   return { identity, created: true };
 }

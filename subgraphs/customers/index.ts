@@ -5,14 +5,14 @@ import { ChannelIdentityRow, CustomerRow } from "./entities";
 import { createLoaders, type CustomerLoaders } from "./loaders";
 import { migrations } from "./migrations";
 import { CustomerResolver, loadCustomerNode, NodeResolver, OrderCustomerResolver } from "./resolvers";
-import { AfterSalesCase, Order, OrderLine, Product } from "./schema";
+import { AfterSalesCase, Order, OrderException, OrderLine, Product } from "./schema";
 
 type Ctx = SubgraphContext<CustomerLoaders>;
 
 export const customersSubgraph: SubgraphDefinition<CustomerLoaders> = {
   name: "customers",
   resolvers: [CustomerResolver, OrderCustomerResolver, NodeResolver],
-  orphanedTypes: [Order, OrderLine, Product, AfterSalesCase],
+  orphanedTypes: [Order, OrderLine, OrderException, Product, AfterSalesCase],
   entities: [CustomerRow, ChannelIdentityRow],
   migrations,
   referenceResolvers: {

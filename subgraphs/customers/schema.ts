@@ -86,6 +86,10 @@ export class Product extends Node {}
 
 @ObjectType({ implements: Node })
 @Directive('@key(fields: "id", resolvable: false)')
+export class OrderException extends Node {}
+
+@ObjectType({ implements: Node })
+@Directive('@key(fields: "id", resolvable: false)')
 export class AfterSalesCase extends Node {}
 
 @InputType()

@@ -19,6 +19,10 @@ export class BuyerLinkRow {
   @Index("ix_buyer_links_customer")
   @Column({ type: "int" })
   customerKey!: number;
+
+  /** The golden customer's hub-wide tier, for rules such as order priority. */
+  @Column({ type: "varchar", length: 10, nullable: true })
+  tier!: string | null;
 }
 
 export function buyerKey(channel: string, channelCustomerId: string): string {
@@ -27,23 +31,32 @@ export function buyerKey(channel: string, channelCustomerId: string): string {
 
 export function consumeBuyerLinks(ds: DataSource, bus: EventBus, consumer: string): void {
   bus.subscribe(["customer.identity_linked"], async (event) => {
-    const p = event.payload as { channel: Channel; channelCustomerId: string; customerKey: number };
-    await consumeOnce(ds, consumer, event, (em) => upsertBuyerLink(em, p));
+    const p = event.payload as { channel: Channel; channelCustomerId: string; customerKey: number; tier?: string };
+    await consumeOnce(ds, consumer, event, (em) => upsertBuyerLink(em, { ...p, tier: p.tier ?? null }));
   });
 }
 
-async function upsertBuyerLink(em: EntityManager, link: { channel: Channel; channelCustomerId: string; customerKey: number }) {
+async function upsertBuyerLink(em: EntityManager, link: { channel: Channel; channelCustomerId: string; customerKey: number; tier: string | null }) {
   const existing = await em.findOneBy(BuyerLinkRow, { channel: link.channel, channelCustomerId: link.channelCustomerId });
-  if (existing) await em.update(BuyerLinkRow, { channel: link.channel, channelCustomerId: link.channelCustomerId }, { customerKey: link.customerKey });
-  else await em.insert(BuyerLinkRow, link);
+  if (existing) {
+    await em.update(BuyerLinkRow, { channel: link.channel, channelCustomerId: link.channelCustomerId }, { customerKey: link.customerKey, tier: link.tier ?? existing.tier });
+  } else {
+    await em.insert(BuyerLinkRow, link);
+  }
+}
+
+/** Loader: "<CHANNEL>:<channelCustomerId>" to the buyer's link (owning customer and tier), or null. */
+export function buyerLinkLoader(ds: DataSource) {
+  return new DataLoader<string, BuyerLinkRow | null>(async (keys) => {
+    const ids = [...new Set(keys.map((k) => k.slice(k.indexOf(":") + 1)))];
+    const rows = await ds.getRepository(BuyerLinkRow).findBy({ channelCustomerId: In(ids) });
+    const links = new Map(rows.map((r) => [buyerKey(r.channel, r.channelCustomerId), r]));
+    return keys.map((k) => links.get(k) ?? null);
+  });
 }
 
 /** Loader: "<CHANNEL>:<channelCustomerId>" to the owning customer key, or null. */
 export function buyerOwnerLoader(ds: DataSource) {
-  return new DataLoader<string, number | null>(async (keys) => {
-    const ids = [...new Set(keys.map((k) => k.slice(k.indexOf(":") + 1)))];
-    const rows = await ds.getRepository(BuyerLinkRow).findBy({ channelCustomerId: In(ids) });
-    const owner = new Map(rows.map((r) => [buyerKey(r.channel, r.channelCustomerId), r.customerKey]));
-    return keys.map((k) => owner.get(k) ?? null);
-  });
+  const links = buyerLinkLoader(ds);
+  return new DataLoader<string, number | null>(async (keys) => (await links.loadMany([...keys])).map((l) => (l && !(l instanceof Error) ? l.customerKey : null)));
 }

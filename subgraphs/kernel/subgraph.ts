@@ -17,6 +17,7 @@ import { BodyTooLarge, executeGraphQL, parseJsonBody, readBody, sendError, sendJ
 import { verifyInternalRequest } from "./internal-auth";
 import { countingStatementsOf } from "./sql-stats";
 import type { Principal } from "./principal";
+import { systemClock, type Clock } from "./clock";
 
 const FEDERATION_LINK =
   'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@external", "@requires"])';
@@ -27,7 +28,29 @@ export interface SubgraphContext<L = unknown> {
   ds: DataSource;
   loaders: L;
   relay: OutboxRelay;
+  clock: Clock;
 }
+
+/** What a subgraph's background work and extra routes get. */
+export interface SubgraphRuntime {
+  ds: DataSource;
+  bus: EventBus;
+  relay: OutboxRelay;
+  clock: Clock;
+  env: Record<string, string | undefined>;
+}
+
+/** A background job (a scheduler); runOnce lets tests drive it with a moved clock. */
+export interface BackgroundJob {
+  runOnce(): Promise<unknown>;
+  stop(): void;
+}
+
+/** An internal HTTP route (besides /graphql), reachable only with the gateway's signature. */
+export type InternalRoute = (req: { path: string; body: string; headers: Record<string, string | string[] | undefined>; principal: Principal | null }) => Promise<{
+  status: number;
+  body: unknown;
+}>;
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 type Class = Function;
@@ -42,7 +65,11 @@ export interface SubgraphDefinition<L> {
   referenceResolvers: Record<string, Record<string, unknown>>;
   createLoaders(ds: DataSource, principal: Principal | null): L;
   /** Subscribes this subgraph's consumers to the bus. */
-  consume?(ds: DataSource, bus: EventBus, relay: OutboxRelay): void;
+  consume?(ds: DataSource, bus: EventBus, relay: OutboxRelay, clock: Clock): void;
+  /** Starts background jobs (schedulers). */
+  jobs?(runtime: SubgraphRuntime): Record<string, BackgroundJob>;
+  /** Internal routes by path prefix, e.g. "/internal/channel-events/". */
+  routes?(runtime: SubgraphRuntime): Record<string, InternalRoute>;
 }
 
 export interface BuiltSchema {
@@ -95,10 +122,17 @@ export interface RunningSubgraph {
   url: string;
   ds: DataSource;
   relay: OutboxRelay;
+  jobs: Record<string, BackgroundJob>;
   stop(): Promise<void>;
 }
 
-export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: SubgraphConfig, bus: EventBus): Promise<RunningSubgraph> {
+export interface StartOptions {
+  clock?: Clock;
+  env?: Record<string, string | undefined>;
+}
+
+export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: SubgraphConfig, bus: EventBus, options: StartOptions = {}): Promise<RunningSubgraph> {
+  const clock = options.clock ?? systemClock;
   const { schema } = await buildFederatedSchema(def as SubgraphDefinition<unknown>);
   const ds = await openDatabase({
     service: def.name,
@@ -109,8 +143,11 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
     migrations: def.migrations,
   });
   const relay = new OutboxRelay(ds, bus, Number(process.env.OUTBOX_POLL_MS ?? 200));
-  def.consume?.(ds, bus, relay);
+  def.consume?.(ds, bus, relay, clock);
   relay.start();
+  const runtime: SubgraphRuntime = { ds, bus, relay, clock, env: options.env ?? process.env };
+  const jobs = def.jobs?.(runtime) ?? {};
+  const routes = Object.entries(def.routes?.(runtime) ?? {});
 
   const apollo = new ApolloServer<SubgraphContext<L>>({
     schema,
@@ -134,10 +171,15 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
           return sendJson(res, 503, { status: "unavailable", database: "unreachable" });
         }
       }
-      if (path !== "/graphql" || req.method !== "POST") return sendError(res, 404, "NOT_FOUND", "Not found.");
+      const route = routes.find(([prefix]) => path.startsWith(prefix));
+      if ((path !== "/graphql" && !route) || req.method !== "POST") return sendError(res, 404, "NOT_FOUND", "Not found.");
       const raw = await readBody(req, config.maxBodyBytes);
       const verified = verifyInternalRequest(config.internalSecret, req.headers, raw);
       if (!verified.ok) return sendError(res, 401, "UNAUTHENTICATED", `Refused: ${verified.reason}. Subgraphs only answer the gateway.`);
+      if (route) {
+        const out = await route[1]({ path, body: raw, headers: req.headers, principal: verified.principal });
+        return sendJson(res, out.status, out.body);
+      }
       let body: unknown;
       try {
         body = parseJsonBody(raw);
@@ -146,7 +188,7 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
       }
       const principal = verified.principal;
       await countingStatementsOf(() =>
-        executeGraphQL(apollo, req, res, body, async () => ({ principal, ds, relay, loaders: def.createLoaders(ds, principal) })),
+        executeGraphQL(apollo, req, res, body, async () => ({ principal, ds, relay, clock, loaders: def.createLoaders(ds, principal) })),
       );
     } catch (err) {
       if (err instanceof BodyTooLarge) return sendError(res, 413, "PAYLOAD_TOO_LARGE", `The request body exceeds ${config.maxBodyBytes} bytes.`);
@@ -162,12 +204,14 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
     url: `http://${config.host}:${port}/graphql`,
     ds,
     relay,
+    jobs,
     stop() {
       // Idempotent: a test may stop one subgraph early and the hub later stops all.
       stopping ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await closed;
+        Object.values(jobs).forEach((j) => j.stop());
         await apollo.stop();
         await relay.stop();
         await ds.destroy();

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from "typeorm";
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn, UpdateDateColumn } from "typeorm";
 import { Channel } from "../kernel/types";
 import { OrderStatus } from "./status";
 
@@ -21,6 +21,7 @@ export interface AddressSnapshot {
 @Index("ix_orders_channel_placed", ["channel", "placedAt", "id"])
 @Index("ix_orders_status_placed", ["status", "placedAt", "id"])
 @Index("ix_orders_buyer_placed", ["channel", "buyerChannelCustomerId", "placedAt", "id"])
+@Index("ix_orders_status_changed", ["status", "statusChangedAt"])
 export class OrderRow {
   @PrimaryGeneratedColumn()
   id!: number;
@@ -62,6 +63,23 @@ export class OrderRow {
   @Column({ type: "simple-json", nullable: true })
   shippingAddress!: AddressSnapshot | null;
 
+  @Column({ type: "datetime", precision: 3, nullable: true })
+  promisedDeliveryBy!: Date | null;
+
+  /** When the status last changed (hub clock): the SLA of a stage runs from here. */
+  @Column({ type: "datetime", precision: 3 })
+  statusChangedAt!: Date;
+
+  /** The source time of the newest channel event applied: older ones never overwrite. */
+  @Column({ type: "datetime", precision: 3 })
+  sourceUpdatedAt!: Date;
+
+  @Column({ type: "boolean", default: false })
+  onHold!: boolean;
+
+  @Column({ type: "varchar", length: 500, nullable: true })
+  holdReason!: string | null;
+
   @Column({ type: "int", default: 1 })
   version!: number;
 
@@ -98,4 +116,111 @@ export class OrderLineRow {
 
   @Column({ type: "int" })
   discountMinor!: number;
+}
+
+/** Large text: MySQL's TEXT holds only 64 KB, a channel payload may be larger. */
+const LARGE_TEXT = process.env.MYSQL_URL ? "mediumtext" : "text";
+
+export enum ChannelEventStatus {
+  APPLIED = "APPLIED",
+  HELD = "HELD",
+  IGNORED = "IGNORED",
+}
+
+/**
+ * Every accepted channel event, with its raw payload, for audit and exactly-once:
+ * (channel, eventId) is unique. A status event for an order not seen yet waits here
+ * as HELD until the order arrives.
+ */
+@Entity("channel_events")
+@Index("uq_channel_events", ["channel", "eventId"], { unique: true })
+@Index("ix_channel_events_order_ref", ["channel", "channelOrderId", "status"])
+export class ChannelEventRow {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column({ type: "varchar", length: 10 })
+  channel!: Channel;
+
+  @Column({ type: "varchar", length: 150 })
+  eventId!: string;
+
+  @Column({ type: "varchar", length: 30 })
+  type!: string;
+
+  @Column({ type: "varchar", length: 100 })
+  channelOrderId!: string;
+
+  @Column({ type: "datetime", precision: 3 })
+  occurredAt!: Date;
+
+  @Column({ type: "datetime", precision: 3 })
+  receivedAt!: Date;
+
+  @Column({ type: "varchar", length: 10 })
+  status!: ChannelEventStatus;
+
+  @Column({ type: "varchar", length: 200, nullable: true })
+  note!: string | null;
+
+  @Index("ix_channel_events_order")
+  @Column({ type: "int", nullable: true })
+  orderId!: number | null;
+
+  /** The canonical event, so a held event can be applied later. */
+  @Column({ type: "simple-json" })
+  canonical!: Record<string, unknown>;
+
+  /** The body exactly as the channel sent it. */
+  @Column({ type: LARGE_TEXT })
+  rawPayload!: string;
+}
+
+export enum ExceptionKind {
+  UNMAPPED_SKU = "UNMAPPED_SKU",
+  SLA_BREACH = "SLA_BREACH",
+}
+
+/** The queue staff work from: something about an order needs a person. */
+@Entity("order_exceptions")
+@Index("ix_order_exceptions_open", ["resolvedAt", "id"])
+@Index("ix_order_exceptions_order", ["orderId", "kind"])
+export class OrderExceptionRow {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column({ type: "int" })
+  orderId!: number;
+
+  @Column({ type: "varchar", length: 20 })
+  kind!: ExceptionKind;
+
+  /** For SLA_BREACH: the status the order sat in too long. */
+  @Column({ type: "varchar", length: 20, nullable: true })
+  stage!: string | null;
+
+  @Column({ type: "varchar", length: 500 })
+  detail!: string;
+
+  @Column({ type: "datetime", precision: 3 })
+  openedAt!: Date;
+
+  @Column({ type: "datetime", precision: 3, nullable: true })
+  resolvedAt!: Date | null;
+
+  @Column({ type: "varchar", length: 120, nullable: true })
+  resolvedBy!: string | null;
+
+  @Column({ type: "varchar", length: 500, nullable: true })
+  resolution!: string | null;
+}
+
+/** Projection of products' channel SKU mappings, to tell an unmapped line at once. */
+@Entity("known_channel_skus")
+export class KnownSkuRow {
+  @PrimaryColumn({ type: "varchar", length: 10 })
+  channel!: Channel;
+
+  @PrimaryColumn({ type: "varchar", length: 100 })
+  channelSkuId!: string;
 }

@@ -1,17 +1,21 @@
-import { consumeBuyerLinks, BuyerLinkRow } from "../kernel/buyer-links";
+import { BuyerLinkRow } from "../kernel/buyer-links";
 import { parseGlobalId } from "../kernel/global-id";
 import type { SubgraphDefinition } from "../kernel/subgraph";
-import { OrderLineRow, OrderRow } from "./entities";
+import { consume } from "./consumers";
+import { ChannelEventRow, KnownSkuRow, OrderExceptionRow, OrderLineRow, OrderRow } from "./entities";
+import { OrderExceptionResolver, OrderLifecycleResolver, loadVisibleException } from "./lifecycle-resolvers";
 import { createLoaders, type OrderLoaders } from "./loaders";
 import { migrations } from "./migrations";
 import { CustomerOrdersResolver, loadVisibleLine, loadVisibleOrder, OrderResolver, type Ctx } from "./resolvers";
 import { Customer } from "./schema";
+import { slaWatcher } from "./sla";
+import { CHANNEL_EVENTS_PATH, channelEventsRoute } from "./webhook-route";
 
 export const ordersSubgraph: SubgraphDefinition<OrderLoaders> = {
   name: "orders",
-  resolvers: [OrderResolver, CustomerOrdersResolver],
+  resolvers: [OrderResolver, CustomerOrdersResolver, OrderLifecycleResolver, OrderExceptionResolver],
   orphanedTypes: [Customer],
-  entities: [OrderRow, OrderLineRow, BuyerLinkRow],
+  entities: [OrderRow, OrderLineRow, BuyerLinkRow, ChannelEventRow, OrderExceptionRow, KnownSkuRow],
   migrations,
   referenceResolvers: {
     Order: {
@@ -20,10 +24,15 @@ export const ordersSubgraph: SubgraphDefinition<OrderLoaders> = {
     OrderLine: {
       __resolveReference: (ref: { id: string }, ctx: Ctx) => loadVisibleLine(ctx, parseGlobalId(ref.id, "OrderLine")),
     },
+    OrderException: {
+      __resolveReference: (ref: { id: string }, ctx: Ctx) => loadVisibleException(ctx, parseGlobalId(ref.id, "OrderException")),
+    },
     Customer: {
       __resolveReference: (ref: { id: string }) => Object.assign(new Customer(), ref),
     },
   },
   createLoaders: (ds) => createLoaders(ds),
-  consume: (ds, bus) => consumeBuyerLinks(ds, bus, "orders.buyer-links"),
+  consume,
+  jobs: ({ ds, clock, relay, env }) => ({ sla: slaWatcher(ds, clock, relay, env) }),
+  routes: (runtime) => ({ [CHANNEL_EVENTS_PATH]: channelEventsRoute(runtime) }),
 };

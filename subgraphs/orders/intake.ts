@@ -1,6 +1,6 @@
 import { DateTime } from "luxon";
 import { badInput } from "../kernel/errors";
-import { assertCurrency, parseDecimal } from "../kernel/money";
+import { allocate, assertCurrency, parseDecimal } from "../kernel/money";
 import type { Channel } from "../kernel/types";
 import type { AddressSnapshot } from "./entities";
 import { OrderStatus } from "./status";
@@ -15,9 +15,12 @@ export interface IncomingOrder {
   placedAt: string;
   currency: string;
   status?: OrderStatus | null;
-  buyer: { channelCustomerId: string; name?: string | null; phone?: string | null };
+  buyer: { channelCustomerId: string; name?: string | null; phone?: string | null; deviceFingerprint?: string | null };
   shippingAddress?: AddressSnapshot | null;
   shippingFee?: string | null;
+  /** An order-level discount, spread over the lines by their amounts. */
+  couponDiscount?: string | null;
+  promisedDeliveryBy?: string | null;
   lines: Array<{ channelSkuId: string; title?: string | null; quantity: number; unitPrice: string; discount?: string | null }>;
 }
 
@@ -27,8 +30,9 @@ export interface PlannedOrder {
   placedAt: Date;
   currency: string;
   status: OrderStatus;
-  buyer: { channelCustomerId: string; name: string | null; phone: string | null };
+  buyer: { channelCustomerId: string; name: string | null; phone: string | null; deviceFingerprint: string | null };
   shippingAddress: AddressSnapshot | null;
+  promisedDeliveryBy: Date | null;
   lines: Array<{ lineNo: number; channelSkuId: string; title: string; quantity: number; unitPriceMinor: number; discountMinor: number }>;
   subtotalMinor: number;
   discountMinor: number;
@@ -85,6 +89,14 @@ export function planOrder(input: IncomingOrder): PlannedOrder {
       discountMinor,
     };
   });
+  // A coupon is spread over the lines by largest remainder, so each line's refundable
+  // amount is exact and the parts add up to the coupon.
+  const couponMinor = input.couponDiscount ? parseDecimal(input.couponDiscount, currency, "couponDiscount") : 0;
+  const netOf = (l: (typeof lines)[number]) => l.unitPriceMinor * l.quantity - l.discountMinor;
+  if (couponMinor < 0 || couponMinor > lines.reduce((sum, l) => sum + netOf(l), 0)) {
+    throw badInput("couponDiscount must be between 0 and the order's line amounts.", { field: "couponDiscount" });
+  }
+  allocate(couponMinor, lines.map(netOf)).forEach((share, i) => (lines[i].discountMinor += share));
   const shippingMinor = input.shippingFee ? parseDecimal(input.shippingFee, currency, "shippingFee") : 0;
   if (shippingMinor < 0) throw badInput("shippingFee must not be negative.", { field: "shippingFee" });
   const subtotalMinor = lines.reduce((sum, l) => sum + l.unitPriceMinor * l.quantity, 0);
@@ -102,8 +114,10 @@ export function planOrder(input: IncomingOrder): PlannedOrder {
       channelCustomerId: requiredText(input.buyer.channelCustomerId, "buyer.channelCustomerId", 100),
       name: input.buyer.name?.trim() || null,
       phone: input.buyer.phone?.trim() || null,
+      deviceFingerprint: input.buyer.deviceFingerprint?.trim() || null,
     },
     shippingAddress: input.shippingAddress ?? null,
+    promisedDeliveryBy: input.promisedDeliveryBy ? parseInstant(input.promisedDeliveryBy, "promisedDeliveryBy") : null,
     lines,
     subtotalMinor,
     discountMinor,

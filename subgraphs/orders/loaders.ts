@@ -1,7 +1,9 @@
 import DataLoader from "dataloader";
 import { In, type DataSource } from "typeorm";
-import { buyerOwnerLoader } from "../kernel/buyer-links";
-import { OrderLineRow, OrderRow } from "./entities";
+import { buyerLinkLoader } from "../kernel/buyer-links";
+import { OutboxEvent } from "../kernel/events";
+import { toGlobalId } from "../kernel/global-id";
+import { OrderExceptionRow, OrderLineRow, OrderRow } from "./entities";
 
 export function createLoaders(ds: DataSource) {
   const orderById = new DataLoader<number, OrderRow | null>(async (ids) => {
@@ -23,7 +25,29 @@ export function createLoaders(ds: DataSource) {
     return ids.map((id) => byId.get(id) ?? null);
   });
 
-  return { orderById, linesByOrder, lineById, buyerOwner: buyerOwnerLoader(ds) };
+  /** History per order, from the outbox, in sequence order. */
+  const eventsByOrder = new DataLoader<number, OutboxEvent[]>(async (ids) => {
+    const gids = ids.map((id) => toGlobalId("Order", id));
+    const rows = await ds.getRepository(OutboxEvent).find({ where: { aggregateId: In(gids) }, order: { aggregateId: "ASC", sequence: "ASC" } });
+    return gids.map((g) => rows.filter((r) => r.aggregateId === g));
+  });
+
+  const exceptionsByOrder = new DataLoader<number, OrderExceptionRow[]>(async (ids) => {
+    const rows = await ds.getRepository(OrderExceptionRow).find({ where: { orderId: In([...ids]) }, order: { id: "ASC" } });
+    return ids.map((id) => rows.filter((r) => r.orderId === id));
+  });
+
+  const exceptionById = new DataLoader<number, OrderExceptionRow | null>(async (ids) => {
+    const rows = await ds.getRepository(OrderExceptionRow).findBy({ id: In([...ids]) });
+    return ids.map((id) => rows.find((r) => r.id === id) ?? null);
+  });
+
+  const buyerLink = buyerLinkLoader(ds);
+  const buyerOwner = new DataLoader<string, number | null>(async (keys) =>
+    (await buyerLink.loadMany([...keys])).map((l) => (l && !(l instanceof Error) ? l.customerKey : null)),
+  );
+
+  return { orderById, linesByOrder, lineById, eventsByOrder, exceptionsByOrder, exceptionById, buyerLink, buyerOwner };
 }
 
 export type OrderLoaders = ReturnType<typeof createLoaders>;

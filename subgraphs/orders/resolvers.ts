@@ -98,7 +98,7 @@ export class OrderResolver {
   })
   async ingestOrder(@Arg("input") input: IngestOrderInput, @Ctx() ctx: Ctx): Promise<Order> {
     const principal = requireRole(ctx.principal, "channel", "admin");
-    const row = await ingestOrder(ctx.ds, input, principal.sub);
+    const row = await ingestOrder(ctx.ds, input, principal.sub, ctx.clock);
     void ctx.relay.poke();
     return toOrder(row, principal);
   }

@@ -1,9 +1,9 @@
-import { Directive, Field, ID, InputType, Int, ObjectType } from "type-graphql";
+import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
 import { toGlobalId } from "../kernel/global-id";
 import { type Principal, seesPersonalData } from "../kernel/principal";
 import { Channel, Money, money } from "../kernel/types";
 import { Node } from "./node";
-import type { OrderLineRow, OrderRow } from "./entities";
+import { ExceptionKind, type OrderExceptionRow, type OrderLineRow, type OrderRow } from "./entities";
 import { OrderStatus } from "./status";
 
 @ObjectType({ description: "Where the order ships, as the channel sent it. Masked for BI." })
@@ -82,10 +82,125 @@ export class Order extends Node {
   @Field(() => Address, { nullable: true })
   shippingAddress!: Address | null;
 
+  @Field(() => Date, { nullable: true, description: "When the channel promised delivery, in UTC." })
+  promisedDeliveryBy!: Date | null;
+
+  @Field({ description: "Held orders are paused: no automation, no SLA clock." })
+  onHold!: boolean;
+
+  @Field(() => String, { nullable: true })
+  holdReason!: string | null;
+
+  @Field({ description: "When the order entered its current status." })
+  statusChangedAt!: Date;
+
   @Field()
   updatedAt!: Date;
 
   key!: number;
+  /** The stored row, for field resolvers. */
+  row!: OrderRow;
+}
+
+@ObjectType({ description: "One entry of an order's history, from the outbox." })
+export class OrderEvent {
+  @Field(() => ID, { description: "The event's UUIDv7." })
+  id!: string;
+
+  @Field(() => Int, { description: "Position in this order's history, from 1." })
+  sequence!: number;
+
+  @Field()
+  type!: string;
+
+  @Field({ description: "Where it came from: a channel, the api, or the hub itself." })
+  source!: string;
+
+  @Field(() => String, { nullable: true, description: "Who did it: a channel, a staff member, or automation." })
+  actor!: string | null;
+
+  @Field({ description: "When it happened at the source (UTC)." })
+  occurredAt!: Date;
+
+  @Field({ description: "When the hub recorded it (UTC)." })
+  recordedAt!: Date;
+
+  @Field({ description: "The event's data as JSON." })
+  data!: string;
+}
+
+export enum PriorityLevel {
+  URGENT = "URGENT",
+  HIGH = "HIGH",
+  NORMAL = "NORMAL",
+}
+registerEnumType(PriorityLevel, { name: "PriorityLevel" });
+
+@ObjectType({ description: "How urgent the order is, and why." })
+export class OrderPriority {
+  @Field(() => PriorityLevel)
+  level!: PriorityLevel;
+
+  @Field(() => Int)
+  score!: number;
+
+  @Field(() => [String])
+  reasons!: string[];
+}
+
+registerEnumType(ExceptionKind, { name: "OrderExceptionKind" });
+
+@ObjectType({ implements: Node, description: "Something about an order that needs a person." })
+@Directive('@key(fields: "id")')
+export class OrderException extends Node {
+  @Field(() => ExceptionKind)
+  kind!: ExceptionKind;
+
+  @Field(() => String, { nullable: true, description: "For SLA_BREACH: the status the order sat in too long." })
+  stage!: string | null;
+
+  @Field()
+  detail!: string;
+
+  @Field()
+  openedAt!: Date;
+
+  @Field(() => Date, { nullable: true })
+  resolvedAt!: Date | null;
+
+  @Field(() => String, { nullable: true })
+  resolvedBy!: string | null;
+
+  @Field(() => String, { nullable: true })
+  resolution!: string | null;
+
+  orderKey!: number;
+}
+
+export function toOrderException(row: OrderExceptionRow): OrderException {
+  return Object.assign(new OrderException(), {
+    id: toGlobalId("OrderException", row.id),
+    kind: row.kind,
+    stage: row.stage,
+    detail: row.detail,
+    openedAt: row.openedAt,
+    resolvedAt: row.resolvedAt,
+    resolvedBy: row.resolvedBy,
+    resolution: row.resolution,
+    orderKey: row.orderId,
+  });
+}
+
+@InputType()
+export class OrderExceptionFilter {
+  @Field(() => ExceptionKind, { nullable: true })
+  kind?: ExceptionKind;
+
+  @Field(() => Boolean, { nullable: true, description: "true: only unresolved; false: only resolved." })
+  open?: boolean;
+
+  @Field(() => Channel, { nullable: true })
+  channel?: Channel;
 }
 
 export function toOrder(row: OrderRow, viewer: Principal | null): Order {
@@ -105,6 +220,11 @@ export function toOrder(row: OrderRow, viewer: Principal | null): Order {
     shippingFee: money(row.shippingMinor, c),
     total: money(row.totalMinor, c),
     shippingAddress: a ? { province: a.province, city: a.city, district: a.district, detail: seesPersonalData(viewer) ? a.detail : null } : null,
+    promisedDeliveryBy: row.promisedDeliveryBy,
+    onHold: row.onHold,
+    holdReason: row.holdReason,
+    statusChangedAt: row.statusChangedAt,
+    row,
     updatedAt: row.updatedAt,
   });
 }

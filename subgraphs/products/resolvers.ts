@@ -3,6 +3,8 @@ import { Brackets } from "typeorm";
 import { connectionType, decodeCursor, pageSize, toConnection } from "../kernel/connection";
 import { inTransaction } from "../kernel/database";
 import { badInput, notFound } from "../kernel/errors";
+import { appendEvent } from "../kernel/events";
+import { toGlobalId } from "../kernel/global-id";
 import { requireRole } from "../kernel/principal";
 import type { SubgraphContext } from "../kernel/subgraph";
 import { ChannelSkuRow, ProductRow } from "./entities";
@@ -76,9 +78,19 @@ export class ProductResolver {
     if (!product) throw notFound(`No product with sku "${input.sku.slice(0, 80)}".`);
     await inTransaction(ctx.ds, async (em) => {
       const existing = await em.findOne(ChannelSkuRow, { where: { channel: input.channel, channelSkuId }, lock: lockFor(ctx) });
+      if (existing?.productId === product.id) return;
       if (existing) await em.update(ChannelSkuRow, { id: existing.id }, { productId: product.id });
       else await em.insert(ChannelSkuRow, { channel: input.channel, channelSkuId, productId: product.id });
+      // Orders waiting on this SKU (UNMAPPED_SKU) are released by this event.
+      await appendEvent(em, {
+        aggregateId: toGlobalId("Product", product.id),
+        type: "product.channel_sku_mapped",
+        source: "api",
+        actor: ctx.principal!.sub,
+        payload: { channel: input.channel, channelSkuId, productKey: product.id, sku: product.sku },
+      });
     });
+    void ctx.relay.poke();
     return toProduct(product);
   }
 }

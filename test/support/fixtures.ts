@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { Webhook } from "standardwebhooks";
 import type { TestHub } from "./hub";
 
 /** Builders that create data through the public API, as channels and staff do. */
@@ -9,6 +12,7 @@ export async function createProduct(hub: TestHub, sku: string, mappings: Array<{
   for (const m of mappings) {
     await hub.ok("mutation($i: MapChannelSkuInput!) { mapChannelSku(input: $i) { id } }", { i: { ...m, sku } });
   }
+  await hub.settle(); // orders learns of the mappings through events
 }
 
 export function orderInput(overrides: Record<string, unknown> = {}) {
@@ -50,4 +54,24 @@ export async function customerToken(hub: TestHub, customerId: string) {
 export async function countRows(hub: TestHub, subgraph: keyof TestHub["subgraphs"], table: string): Promise<number> {
   const rows = await hub.subgraphs[subgraph].ds.query(`SELECT COUNT(*) AS n FROM ${table}`);
   return Number(rows[0].n);
+}
+
+/** Delivers a webhook as a channel would: Standard Webhooks headers signed with the channel's secret. */
+export async function sendWebhook(
+  hub: TestHub,
+  channel: string,
+  payload: unknown,
+  options: { id?: string; timestamp?: Date; secret?: string; body?: string } = {},
+) {
+  const secrets = JSON.parse(readFileSync(path.join(hub.dataDir, "demo-secrets.json"), "utf8")) as Record<string, string>;
+  const body = options.body ?? JSON.stringify(payload);
+  const id = options.id ?? unique("msg");
+  const timestamp = options.timestamp ?? new Date();
+  const signature = new Webhook(options.secret ?? secrets[channel] ?? secrets.web).sign(id, timestamp, body);
+  const res = await fetch(hub.url.replace(/\/graphql$/, `/webhooks/${channel}`), {
+    method: "POST",
+    headers: { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(Math.floor(timestamp.getTime() / 1000)), "webhook-signature": signature },
+    body,
+  });
+  return { status: res.status, body: (await res.json()) as any };
 }

@@ -5,6 +5,7 @@ import { graphql, mustQuery } from "../../gateway/client";
 import { startHub, type Hub } from "../../gateway/hub";
 import { SUBGRAPH_NAMES } from "../../subgraphs/kernel/config";
 import { dropDatabases } from "../../subgraphs/kernel/database";
+import type { Clock } from "../../subgraphs/kernel/clock";
 import type { Role } from "../../subgraphs/kernel/principal";
 
 /**
@@ -20,12 +21,13 @@ export interface TestHub extends Hub {
   ok<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<T>;
 }
 
-export async function startTestHub(extraEnv: Record<string, string> = {}): Promise<TestHub> {
+export async function startTestHub(extraEnv: Record<string, string> = {}, options: { clock?: Clock } = {}): Promise<TestHub> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "orderhub-test-"));
   const prefix = `oht_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
   const hub = await startHub({
     env: { DATA_DIR: dataDir, DB_NAME_PREFIX: prefix, NODE_ENV: "test", OUTBOX_POLL_MS: "50", ...extraEnv },
     ephemeralPorts: true,
+    clock: options.clock,
   });
   const token = (roles: Role[], sub = `test:${roles.join("+")}`) => hub.mintToken!({ sub, roles });
   const admin = await token(["admin"]);

@@ -1,0 +1,142 @@
+import type { DataSource, EntityManager } from "typeorm";
+import type { Clock } from "../kernel/clock";
+import { inTransaction } from "../kernel/database";
+import { badInput } from "../kernel/errors";
+import type { Channel } from "../kernel/types";
+import type { CanonicalEvent } from "./channels/canonical";
+import { ChannelEventRow, ChannelEventStatus, OrderRow } from "./entities";
+import { parseInstant, planOrder } from "./intake";
+import { decideStatus, targetOf } from "./lifecycle";
+import { createOrder, lockOrder, lockOrderByChannelId, moveTo } from "./order-service";
+import { OrderStatus } from "./status";
+
+export type EventOutcome = "applied" | "duplicate" | "held" | "ignored";
+export interface EventResult {
+  eventId: string;
+  outcome: EventOutcome;
+  order?: number;
+  note?: string;
+}
+
+/**
+ * Applies canonical events from one channel delivery, each exactly once:
+ * - an event id seen before is a duplicate and changes nothing;
+ * - an event for an order the hub has not seen is held, and applied when the order arrives;
+ * - a status event moves the order by the lifecycle rules (stale ones are recorded and ignored);
+ * - an illegal transition is a CONFLICT and nothing is stored.
+ * The raw payload is kept with every accepted event.
+ */
+export async function receiveChannelEvents(ds: DataSource, channel: Channel, rawPayload: string, events: CanonicalEvent[], clock: Clock): Promise<EventResult[]> {
+  const results: EventResult[] = [];
+  for (const event of events) results.push(await receiveOne(ds, channel, rawPayload, event, clock));
+  return results;
+}
+
+async function receiveOne(ds: DataSource, channel: Channel, rawPayload: string, event: CanonicalEvent, clock: Clock, retry = true): Promise<EventResult> {
+  const occurredAt = parseInstant(event.occurredAt, "occurredAt");
+  const channelOrderId = String(event.order?.channelOrderId ?? "").trim();
+  if (!channelOrderId) throw badInput("order.channelOrderId is required.", { field: "order.channelOrderId" });
+  try {
+    return await inTransaction(ds, async (em) => {
+      if (await em.findOneBy(ChannelEventRow, { channel, eventId: event.eventId })) return { eventId: event.eventId, outcome: "duplicate" as const };
+      const stored = await em.save(
+        em.create(ChannelEventRow, {
+          channel,
+          eventId: event.eventId,
+          type: event.type,
+          channelOrderId,
+          occurredAt,
+          receivedAt: clock.now(),
+          status: ChannelEventStatus.HELD,
+          note: null,
+          orderId: null,
+          canonical: event as unknown as Record<string, unknown>,
+          rawPayload,
+        }),
+      );
+      let order = await lockOrderByChannelId(em, channel, channelOrderId);
+      if (!order && event.type !== "order.created") {
+        return { eventId: event.eventId, outcome: "held" as const, note: "order not seen yet; applied when it arrives" };
+      }
+      if (!order) {
+        const plan = planOrder({
+          channel,
+          channelOrderId,
+          placedAt: event.order.placedAt ?? event.occurredAt,
+          currency: event.order.currency ?? "",
+          status: event.payment ? OrderStatus.PAID : OrderStatus.PENDING_PAYMENT,
+          buyer: event.order.buyer ?? { channelCustomerId: "" },
+          shippingAddress: event.order.buyer?.address ?? null,
+          shippingFee: event.order.shippingFee,
+          couponDiscount: event.order.couponDiscount,
+          promisedDeliveryBy: event.order.promisedDeliveryBy,
+          lines: event.order.lines ?? [],
+        });
+        order = await createOrder(em, plan, { source: channel.toLowerCase(), actor: `channel:${channel.toLowerCase()}`, occurredAt, channelEventId: stored.id }, clock);
+        await mark(em, stored, ChannelEventStatus.APPLIED, order.id, null);
+        await applyHeld(em, order.id, channel, channelOrderId, clock);
+        return { eventId: event.eventId, outcome: "applied" as const, order: order.id };
+      }
+      const outcome = await applyToOrder(em, order, stored, clock);
+      return { eventId: event.eventId, outcome, order: order.id, ...(stored.note ? { note: stored.note } : {}) };
+    });
+  } catch (err) {
+    // Two deliveries raced on a unique key (same event id, or the same new order from
+    // two events): the second one re-runs and now sees the first one's row.
+    if (retry && isUniqueViolation(err)) return receiveOne(ds, channel, rawPayload, event, clock, false);
+    throw err;
+  }
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; driverError?: { code?: string } };
+  const code = e?.driverError?.code ?? e?.code ?? "";
+  return code === "ER_DUP_ENTRY" || code.startsWith("SQLITE_CONSTRAINT");
+}
+
+async function mark(em: EntityManager, row: ChannelEventRow, status: ChannelEventStatus, orderId: number, note: string | null) {
+  row.status = status;
+  row.orderId = orderId;
+  row.note = note;
+  await em.update(ChannelEventRow, { id: row.id }, { status, orderId, note });
+}
+
+/** Applies one non-creating event to an existing, locked order. */
+async function applyToOrder(em: EntityManager, order: OrderRow, stored: ChannelEventRow, clock: Clock): Promise<EventOutcome> {
+  const event = stored.canonical as unknown as CanonicalEvent;
+  const provenance = { source: order.channel.toLowerCase(), actor: `channel:${order.channel.toLowerCase()}`, occurredAt: stored.occurredAt, channelEventId: stored.id };
+  if (event.type === "order.created" || event.type === "order.updated") {
+    if (stored.occurredAt <= order.sourceUpdatedAt) {
+      await mark(em, stored, ChannelEventStatus.IGNORED, order.id, "older than the order's current state");
+      return "ignored";
+    }
+    const changes: Partial<OrderRow> = { sourceUpdatedAt: stored.occurredAt, version: order.version + 1 };
+    if (event.order.buyer?.address) changes.shippingAddress = event.order.buyer.address;
+    if (event.order.promisedDeliveryBy) changes.promisedDeliveryBy = parseInstant(event.order.promisedDeliveryBy, "order.promisedDeliveryBy");
+    await em.update(OrderRow, { id: order.id }, changes);
+    await moveTo(em, await lockOrder(em, order.id), [], provenance, clock);
+    await mark(em, stored, ChannelEventStatus.APPLIED, order.id, null);
+    return "applied";
+  }
+  const decision = decideStatus(order.status, targetOf(event.type, order.status));
+  if (decision.kind === "apply") {
+    await moveTo(em, order, decision.path, provenance, clock);
+    await mark(em, stored, ChannelEventStatus.APPLIED, order.id, decision.path.length > 1 ? `implied ${decision.path.slice(0, -1).join(", ")}` : null);
+    return "applied";
+  }
+  await mark(em, stored, ChannelEventStatus.IGNORED, order.id, decision.kind === "stale" ? decision.reason : "no status change");
+  return "ignored";
+}
+
+/** Applies events that waited for this order, oldest first. */
+export async function applyHeld(em: EntityManager, orderId: number, channel: Channel, channelOrderId: string, clock: Clock) {
+  const held = await em.find(ChannelEventRow, { where: { channel, channelOrderId, status: ChannelEventStatus.HELD }, order: { occurredAt: "ASC", id: "ASC" } });
+  for (const row of held) {
+    try {
+      await applyToOrder(em, await lockOrder(em, orderId), row, clock);
+    } catch (err) {
+      // A held event that is illegal now (e.g. paid after a cancel) is kept as ignored, with the reason.
+      await mark(em, row, ChannelEventStatus.IGNORED, orderId, (err as Error).message.slice(0, 200));
+    }
+  }
+}

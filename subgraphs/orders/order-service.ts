@@ -1,0 +1,190 @@
+import { In, IsNull, type EntityManager } from "typeorm";
+import type { Clock } from "../kernel/clock";
+import { isSqlite } from "../kernel/database";
+import { appendEvent } from "../kernel/events";
+import { notFound } from "../kernel/errors";
+import { toGlobalId } from "../kernel/global-id";
+import { ExceptionKind, KnownSkuRow, OrderExceptionRow, OrderLineRow, OrderRow } from "./entities";
+import type { PlannedOrder } from "./intake";
+import { assertTransition } from "./lifecycle";
+import { orderNumber } from "./schema";
+import { OrderStatus } from "./status";
+
+/**
+ * Every write to an order goes through here, inside the caller's transaction, so the
+ * row change and its history event always commit together.
+ */
+export interface Provenance {
+  source: string;
+  actor: string | null;
+  occurredAt?: Date;
+  reason?: string | null;
+  channelEventId?: number | null;
+}
+
+export const ORDER_CREATED = "order.created";
+export const STATUS_CHANGED = "order.status_changed";
+export const FULFILLMENT_REQUESTED = "order.fulfillment_requested";
+
+/** Reads the order with a row lock (MySQL); SQLite transactions are already one at a time. */
+export async function lockOrder(em: EntityManager, id: number): Promise<OrderRow> {
+  const row = await em.findOne(OrderRow, { where: { id }, lock: isSqlite(em.connection) ? undefined : { mode: "pessimistic_write" } });
+  if (!row) throw notFound(`No order ${toGlobalId("Order", id)}.`);
+  return row;
+}
+
+export async function lockOrderByChannelId(em: EntityManager, channel: string, channelOrderId: string): Promise<OrderRow | null> {
+  return em.findOne(OrderRow, {
+    where: { channel: channel as OrderRow["channel"], channelOrderId },
+    lock: isSqlite(em.connection) ? undefined : { mode: "pessimistic_write" },
+  });
+}
+
+function record(em: EntityManager, order: OrderRow, type: string, p: Provenance, payload: Record<string, unknown>) {
+  return appendEvent(em, {
+    aggregateId: toGlobalId("Order", order.id),
+    type,
+    occurredAt: p.occurredAt,
+    source: p.source,
+    actor: p.actor,
+    payload: { ...payload, ...(p.reason ? { reason: p.reason } : {}), ...(p.channelEventId ? { channelEventId: p.channelEventId } : {}) },
+  });
+}
+
+export async function createOrder(em: EntityManager, plan: PlannedOrder, p: Provenance, clock: Clock): Promise<OrderRow> {
+  const now = clock.now();
+  const inserted = await em.insert(OrderRow, {
+    channel: plan.channel,
+    channelOrderId: plan.channelOrderId,
+    status: OrderStatus.PENDING_PAYMENT,
+    placedAt: plan.placedAt,
+    buyerChannelCustomerId: plan.buyer.channelCustomerId,
+    currency: plan.currency,
+    subtotalMinor: plan.subtotalMinor,
+    discountMinor: plan.discountMinor,
+    shippingMinor: plan.shippingMinor,
+    totalMinor: plan.totalMinor,
+    shippingAddress: plan.shippingAddress,
+    promisedDeliveryBy: plan.promisedDeliveryBy,
+    statusChangedAt: now,
+    sourceUpdatedAt: p.occurredAt ?? plan.placedAt,
+    onHold: false,
+    holdReason: null,
+    number: null,
+  });
+  const id = Number(inserted.identifiers[0].id);
+  await em.update(OrderRow, { id }, { number: orderNumber(id) });
+  await em.insert(OrderLineRow, plan.lines.map((l) => em.create(OrderLineRow, { ...l, orderId: id })));
+  const lines = await em.find(OrderLineRow, { where: { orderId: id }, order: { lineNo: "ASC" } });
+  let order = await em.findOneByOrFail(OrderRow, { id });
+  await record(em, order, ORDER_CREATED, { ...p, occurredAt: p.occurredAt ?? plan.placedAt }, {
+    orderKey: id,
+    channel: plan.channel,
+    channelOrderId: plan.channelOrderId,
+    currency: plan.currency,
+    status: order.status,
+    buyer: plan.buyer,
+    lines: lines.map((l) => ({ lineKey: l.id, channelSkuId: l.channelSkuId, quantity: l.quantity, unitPriceMinor: l.unitPriceMinor, discountMinor: l.discountMinor })),
+    totalMinor: plan.totalMinor,
+    placedAt: plan.placedAt.toISOString(),
+  });
+  await checkUnmappedSkus(em, order, lines, clock);
+  if (plan.status === OrderStatus.PAID) order = await moveTo(em, order, [OrderStatus.PAID], p, clock);
+  return order;
+}
+
+/**
+ * Moves the order through `path` (each step must be allowed), one history event per
+ * step, then runs the automation: a paid order goes to fulfillment at once unless it
+ * is held or has an unmapped SKU.
+ */
+export async function moveTo(em: EntityManager, order: OrderRow, path: OrderStatus[], p: Provenance, clock: Clock): Promise<OrderRow> {
+  let current = order;
+  for (const to of path) {
+    assertTransition(current.status, to);
+    const now = clock.now();
+    await em.update(OrderRow, { id: current.id }, {
+      status: to,
+      statusChangedAt: now,
+      version: current.version + 1,
+      ...(p.occurredAt && p.occurredAt > current.sourceUpdatedAt ? { sourceUpdatedAt: p.occurredAt } : {}),
+    });
+    await record(em, current, STATUS_CHANGED, p, { from: current.status, to });
+    current = await em.findOneByOrFail(OrderRow, { id: current.id });
+  }
+  return handOffIfReady(em, current, clock);
+}
+
+export async function handOffIfReady(em: EntityManager, order: OrderRow, clock: Clock): Promise<OrderRow> {
+  if (order.status !== OrderStatus.PAID || order.onHold) return order;
+  const blocked = await em.countBy(OrderExceptionRow, { orderId: order.id, kind: ExceptionKind.UNMAPPED_SKU, resolvedAt: IsNull() });
+  if (blocked > 0) return order;
+  const lines = await em.find(OrderLineRow, { where: { orderId: order.id }, order: { lineNo: "ASC" } });
+  const moved = await moveTo(em, order, [OrderStatus.FULFILLING], { source: "hub", actor: "automation", reason: "paid: handed to fulfillment" }, clock);
+  await record(em, moved, FULFILLMENT_REQUESTED, { source: "hub", actor: "automation" }, {
+    orderKey: order.id,
+    channel: order.channel,
+    shippingAddress: order.shippingAddress,
+    lines: lines.map((l) => ({ lineKey: l.id, channelSkuId: l.channelSkuId, quantity: l.quantity })),
+  });
+  return moved;
+}
+
+/** Opens UNMAPPED_SKU when a line's channel SKU maps to no product (as far as products has told us). */
+async function checkUnmappedSkus(em: EntityManager, order: OrderRow, lines: OrderLineRow[], clock: Clock) {
+  const skus = [...new Set(lines.map((l) => l.channelSkuId))];
+  const known = await em.findBy(KnownSkuRow, { channel: order.channel, channelSkuId: In(skus) });
+  const missing = skus.filter((s) => !known.some((k) => k.channelSkuId === s));
+  if (missing.length === 0) return;
+  await em.insert(OrderExceptionRow, {
+    orderId: order.id,
+    kind: ExceptionKind.UNMAPPED_SKU,
+    stage: order.status,
+    detail: `No product is mapped for ${order.channel} SKU ${missing.join(", ")}.`.slice(0, 500),
+    openedAt: clock.now(),
+  });
+  await record(em, order, "order.exception_opened", { source: "hub", actor: "automation" }, { kind: ExceptionKind.UNMAPPED_SKU, skus: missing });
+}
+
+/**
+ * A SKU got mapped: orders whose only missing SKUs are now known get their exception
+ * resolved by the system and, if paid, go to fulfillment.
+ */
+export async function resolveUnmapped(em: EntityManager, orderId: number, clock: Clock): Promise<void> {
+  const order = await lockOrder(em, orderId);
+  const open = await em.findOneBy(OrderExceptionRow, { orderId, kind: ExceptionKind.UNMAPPED_SKU, resolvedAt: IsNull() });
+  if (!open) return;
+  const lines = await em.findBy(OrderLineRow, { orderId });
+  const skus = [...new Set(lines.map((l) => l.channelSkuId))];
+  const known = await em.countBy(KnownSkuRow, { channel: order.channel, channelSkuId: In(skus) });
+  if (known < skus.length) return;
+  await em.update(OrderExceptionRow, { id: open.id }, { resolvedAt: clock.now(), resolvedBy: "system", resolution: "every SKU is mapped now" });
+  await record(em, order, "order.exception_resolved", { source: "hub", actor: "automation" }, { kind: open.kind, exceptionKey: open.id });
+  await handOffIfReady(em, order, clock);
+}
+
+export async function setHold(em: EntityManager, id: number, hold: boolean, reason: string | null, actor: string, clock: Clock): Promise<OrderRow> {
+  const order = await lockOrder(em, id);
+  if (order.onHold === hold) return order;
+  await em.update(OrderRow, { id }, { onHold: hold, holdReason: hold ? reason : null, version: order.version + 1 });
+  await record(em, order, hold ? "order.held" : "order.released", { source: "api", actor, reason }, {});
+  const updated = await em.findOneByOrFail(OrderRow, { id });
+  return hold ? updated : handOffIfReady(em, updated, clock);
+}
+
+export async function recordException(em: EntityManager, order: OrderRow, kind: ExceptionKind, stage: string | null, detail: string, clock: Clock) {
+  await em.insert(OrderExceptionRow, { orderId: order.id, kind, stage, detail: detail.slice(0, 500), openedAt: clock.now() });
+  await record(em, order, "order.exception_opened", { source: "hub", actor: "automation" }, { kind, stage, detail });
+}
+
+export async function resolveException(em: EntityManager, id: number, actor: string, note: string, clock: Clock): Promise<OrderExceptionRow> {
+  const row = await em.findOneBy(OrderExceptionRow, { id });
+  if (!row) throw notFound(`No order exception ${id}.`);
+  const order = await lockOrder(em, row.orderId);
+  const fresh = await em.findOneByOrFail(OrderExceptionRow, { id });
+  if (fresh.resolvedAt) return fresh;
+  await em.update(OrderExceptionRow, { id }, { resolvedAt: clock.now(), resolvedBy: actor, resolution: note });
+  await record(em, order, "order.exception_resolved", { source: "api", actor, reason: note }, { kind: row.kind, exceptionKey: id });
+  if (row.kind === ExceptionKind.UNMAPPED_SKU) await handOffIfReady(em, order, clock);
+  return em.findOneByOrFail(OrderExceptionRow, { id });
+}
