@@ -70,3 +70,15 @@ test("redelivering an event to a consumer changes nothing", async () => {
   expect(await countRows(hub, "customers", "customers")).toBe(customersBefore);
   expect(await customerOf(hub, o.id)).toMatch(/^gid:\/\/orderhub\/Customer\//);
 });
+
+test("concurrent changes to one aggregate get consecutive history sequence numbers", async () => {
+  await hub.ok("mutation { upsertProduct(input: { sku: \"SEQ-1\", title: \"Seq\" }) { id } }");
+  const channels = ["TAOBAO", "JD", "DOUYIN", "WEB", "POS"];
+  const results = await Promise.all(
+    channels.map((channel) => hub.query("mutation($i: MapChannelSkuInput!) { mapChannelSku(input: $i) { id } }", { i: { channel, channelSkuId: `seq-${channel}`, sku: "SEQ-1" } }, hub.admin)),
+  );
+  for (const r of results) expect(r.errors).toBeUndefined();
+  const id = results[0].data!.mapChannelSku.id;
+  const rows = await hub.subgraphs.products.ds.query("SELECT sequence FROM outbox_events WHERE aggregateId = ? ORDER BY sequence", [id]);
+  expect(rows.map((r: { sequence: number }) => Number(r.sequence))).toEqual([1, 2, 3, 4, 5]);
+});

@@ -1,6 +1,6 @@
 import { Column, Entity, In, Index, IsNull, PrimaryColumn, type DataSource, type EntityManager } from "typeorm";
 import { v7 as uuidv7 } from "uuid";
-import { inTransaction } from "./database";
+import { inTransaction, isSqlite } from "./database";
 
 /** A state change, as appended to the outbox and carried by the bus. */
 export interface HubEvent {
@@ -63,7 +63,6 @@ export class ProcessedEvent {
   processedAt!: Date;
 }
 
-export const EVENT_ENTITIES = [OutboxEvent, ProcessedEvent];
 
 export interface NewEvent {
   aggregateId: string;
@@ -74,22 +73,40 @@ export interface NewEvent {
   payload: Record<string, unknown>;
 }
 
+/** The last sequence number per aggregate; its row lock orders concurrent appends. */
+@Entity("aggregate_sequences")
+export class AggregateSequence {
+  @PrimaryColumn({ type: "varchar", length: 100 })
+  aggregateId!: string;
+
+  @Column({ type: "int" })
+  last!: number;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export const EVENT_ENTITIES: Function[] = [OutboxEvent, ProcessedEvent, AggregateSequence];
+
 /**
- * Appends an event in the caller's transaction. The caller holds the aggregate's row
- * lock, so the next sequence number is safe to compute here; the unique index is the
- * backstop.
+ * Takes the next sequence number of an aggregate. The upsert holds the counter row's
+ * lock until the caller's transaction ends, so concurrent appends to one aggregate
+ * queue up instead of colliding, whatever rows the callers locked themselves.
  */
+async function nextSequence(em: EntityManager, aggregateId: string): Promise<number> {
+  const upsert = isSqlite(em.connection)
+    ? "INSERT INTO aggregate_sequences (aggregateId, last) VALUES (?, 1) ON CONFLICT(aggregateId) DO UPDATE SET last = last + 1"
+    : "INSERT INTO aggregate_sequences (aggregateId, last) VALUES (?, 1) ON DUPLICATE KEY UPDATE last = last + 1";
+  await em.query(upsert, [aggregateId]);
+  const row = await em.findOneByOrFail(AggregateSequence, { aggregateId });
+  return Number(row.last);
+}
+
+/** Appends an event in the caller's transaction, with the aggregate's next sequence number. */
 export async function appendEvent(em: EntityManager, e: NewEvent): Promise<OutboxEvent> {
-  const last = await em
-    .createQueryBuilder(OutboxEvent, "e")
-    .select("MAX(e.sequence)", "max")
-    .where("e.aggregateId = :id", { id: e.aggregateId })
-    .getRawOne<{ max: number | string | null }>();
   const now = new Date();
   const row = em.create(OutboxEvent, {
     id: uuidv7(),
     aggregateId: e.aggregateId,
-    sequence: Number(last?.max ?? 0) + 1,
+    sequence: await nextSequence(em, e.aggregateId),
     type: e.type,
     occurredAt: e.occurredAt ?? now,
     recordedAt: now,

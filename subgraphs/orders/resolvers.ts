@@ -4,6 +4,7 @@ import { BuyerLinkRow, buyerKey } from "../kernel/buyer-links";
 import { connectionType, decodeCursor, pageSize, toConnection } from "../kernel/connection";
 import { badInput, forbidden } from "../kernel/errors";
 import { parseGlobalId } from "../kernel/global-id";
+import { dayInZone } from "../kernel/time-window";
 import { hasRole, isStaff, requireRole, requireSignedIn } from "../kernel/principal";
 import type { SubgraphContext } from "../kernel/subgraph";
 import { OrderLineRow, OrderRow } from "./entities";
@@ -81,6 +82,11 @@ export class OrderResolver {
     if (filter?.channelOrderId) qb.andWhere("o.channelOrderId = :coid", { coid: filter.channelOrderId });
     if (filter?.placedFrom) qb.andWhere("o.placedAt >= :from", { from: filter.placedFrom });
     if (filter?.placedTo) qb.andWhere("o.placedAt < :to", { to: filter.placedTo });
+    if (filter?.placedOnDate || filter?.timeZone) {
+      if (!filter.placedOnDate || !filter.timeZone) throw badInput("placedOnDate and timeZone go together.", { field: "filter.timeZone" });
+      const day = dayInZone(filter.placedOnDate, filter.timeZone);
+      qb.andWhere("o.placedAt >= :dayFrom AND o.placedAt < :dayTo", { dayFrom: day.from, dayTo: day.to });
+    }
     if (filter?.placedFrom && filter?.placedTo && filter.placedFrom > filter.placedTo) {
       throw badInput("placedFrom must not be after placedTo.", { field: "filter.placedFrom" });
     }

@@ -271,6 +271,12 @@ export class OrderFilter {
 
   @Field(() => String, { nullable: true })
   channelOrderId?: string;
+
+  @Field(() => String, { nullable: true, description: 'Placed on this calendar day ("2026-11-01") in timeZone.' })
+  placedOnDate?: string;
+
+  @Field(() => String, { nullable: true, description: "IANA zone for placedOnDate, e.g. America/New_York. Required with placedOnDate." })
+  timeZone?: string;
 }
 
 @InputType()
@@ -283,6 +289,9 @@ export class BuyerInput {
 
   @Field(() => String, { nullable: true })
   phone?: string;
+
+  @Field(() => String, { nullable: true })
+  deviceFingerprint?: string;
 }
 
 @InputType()
@@ -343,6 +352,12 @@ export class IngestOrderInput {
 
   @Field(() => String, { nullable: true })
   shippingFee?: string;
+
+  @Field(() => String, { nullable: true, description: "An order-level discount; spread over the lines by their amounts." })
+  couponDiscount?: string;
+
+  @Field(() => String, { nullable: true, description: "ISO-8601 with an offset." })
+  promisedDeliveryBy?: string;
 
   @Field(() => [OrderLineInput])
   lines!: OrderLineInput[];

@@ -32,6 +32,29 @@ function buyer(b: number) {
   return { channel, channelCustomerId: `${channel.toLowerCase()}-bench-${pad(b, 4)}`, name: `顾客${b}`, phone: `139${pad(b, 8)}` };
 }
 
+/** A buyer of the data set, as a channel sends it (webhook phase: the web channel's pool). */
+export interface BenchBuyer {
+  channelCustomerId: string;
+  name: string;
+  phone: string;
+  address: { province: string; city: string; district: string; detail: string };
+}
+
+/** Every buyer of the data set who lives on `channel`, with the address their orders ship to. */
+export function buyersOn(channel: Channel): BenchBuyer[] {
+  return Array.from({ length: BUYER_COUNT }, (_, b) => b)
+    .filter((b) => buyer(b).channel === channel)
+    .map((b) => {
+      const { channelCustomerId, name, phone } = buyer(b);
+      return { channelCustomerId, name, phone, address: { ...PLACES[b % PLACES.length], detail: `文三路${(b % 300) + 1}号` } };
+    });
+}
+
+/** The channel SKU ids the catalog maps on `channel` (index = product number). */
+export function mappedSkusOn(channel: Channel): Array<{ channelSkuId: string; title: string }> {
+  return Array.from({ length: PRODUCT_COUNT }, (_, p) => ({ channelSkuId: channelSkuId(channel, p), title: productTitle(p) }));
+}
+
 /** mulberry32: a tiny seeded PRNG, so the data set is the same on every run. */
 function seededRandom(seed: number): () => number {
   let a = seed >>> 0;

@@ -1,5 +1,5 @@
 import autocannon from "autocannon";
-import { buildRequest, type LoadJob } from "./requests";
+import { allApplied, buildRequest, type LoadJob } from "./requests";
 
 /**
  * The load generator, run as a child process of run.ts (see load.ts for why).
@@ -18,12 +18,18 @@ export interface LoadSummary {
   graphqlErrors: number;
   firstProblem?: string;
   statusCodes: Record<string, number>;
+  /** Webhook jobs: 2xx replies whose results are all "applied", and 2xx replies where some are not. */
+  applied?: number;
+  notApplied?: number;
 }
 
 async function run(job: LoadJob): Promise<LoadSummary> {
   let sent = 0;
   let graphqlErrors = 0;
+  let applied = 0;
+  let notApplied = 0;
   let firstProblem: string | undefined;
+  const webhook = job.target === "webhook";
   const result = await autocannon({
     url: job.url,
     method: "POST",
@@ -38,6 +44,14 @@ async function run(job: LoadJob): Promise<LoadSummary> {
           return req;
         },
         onResponse(status, body) {
+          if (webhook) {
+            // Small replies ({"results":[...]}), so parsing each one is cheap.
+            const ok = allApplied(status, body);
+            if (ok) applied++;
+            else if (status >= 200 && status <= 299) notApplied++;
+            if (!ok) firstProblem ??= `${status} ${body.slice(0, 400)}`;
+            return;
+          }
           // A substring test, not JSON.parse: cheap enough not to slow the generator.
           const failed = status !== 200 || body.includes('"errors":');
           if (status === 200 && failed) graphqlErrors++;
@@ -58,6 +72,7 @@ async function run(job: LoadJob): Promise<LoadSummary> {
     graphqlErrors,
     firstProblem,
     statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count])),
+    ...(webhook ? { applied, notApplied } : {}),
   };
 }
 

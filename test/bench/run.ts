@@ -13,11 +13,14 @@ import { OrderRow } from "../../subgraphs/orders/entities";
 import { BUYER_COUNT, createCatalog, ingestOrders, PRODUCT_COUNT } from "./fill";
 import { runLoad, type LoadSummary } from "./load";
 import { buildRequest, type GatewayJob, type LoadJob, type SubgraphJob } from "./requests";
+import { printWebhookTable, webhookPhase } from "./webhook-phase";
 
 /**
  * Storefront benchmark: fills a fresh hub with BENCH_ORDERS orders, then drives the
  * "my orders" query through the gateway and the orders part of it straight against
- * the orders subgraph, and prints throughput and latency for both.
+ * the orders subgraph, and prints throughput and latency for both. A third phase posts
+ * signed order.created webhooks to POST /webhooks/web (a new order per request) and
+ * compares the cost of one event with a plain single-row INSERT on the same database.
  *
  *   npm run bench
  *   BENCH_ORDERS=2000 BENCH_SECONDS=5 BENCH_CONNECTIONS=10 node dist/test/bench/run.js
@@ -40,6 +43,8 @@ const settings = {
   /** How many customers get a token; requests rotate over them. */
   shoppers: positiveInt("BENCH_SHOPPERS", 300),
   fillConcurrency: positiveInt("BENCH_FILL_CONCURRENCY", 16),
+  /** Caps the plain INSERTs of the webhook phase per mode; by default as many as fit in BENCH_SECONDS. */
+  plainInsertCap: process.env.BENCH_PLAIN_INSERTS ? positiveInt("BENCH_PLAIN_INSERTS", 1) : undefined,
 };
 
 // ---------------------------------------------------------------- database
@@ -183,7 +188,7 @@ function failures(rows: Measurement[]): string[] {
 
 // ---------------------------------------------------------------- main
 
-async function benchmark(hub: Hub, secret: string): Promise<boolean> {
+async function benchmark(hub: Hub, secret: string, webhookSecret: string): Promise<boolean> {
   if (!hub.mintToken) throw new Error("The hub runs with configured JWT keys; unset JWT_PUBLIC_KEY/JWT_JWKS_URL so the bench can mint tokens.");
   const adminToken = await hub.mintToken({ sub: "bench:admin", roles: ["admin"] });
   await fillHub(hub, adminToken);
@@ -219,7 +224,11 @@ async function benchmark(hub: Hub, secret: string): Promise<boolean> {
   const [viaGateway, direct] = rows.map((r) => r.summary.rps);
   console.log(`\ngateway req/s ÷ orders-subgraph req/s = ${(viaGateway / direct).toFixed(2)}`);
 
-  const problems = failures(rows);
+  console.log(`\nWebhooks: ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.seconds} s, a new signed order.created per request.`);
+  const webhooks = await webhookPhase(hub, webhookSecret, settings);
+  printWebhookTable(webhooks, databaseKind(hub.subgraphs.orders.ds));
+
+  const problems = [...failures(rows), ...webhooks.problems];
   for (const p of problems) console.error(`FAILED ${p}`);
   return problems.length === 0;
 }
@@ -228,10 +237,12 @@ async function main(): Promise<boolean> {
   const db = prepareDatabase();
   // Our own secret, so we can sign requests to the subgraph the way the gateway does.
   const secret = randomBytes(32).toString("base64url");
+  // And the web channel's webhook secret, so we can sign deliveries the way the store does.
+  const webhookSecret = `whsec_${randomBytes(32).toString("base64")}`;
   let hub: Hub | undefined;
   try {
-    hub = await startHub({ env: { ...db.env, INTERNAL_SIGNING_SECRET: secret }, ephemeralPorts: true });
-    return await benchmark(hub, secret);
+    hub = await startHub({ env: { ...db.env, INTERNAL_SIGNING_SECRET: secret, WEBHOOK_SECRET_WEB: webhookSecret }, ephemeralPorts: true });
+    return await benchmark(hub, secret, webhookSecret);
   } finally {
     await hub?.stop().catch((err) => console.error("Stopping the hub failed:", err));
     await db.cleanup().catch((err) => console.error("Cleaning up the bench database failed:", err));

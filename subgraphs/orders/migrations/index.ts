@@ -1,3 +1,3 @@
-import { Initial1795380238006 } from "./1795380238006-Initial";
+import { Initial1795381853249 } from "./1795381853249-Initial";
 /** MySQL/MariaDB migrations, oldest first. Generated from the entities; see the README. */
-export const migrations: Function[] = [Initial1795380238006];
+export const migrations: Function[] = [Initial1795381853249];

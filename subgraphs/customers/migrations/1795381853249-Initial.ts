@@ -1,12 +1,13 @@
 import type { MigrationInterface, QueryRunner } from "typeorm";
 
 /** Generated from the entities by `npm run migration:generate` against MariaDB. */
-export class Initial1795380238006 implements MigrationInterface {
-  name = "Initial1795380238006";
+export class Initial1795381853249 implements MigrationInterface {
+  name = "Initial1795381853249";
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query("CREATE TABLE `outbox_events` (`id` varchar(36) NOT NULL, `aggregateId` varchar(100) NOT NULL, `sequence` int NOT NULL, `type` varchar(60) NOT NULL, `occurredAt` datetime(3) NOT NULL, `recordedAt` datetime(3) NOT NULL, `source` varchar(40) NOT NULL, `actor` varchar(120) NULL, `payload` text NOT NULL, `publishedAt` datetime(3) NULL, INDEX `ix_outbox_unpublished` (`publishedAt`, `recordedAt`), UNIQUE INDEX `uq_outbox_aggregate_seq` (`aggregateId`, `sequence`), PRIMARY KEY (`id`)) ENGINE=InnoDB");
     await queryRunner.query("CREATE TABLE `processed_events` (`consumer` varchar(60) NOT NULL, `eventId` varchar(36) NOT NULL, `processedAt` datetime(3) NOT NULL, PRIMARY KEY (`consumer`, `eventId`)) ENGINE=InnoDB");
+    await queryRunner.query("CREATE TABLE `aggregate_sequences` (`aggregateId` varchar(100) NOT NULL, `last` int NOT NULL, PRIMARY KEY (`aggregateId`)) ENGINE=InnoDB");
     await queryRunner.query("CREATE TABLE `customers` (`id` int NOT NULL AUTO_INCREMENT, `displayName` varchar(100) NOT NULL, `phone` varchar(20) NULL, `tier` varchar(10) NOT NULL DEFAULT 'STANDARD', `mergedIntoId` int NULL, `version` int NOT NULL DEFAULT '1', `createdAt` datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), `updatedAt` datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6), INDEX `ix_customers_phone` (`phone`), INDEX `ix_customers_merged_into` (`mergedIntoId`), PRIMARY KEY (`id`)) ENGINE=InnoDB");
     await queryRunner.query("CREATE TABLE `channel_identities` (`id` int NOT NULL AUTO_INCREMENT, `channel` varchar(10) NOT NULL, `channelCustomerId` varchar(100) NOT NULL, `customerId` int NOT NULL, `name` varchar(100) NULL, `phoneRaw` varchar(40) NULL, `phone` varchar(20) NULL, `createdAt` datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), INDEX `ix_identity_customer` (`customerId`), INDEX `ix_identity_phone` (`phone`), UNIQUE INDEX `uq_channel_identity` (`channel`, `channelCustomerId`), PRIMARY KEY (`id`)) ENGINE=InnoDB");
   }
@@ -19,6 +20,7 @@ export class Initial1795380238006 implements MigrationInterface {
     await queryRunner.query("DROP INDEX `ix_customers_merged_into` ON `customers`");
     await queryRunner.query("DROP INDEX `ix_customers_phone` ON `customers`");
     await queryRunner.query("DROP TABLE `customers`");
+    await queryRunner.query("DROP TABLE `aggregate_sequences`");
     await queryRunner.query("DROP TABLE `processed_events`");
     await queryRunner.query("DROP INDEX `uq_outbox_aggregate_seq` ON `outbox_events`");
     await queryRunner.query("DROP INDEX `ix_outbox_unpublished` ON `outbox_events`");
