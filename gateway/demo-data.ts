@@ -106,7 +106,7 @@ export async function seedDemoData(url: string, mint: TokenMinter, settle: () =>
       const r = await mustQuery<{ registerChannelIdentity: { id: string } }>(
         url,
         "mutation($i: RegisterIdentityInput!) { registerChannelIdentity(input: $i) { id } }",
-        { i: { channel: c, channelCustomerId: channelCustomerId(c, i), name: p.name, phone: phoneAsChannelWrites(p.mobile, i + k), customerId, tier: p.tier } },
+        { i: { channel: c, channelCustomerId: channelCustomerId(c, i), name: p.name, phone: phoneAsChannelWrites(p.mobile, i + k), customerId, reportedTier: p.tier } },
         admin,
       );
       customerId = r.registerChannelIdentity.id;

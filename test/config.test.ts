@@ -1,6 +1,9 @@
 import { gatewayConfig } from "../gateway/config";
 import { startHub } from "../gateway/hub";
+import { webhookVerifiers } from "../gateway/webhooks";
 import { ConfigError, subgraphConfig } from "../subgraphs/kernel/config";
+import { parseSlaPolicy } from "../subgraphs/orders/sla";
+import { channelZones } from "../subgraphs/orders/webhook-route";
 
 const base = { INTERNAL_SIGNING_SECRET: "s".repeat(32), JWT_PUBLIC_KEY: "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----", JWT_ISSUER: "i", JWT_AUDIENCE: "a" };
 
@@ -27,4 +30,35 @@ test.each([
 test("production refuses to start without real key configuration", async () => {
   const env = { NODE_ENV: "production", DATA_DIR: "/nonexistent", JWT_PUBLIC_KEY: "", JWT_JWKS_URL: "", INTERNAL_SIGNING_SECRET: "" };
   await expect(startHub({ env, ephemeralPorts: true })).rejects.toThrow(/INTERNAL_SIGNING_SECRET|JWT_PUBLIC_KEY/);
+});
+
+describe("webhook secrets", () => {
+  const live = `whsec_${Buffer.from("live_" + "k".repeat(27)).toString("base64")}`;
+  const testKey = `whsec_${Buffer.from("test_" + "k".repeat(27)).toString("base64")}`;
+
+  test("in production a test key stops start-up, naming the variable", () => {
+    expect(() => webhookVerifiers({ NODE_ENV: "production", WEBHOOK_SECRET_JD: testKey }, () => {})).toThrow(/WEBHOOK_SECRET_JD is a test key/);
+  });
+
+  test("in production a missing secret disables that channel with a clear log line", () => {
+    const lines: string[] = [];
+    const verifiers = webhookVerifiers({ NODE_ENV: "production", WEBHOOK_SECRET_WEB: live }, (l) => lines.push(l));
+    expect(Object.keys(verifiers)).toEqual(["web"]);
+    expect(lines).toContain("Webhooks for taobao are disabled: WEBHOOK_SECRET_TAOBAO is not set.");
+  });
+
+  test("a malformed secret stops start-up, naming the variable", () => {
+    expect(() => webhookVerifiers({ WEBHOOK_SECRET_POS: "hunter2" }, () => {})).toThrow(/WEBHOOK_SECRET_POS must be a Standard Webhooks secret/);
+  });
+
+  test("a channel time zone must be an IANA zone", () => {
+    expect(() => channelZones({ CHANNEL_TIMEZONE_POS: "CST" })).toThrow(/CHANNEL_TIMEZONE_POS/);
+    expect(channelZones({ CHANNEL_TIMEZONE_POS: "America/New_York" }).POS).toBe("America/New_York");
+  });
+
+  test("SLA settings are validated", () => {
+    expect(() => parseSlaPolicy({ SLA_OVERRIDES: "SHIPPED=abc" })).toThrow(/SLA_OVERRIDES/);
+    expect(() => parseSlaPolicy({ SLA_MINUTES: "0" })).toThrow(/SLA_MINUTES/);
+    expect(parseSlaPolicy({ SLA_OVERRIDES: "TAOBAO:PAID=10,SHIPPED=600" }).overrides.get("TAOBAO:PAID")).toBe(10);
+  });
 });

@@ -61,7 +61,8 @@ test("a signed-in shopper gets their orders with customer, products and after-sa
   const r = await hub.query(STOREFRONT, { first: 3 }, alice);
   expect(r.errors).toBeUndefined();
   const me = r.data!.me;
-  expect(me).toMatchObject({ id: aliceId, displayName: "Alice", tier: "STANDARD" });
+  // 60 paid orders of 197.80 = 11,868.00 CNY lifetime: the hub-wide tier rule makes that PLATINUM.
+  expect(me).toMatchObject({ id: aliceId, displayName: "Alice", tier: "PLATINUM" });
   expect(me.orders.edges).toHaveLength(3);
   const newest = me.orders.edges[0].node;
   expect(newest).toMatchObject({
@@ -158,4 +159,13 @@ test("BI sees orders but not personal data", async () => {
   expect(r.data!.order.shippingAddress).toEqual({ province: "北京市", city: "北京市", district: "朝阳区", detail: null });
   expect(r.data!.order.customer.phone).toBe("+86138****8000");
   expect(r.data!.order.customer.displayName).not.toBe("Alice");
+});
+
+test("BI sees an order's history without the buyer's details", async () => {
+  const bi = await hub.token(["bi_analyst"]);
+  const r = await hub.query("query($id: ID!) { order(id: $id) { events { type data } } }", { id: aliceOrders[0] }, bi);
+  expect(r.errors).toBeUndefined();
+  const created = r.data!.order.events.find((e: any) => e.type === "order.created");
+  expect(created.data).not.toMatch(/Alice|13800138000|建国路/);
+  expect(JSON.parse(created.data)).toMatchObject({ channel: "WEB", totalMinor: 19780 });
 });

@@ -1,18 +1,67 @@
-import type { DataSource } from "typeorm";
+import type { DataSource, EntityManager } from "typeorm";
+import type { Clock } from "../kernel/clock";
 import { consumeOnce, type EventBus, type OutboxRelay } from "../kernel/events";
 import type { Channel } from "../kernel/types";
-import { registerIdentity } from "./identities";
-import { toE164 } from "./phone";
+import { ChannelIdentityRow, SpendRow } from "./entities";
+import { refreshGolden, resolveIdentity } from "./identities";
+import { matchConfig } from "./match-config";
 
-/** The buyer of every new order becomes (or finds) a channel identity and a golden customer. */
-export function consume(ds: DataSource, bus: EventBus, relay: OutboxRelay): void {
+interface OrderCreated {
+  orderKey: number;
+  channel: Channel;
+  currency: string;
+  status: string;
+  totalMinor: number;
+  buyer: { channelCustomerId: string; name?: string | null; phone?: string | null; deviceFingerprint?: string | null };
+  shippingAddress?: { province: string; city: string; district: string; detail: string } | null;
+}
+
+/**
+ * The buyer of every order is resolved to a golden customer (an order is when a
+ * channel tells us about its customer), and what the order is worth counts towards the
+ * customer's lifetime paid amount, which sets the hub-wide tier.
+ */
+export function consume(ds: DataSource, bus: EventBus, relay: OutboxRelay, clock: Clock, env: Record<string, string | undefined>): void {
+  const config = matchConfig(env);
   bus.subscribe(["order.created"], async (event) => {
-    const p = event.payload as { channel: Channel; buyer: { channelCustomerId: string; name?: string; phone?: string } };
-    // A phone we cannot read must not block the order: the identity is kept without it.
-    const phone = p.buyer.phone && toE164(p.buyer.phone) ? p.buyer.phone : null;
+    const p = event.payload as unknown as OrderCreated;
     await consumeOnce(ds, "customers.order-buyers", event, async (em) => {
-      await registerIdentity(em, { channel: p.channel, channelCustomerId: p.buyer.channelCustomerId, name: p.buyer.name, phone }, "orders", null);
+      const { customerKey } = await resolveIdentity(
+        em,
+        {
+          channel: p.channel,
+          channelCustomerId: p.buyer.channelCustomerId,
+          name: p.buyer.name,
+          phone: p.buyer.phone,
+          deviceFingerprint: p.buyer.deviceFingerprint,
+          address: p.shippingAddress ?? null,
+          observedAt: new Date(event.occurredAt),
+        },
+        { config, clock, source: "orders", actor: null, strict: false },
+      );
+      if (!(await em.findOneBy(SpendRow, { orderKey: p.orderKey }))) {
+        await em.insert(SpendRow, { orderKey: p.orderKey, channel: p.channel, channelCustomerId: p.buyer.channelCustomerId, currency: p.currency, totalMinor: p.totalMinor, paid: false, cancelled: false });
+      }
+      await refreshGolden(em, customerKey, { source: "orders", actor: null });
     });
     void relay.poke();
   });
+
+  bus.subscribe(["order.status_changed"], async (event) => {
+    const p = event.payload as { to: string };
+    if (p.to !== "PAID" && p.to !== "CANCELLED") return;
+    const orderKey = Number(event.aggregateId.split("/").pop());
+    await consumeOnce(ds, "customers.order-spend", event, async (em) => {
+      const spend = await em.findOneBy(SpendRow, { orderKey });
+      if (!spend) return;
+      await em.update(SpendRow, { orderKey }, p.to === "PAID" ? { paid: true } : { cancelled: true });
+      await refreshBuyer(em, spend);
+    });
+    void relay.poke();
+  });
+}
+
+async function refreshBuyer(em: EntityManager, spend: SpendRow) {
+  const identity = await em.findOneBy(ChannelIdentityRow, { channel: spend.channel as Channel, channelCustomerId: spend.channelCustomerId });
+  if (identity) await refreshGolden(em, identity.customerId, { source: "orders", actor: null });
 }

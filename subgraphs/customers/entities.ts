@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from "typeorm";
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn, UpdateDateColumn } from "typeorm";
 import { Channel } from "../kernel/types";
 
 export enum CustomerTier {
@@ -28,6 +28,20 @@ export class CustomerRow {
   @Column({ type: "int", nullable: true })
   mergedIntoId!: number | null;
 
+  /** Golden address: GB/T 2260 district code (null if the place is unknown) and normalized text. */
+  @Column({ type: "varchar", length: 12, nullable: true })
+  addressCode!: string | null;
+
+  @Column({ type: "simple-json", nullable: true })
+  address!: GoldenAddress | null;
+
+  @Column({ type: "boolean", nullable: true })
+  marketingOptIn!: boolean | null;
+
+  /** Per golden field: the value, the identity it came from and the rule that won. */
+  @Column({ type: "simple-json", nullable: true })
+  lineage!: LineageRecord[] | null;
+
   @Column({ type: "int", default: 1 })
   version!: number;
 
@@ -55,6 +69,10 @@ export class ChannelIdentityRow {
   @Column({ type: "int" })
   customerId!: number;
 
+  /** The golden record this identity first belonged to; an unmerge sends it back there. */
+  @Column({ type: "int" })
+  originCustomerId!: number;
+
   @Column({ type: "varchar", length: 100, nullable: true })
   name!: string | null;
 
@@ -65,6 +83,117 @@ export class ChannelIdentityRow {
   @Column({ type: "varchar", length: 20, nullable: true })
   phone!: string | null;
 
+  @Column({ type: "boolean", default: false })
+  phoneVerified!: boolean;
+
+  /** Phonetic key of the name (pinyin), for matching. */
+  @Column({ type: "varchar", length: 100, nullable: true })
+  nameKey!: string | null;
+
+  @Index("ix_identity_device")
+  @Column({ type: "varchar", length: 100, nullable: true })
+  deviceFingerprint!: string | null;
+
+  @Column({ type: "simple-json", nullable: true })
+  addressRaw!: Record<string, unknown> | string | null;
+
+  @Index("ix_identity_district")
+  @Column({ type: "varchar", length: 12, nullable: true })
+  addressCode!: string | null;
+
+  @Column({ type: "simple-json", nullable: true })
+  address!: GoldenAddress | null;
+
+  /** The tier the channel itself shows for this account: a source, not the hub's tier. */
+  @Column({ type: "varchar", length: 20, nullable: true })
+  reportedTier!: string | null;
+
+  @Column({ type: "boolean", nullable: true })
+  marketingOptIn!: boolean | null;
+
+  /** Source time of the newest data applied to this identity ("most recent" rules use it). */
+  @Column({ type: "datetime", precision: 3 })
+  observedAt!: Date;
+
   @CreateDateColumn()
   createdAt!: Date;
+}
+
+export interface GoldenAddress {
+  code: string | null;
+  province: string | null;
+  city: string | null;
+  district: string | null;
+  detail: string;
+  text: string;
+  flagged: boolean;
+}
+
+export interface LineageRecord {
+  field: string;
+  value: string | null;
+  identityId: number | null;
+  rule: string;
+}
+
+export enum CandidateStatus {
+  OPEN = "OPEN",
+  MERGED = "MERGED",
+  DISMISSED = "DISMISSED",
+}
+
+/** A pair the matcher found plausible but not certain: a data steward decides. */
+@Entity("customer_match_candidates")
+@Index("ix_match_candidates_status", ["status", "id"])
+@Index("ix_match_candidates_pair", ["customerA", "customerB"])
+export class MatchCandidateRow {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column({ type: "int" })
+  customerA!: number;
+
+  @Column({ type: "int" })
+  customerB!: number;
+
+  @Column({ type: "float" })
+  score!: number;
+
+  @Column({ type: "simple-json" })
+  evidence!: string[];
+
+  @Column({ type: "varchar", length: 10 })
+  status!: CandidateStatus;
+
+  @Column({ type: "datetime", precision: 3 })
+  createdAt!: Date;
+
+  @Column({ type: "varchar", length: 120, nullable: true })
+  decidedBy!: string | null;
+}
+
+/** What each order contributes to its buyer's lifetime paid amount (fed by order events). */
+@Entity("customer_spend")
+@Index("ix_spend_buyer", ["channel", "channelCustomerId"])
+export class SpendRow {
+  @PrimaryColumn({ type: "int" })
+  orderKey!: number;
+
+  @Column({ type: "varchar", length: 10 })
+  channel!: string;
+
+  @Column({ type: "varchar", length: 100 })
+  channelCustomerId!: string;
+
+  @Column({ type: "varchar", length: 3 })
+  currency!: string;
+
+  @Column({ type: "int" })
+  totalMinor!: number;
+
+  @Column({ type: "boolean" })
+  paid!: boolean;
+
+  @Column({ type: "boolean" })
+  cancelled!: boolean;
 }

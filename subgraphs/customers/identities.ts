@@ -1,77 +1,223 @@
-import type { EntityManager } from "typeorm";
+import { In, type EntityManager } from "typeorm";
+import type { Clock } from "../kernel/clock";
+import { isSqlite } from "../kernel/database";
 import { appendEvent } from "../kernel/events";
 import { badInput, conflict, notFound } from "../kernel/errors";
 import { toGlobalId } from "../kernel/global-id";
 import type { Channel } from "../kernel/types";
-import { ChannelIdentityRow, CustomerRow, CustomerTier } from "./entities";
-import { toE164 } from "./phone";
+import { cleanAddress, cleanName, cleanPhone } from "./cleansing";
+import { CandidateStatus, ChannelIdentityRow, CustomerRow, CustomerTier, MatchCandidateRow, SpendRow } from "./entities";
+import { compareIdentities, type IdentityFeatures, type MatchConfig, type MatchResult } from "./matching";
+import { survivorship } from "./survivorship";
 
+/**
+ * Identity resolution: every channel identity is kept as received (and cleansed), and
+ * resolved to one golden customer, by the matching rules; then the golden record is
+ * recomputed by survivorship. All inside the caller's transaction.
+ */
 export interface IdentityInput {
   channel: Channel;
   channelCustomerId: string;
   name?: string | null;
   phone?: string | null;
-  tier?: CustomerTier | null;
-  /** Attach to this golden customer instead of creating one. */
+  phoneVerified?: boolean | null;
+  deviceFingerprint?: string | null;
+  address?: { province?: string | null; city?: string | null; district?: string | null; detail?: string | null } | string | null;
+  reportedTier?: string | null;
+  marketingOptIn?: boolean | null;
+  /** Source time of this data; "most recent" rules compare it. */
+  observedAt?: Date | null;
+  /** Attach to this golden customer instead of matching. */
   customerKey?: number | null;
 }
 
-export const IDENTITY_LINKED = "customer.identity_linked";
+export interface ResolveContext {
+  config: MatchConfig;
+  clock: Clock;
+  source: string;
+  actor: string | null;
+  /** API callers get errors for unreadable phones; event consumers keep the identity without the phone. */
+  strict: boolean;
+}
 
-/** Trims and folds full-width characters, so "张三 " and "张三" are one name. */
-export function cleanName(name: string | null | undefined): string | null {
-  const folded = name?.normalize("NFKC").replace(/\s+/g, " ").trim();
-  return folded ? folded.slice(0, 100) : null;
+export type Resolution = "existing" | "attached" | "matched" | "new";
+
+export const IDENTITY_LINKED = "customer.identity_linked";
+export const CUSTOMER_UPDATED = "customer.updated";
+
+const customerGid = (key: number) => toGlobalId("Customer", key);
+
+function lockOpts(em: EntityManager) {
+  return isSqlite(em.connection) ? undefined : ({ mode: "pessimistic_write" } as const);
+}
+
+function cleanse(input: IdentityInput, strict: boolean) {
+  const channelCustomerId = input.channelCustomerId?.trim() ?? "";
+  if (!channelCustomerId || channelCustomerId.length > 100) throw badInput("channelCustomerId must be 1 to 100 characters.", { field: "channelCustomerId" });
+  const phone = input.phone ? cleanPhone(input.phone) : null;
+  if (input.phone && !phone && strict) throw badInput(`"${input.phone.slice(0, 40)}" is not a valid phone number.`, { field: "phone" });
+  const device = input.deviceFingerprint?.trim().slice(0, 100) || null;
+  return { channelCustomerId, name: cleanName(input.name), phone: phone?.e164 ?? null, device, address: cleanAddress(input.address ?? null) };
+}
+
+export function featuresOf(row: Pick<ChannelIdentityRow, "phone" | "name" | "nameKey" | "deviceFingerprint" | "addressCode">): IdentityFeatures {
+  return {
+    phone: row.phone,
+    name: row.name && row.nameKey ? { display: row.name, key: row.nameKey } : null,
+    device: row.deviceFingerprint,
+    district: row.addressCode,
+  };
+}
+
+export async function resolveIdentity(em: EntityManager, input: IdentityInput, ctx: ResolveContext) {
+  const c = cleanse(input, ctx.strict);
+  const observedAt = input.observedAt ?? ctx.clock.now();
+  const fields = {
+    name: c.name?.display ?? null,
+    nameKey: c.name?.key ?? null,
+    phoneRaw: input.phone ?? null,
+    phone: c.phone,
+    phoneVerified: input.phoneVerified ?? false,
+    deviceFingerprint: c.device,
+    addressRaw: input.address ?? null,
+    addressCode: c.address?.code ?? null,
+    address: c.address,
+    reportedTier: input.reportedTier ?? null,
+    marketingOptIn: input.marketingOptIn ?? null,
+  };
+
+  const existing = await em.findOne(ChannelIdentityRow, { where: { channel: input.channel, channelCustomerId: c.channelCustomerId }, lock: lockOpts(em) });
+  if (existing) {
+    if (input.customerKey && (await survivorKeyOf(em, input.customerKey)) !== existing.customerId) {
+      throw conflict(`${input.channel} customer "${c.channelCustomerId}" already belongs to ${customerGid(existing.customerId)}; merge the customers instead.`);
+    }
+    // Newer data replaces what it carries; an older delivery changes nothing.
+    if (observedAt >= existing.observedAt) {
+      const changes = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null && v !== undefined));
+      await em.update(ChannelIdentityRow, { id: existing.id }, { ...changes, observedAt });
+      await refreshGolden(em, existing.customerId, ctx);
+    }
+    return { identity: await em.findOneByOrFail(ChannelIdentityRow, { id: existing.id }), customerKey: existing.customerId, resolution: "existing" as Resolution };
+  }
+
+  let customerKey: number;
+  let resolution: Resolution;
+  let match: { score: number; evidence: string[]; with: number } | null = null;
+  const reviews: Array<{ customer: number; result: MatchResult }> = [];
+  if (input.customerKey) {
+    customerKey = await survivorKeyOf(em, input.customerKey);
+    resolution = "attached";
+  } else {
+    const outcome = await findMatches(em, featuresOf({ ...fields, name: fields.name }), ctx.config);
+    const merges = outcome.filter((o) => o.result.decision === "merge");
+    reviews.push(...outcome.filter((o) => o.result.decision === "review"), ...merges.slice(1));
+    if (merges.length > 0) {
+      customerKey = merges[0].customer;
+      resolution = "matched";
+      match = { score: merges[0].result.score, evidence: merges[0].result.evidence, with: merges[0].customer };
+    } else {
+      const created = await em.save(em.create(CustomerRow, { displayName: fields.name ?? `${input.channel} ${c.channelCustomerId}`, phone: fields.phone, tier: CustomerTier.STANDARD, mergedIntoId: null }));
+      customerKey = created.id;
+      resolution = "new";
+    }
+  }
+  const identity = await em.save(em.create(ChannelIdentityRow, { channel: input.channel, channelCustomerId: c.channelCustomerId, customerId: customerKey, originCustomerId: customerKey, ...fields, observedAt }));
+  for (const r of reviews) await proposeCandidate(em, customerKey, r.customer, r.result, ctx.clock);
+  await announceLink(em, identity, customerKey, ctx, match ? { type: "customer.identity_matched", ...match } : null);
+  await refreshGolden(em, customerKey, ctx);
+  return { identity, customerKey, resolution };
 }
 
 /**
- * Records a channel identity and links it to a golden customer, creating one when the
- * identity is new and no customer is named. Idempotent per (channel, channelCustomerId).
- * Emits customer.identity_linked so other subgraphs can project ownership.
+ * Candidates come from blocking keys with indexes (same phone, same device), never a
+ * scan; each candidate customer is judged by its best-matching identity.
  */
-export async function registerIdentity(em: EntityManager, input: IdentityInput, source: string, actor: string | null) {
-  const channelCustomerId = input.channelCustomerId.trim();
-  if (!channelCustomerId || channelCustomerId.length > 100) {
-    throw badInput("channelCustomerId must be 1 to 100 characters.", { field: "channelCustomerId" });
+async function findMatches(em: EntityManager, f: IdentityFeatures, config: MatchConfig) {
+  const blocks: Array<Promise<ChannelIdentityRow[]>> = [];
+  if (f.phone) blocks.push(em.find(ChannelIdentityRow, { where: { phone: f.phone }, take: 50 }));
+  if (f.device) blocks.push(em.find(ChannelIdentityRow, { where: { deviceFingerprint: f.device }, take: 50 }));
+  const candidates = (await Promise.all(blocks)).flat();
+  if (candidates.length === 0) return [];
+  const phoneCustomers = new Set(candidates.filter((r) => f.phone && r.phone === f.phone).map((r) => r.customerId));
+  const deviceCustomers = new Set(candidates.filter((r) => f.device && r.deviceFingerprint === f.device).map((r) => r.customerId));
+  const freq = { phone: () => phoneCustomers.size, device: () => deviceCustomers.size };
+  const best = new Map<number, MatchResult>();
+  for (const row of candidates) {
+    const result = compareIdentities(f, featuresOf(row), freq, config);
+    const prev = best.get(row.customerId);
+    if (!prev || rank(result) > rank(prev)) best.set(row.customerId, result);
   }
-  const phone = input.phone ? toE164(input.phone) : null;
-  if (input.phone && !phone) throw badInput(`"${input.phone.slice(0, 40)}" is not a valid phone number.`, { field: "phone" });
-  const name = cleanName(input.name);
+  return [...best.entries()]
+    .map(([customer, result]) => ({ customer, result }))
+    .filter((o) => o.result.decision !== "none")
+    .sort((a, b) => rank(b.result) - rank(a.result) || a.customer - b.customer);
+}
 
-  const existing = await em.findOneBy(ChannelIdentityRow, { channel: input.channel, channelCustomerId });
-  if (existing) {
-    if (input.customerKey && input.customerKey !== existing.customerId) {
-      throw conflict(`${input.channel} customer "${channelCustomerId}" already belongs to ${toGlobalId("Customer", existing.customerId)}; merge the customers instead.`);
-    }
-    await em.update(ChannelIdentityRow, { id: existing.id }, { name: name ?? existing.name, phoneRaw: input.phone ?? existing.phoneRaw, phone: phone ?? existing.phone });
-    return { identity: { ...existing, name: name ?? existing.name }, created: false };
-  }
+const rank = (r: MatchResult) => (r.decision === "merge" ? 10 : r.decision === "review" ? 5 : 0) + r.score;
 
-  let customerKey = input.customerKey ?? null;
-  if (customerKey) {
-    const customer = await em.findOneBy(CustomerRow, { id: customerKey });
-    if (!customer) throw notFound(`No customer ${toGlobalId("Customer", customerKey)}.`);
-    customerKey = customer.mergedIntoId ?? customer.id;
-  } else {
-    const created = await em.save(
-      em.create(CustomerRow, {
-        displayName: name ?? `${input.channel} ${channelCustomerId}`,
-        phone,
-        tier: input.tier ?? CustomerTier.STANDARD,
-        mergedIntoId: null,
-      }),
-    );
-    customerKey = created.id;
-  }
-  const identity = await em.save(
-    em.create(ChannelIdentityRow, { channel: input.channel, channelCustomerId, customerId: customerKey, name, phoneRaw: input.phone ?? null, phone }),
-  );
+async function proposeCandidate(em: EntityManager, a: number, b: number, result: MatchResult, clock: Clock) {
+  if (a === b) return;
+  const [lo, hi] = a < b ? [a, b] : [b, a];
+  if (await em.findOneBy(MatchCandidateRow, { customerA: lo, customerB: hi, status: CandidateStatus.OPEN })) return;
+  await em.insert(MatchCandidateRow, { customerA: lo, customerB: hi, score: result.score, evidence: result.evidence, status: CandidateStatus.OPEN, createdAt: clock.now(), decidedBy: null });
+}
+
+export async function announceLink(em: EntityManager, identity: ChannelIdentityRow, customerKey: number, ctx: Pick<ResolveContext, "source" | "actor">, match: Record<string, unknown> | null) {
+  const customer = await em.findOneByOrFail(CustomerRow, { id: customerKey });
   await appendEvent(em, {
-    aggregateId: toGlobalId("Customer", customerKey),
+    aggregateId: customerGid(customerKey),
     type: IDENTITY_LINKED,
-    source: source,
-    actor,
-    payload: { channel: input.channel, channelCustomerId, customerKey, tier: (await em.findOneByOrFail(CustomerRow, { id: customerKey })).tier },
+    source: ctx.source,
+    actor: ctx.actor,
+    payload: { channel: identity.channel, channelCustomerId: identity.channelCustomerId, customerKey, tier: customer.tier, ...(match ? { match } : {}) },
   });
-  return { identity, created: true };
+}
+
+/** Follows merges: the key of the golden record that survives. */
+export async function survivorKeyOf(em: EntityManager, key: number): Promise<number> {
+  let row = await em.findOneBy(CustomerRow, { id: key });
+  if (!row) throw notFound(`No customer ${customerGid(key)}.`);
+  for (let hop = 0; row.mergedIntoId && hop < 5; hop++) row = await em.findOneByOrFail(CustomerRow, { id: row.mergedIntoId });
+  return row.id;
+}
+
+/** Lifetime paid amount of a customer's identities, in CNY minor units. */
+async function lifetimePaid(em: EntityManager, identities: ChannelIdentityRow[]): Promise<number> {
+  if (identities.length === 0) return 0;
+  const rows = await em.find(SpendRow, { where: { channelCustomerId: In(identities.map((i) => i.channelCustomerId)), paid: true, cancelled: false, currency: "CNY" } });
+  const keys = new Set(identities.map((i) => `${i.channel}:${i.channelCustomerId}`));
+  return rows.filter((r) => keys.has(`${r.channel}:${r.channelCustomerId}`)).reduce((sum, r) => sum + r.totalMinor, 0);
+}
+
+/**
+ * Recomputes a golden record from its identities. When anything a channel shows
+ * changed, customer.updated goes out (with the identities it concerns), and a new
+ * tier is passed on to the buyer links of every identity.
+ */
+export async function refreshGolden(em: EntityManager, customerKey: number, ctx: Pick<ResolveContext, "source" | "actor">) {
+  const customer = await em.findOneByOrFail(CustomerRow, { id: customerKey });
+  const identities = await em.find(ChannelIdentityRow, { where: { customerId: customerKey }, order: { id: "ASC" } });
+  const golden = survivorship(
+    identities.map((i) => ({ id: i.id, channel: i.channel, name: i.name, phone: i.phone, phoneVerified: i.phoneVerified, address: i.address, marketingOptIn: i.marketingOptIn, observedAt: i.observedAt })),
+    await lifetimePaid(em, identities),
+    customer.displayName,
+  );
+  const next = { displayName: golden.displayName, phone: golden.phone, tier: golden.tier, addressCode: golden.address?.code ?? null, address: golden.address, marketingOptIn: golden.marketingOptIn };
+  const changed = Object.entries(next).filter(([k, v]) => JSON.stringify((customer as unknown as Record<string, unknown>)[k] ?? null) !== JSON.stringify(v ?? null));
+  await em.update(CustomerRow, { id: customerKey }, { ...next, lineage: golden.lineage, version: customer.version + (changed.length ? 1 : 0) });
+  if (changed.length === 0) return;
+  await appendEvent(em, {
+    aggregateId: customerGid(customerKey),
+    type: CUSTOMER_UPDATED,
+    source: ctx.source,
+    actor: ctx.actor,
+    payload: {
+      customerKey,
+      changes: Object.fromEntries(changed.map(([k]) => [k, (next as Record<string, unknown>)[k]])),
+      identities: identities.map((i) => ({ channel: i.channel, channelCustomerId: i.channelCustomerId })),
+    },
+  });
+  if (changed.some(([k]) => k === "tier")) {
+    for (const identity of identities) await announceLink(em, identity, customerKey, ctx, null);
+  }
 }

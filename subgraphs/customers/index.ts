@@ -1,19 +1,19 @@
 import { parseGlobalId } from "../kernel/global-id";
 import type { SubgraphContext, SubgraphDefinition } from "../kernel/subgraph";
 import { consume } from "./consumers";
-import { ChannelIdentityRow, CustomerRow } from "./entities";
+import { ChannelIdentityRow, CustomerRow, MatchCandidateRow, SpendRow } from "./entities";
 import { createLoaders, type CustomerLoaders } from "./loaders";
 import { migrations } from "./migrations";
-import { CustomerResolver, loadCustomerNode, NodeResolver, OrderCustomerResolver } from "./resolvers";
+import { CustomerChangeResolver, CustomerResolver, loadCustomerNode, MatchCandidateResolver, NodeResolver, OrderCustomerResolver } from "./resolvers";
 import { AfterSalesCase, Order, OrderException, OrderLine, Product } from "./schema";
 
 type Ctx = SubgraphContext<CustomerLoaders>;
 
 export const customersSubgraph: SubgraphDefinition<CustomerLoaders> = {
   name: "customers",
-  resolvers: [CustomerResolver, OrderCustomerResolver, NodeResolver],
+  resolvers: [CustomerResolver, OrderCustomerResolver, NodeResolver, MatchCandidateResolver, CustomerChangeResolver],
   orphanedTypes: [Order, OrderLine, OrderException, Product, AfterSalesCase],
-  entities: [CustomerRow, ChannelIdentityRow],
+  entities: [CustomerRow, ChannelIdentityRow, MatchCandidateRow, SpendRow],
   migrations,
   referenceResolvers: {
     Customer: {

@@ -1,19 +1,37 @@
 import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { In } from "typeorm";
 import { connectionType, decodeCursor, pageSize, toConnection } from "../kernel/connection";
 import { inTransaction } from "../kernel/database";
 import { badInput, notFound } from "../kernel/errors";
-import { parseAnyGlobalId, parseGlobalId } from "../kernel/global-id";
+import { OutboxEvent } from "../kernel/events";
+import { parseAnyGlobalId, parseGlobalId, toGlobalId } from "../kernel/global-id";
 import { hasRole, isStaff, requireRole, requireSignedIn, type Principal } from "../kernel/principal";
 import type { SubgraphContext } from "../kernel/subgraph";
-import { Node } from "./node";
-import { CustomerRow } from "./entities";
-import { registerIdentity } from "./identities";
+import { CandidateStatus, ChannelIdentityRow, CustomerRow, MatchCandidateRow } from "./entities";
+import { resolveIdentity } from "./identities";
 import type { CustomerLoaders } from "./loaders";
-import { ChannelIdentity, Customer, Order, RegisterIdentityInput, toChannelIdentity, toCustomer } from "./schema";
+import { matchConfig } from "./match-config";
+import { mergeCustomers, unmergeCustomer } from "./merges";
+import { Node } from "./node";
+import {
+  ChannelIdentity,
+  Customer,
+  CustomerChange,
+  CustomerMatchCandidate,
+  LineageEntry,
+  Order,
+  RegisterIdentityInput,
+  toChannelIdentity,
+  toCustomer,
+} from "./schema";
 
 type Ctx = SubgraphContext<CustomerLoaders>;
 
 export const CustomerConnection = connectionType(Customer, "Customer");
+export const CustomerMatchCandidateConnection = connectionType(CustomerMatchCandidate, "CustomerMatchCandidate");
+export const CustomerChangeConnection = connectionType(CustomerChange, "CustomerChange");
+
+const STEWARDS = ["admin", "cs_supervisor"] as const;
 
 /** Staff see every customer; a shopper sees only their own record (following merges). */
 async function visibleCustomer(ctx: Ctx, row: CustomerRow | null): Promise<CustomerRow | null> {
@@ -29,8 +47,19 @@ async function visibleCustomer(ctx: Ctx, row: CustomerRow | null): Promise<Custo
 export async function loadCustomerNode(ctx: Ctx, key: number): Promise<Customer> {
   requireSignedIn(ctx.principal);
   const row = await visibleCustomer(ctx, await ctx.loaders.survivorById.load(key));
-  if (!row) throw notFound(`No customer ${`gid://orderhub/Customer/${key}`} that you can see.`);
+  if (!row) throw notFound(`No customer ${toGlobalId("Customer", key)} that you can see.`);
   return toCustomer(row, ctx.principal);
+}
+
+function toCandidate(row: MatchCandidateRow): CustomerMatchCandidate {
+  return Object.assign(new CustomerMatchCandidate(), {
+    id: toGlobalId("CustomerMatchCandidate", row.id),
+    score: row.score,
+    evidence: row.evidence,
+    status: row.status,
+    createdAt: row.createdAt,
+    keys: [row.customerA, row.customerB] as [number, number],
+  });
 }
 
 @Resolver(() => Customer)
@@ -71,16 +100,134 @@ export class CustomerResolver {
     return (await ctx.loaders.identitiesByCustomer.load(customer.key)).map((r) => toChannelIdentity(r, ctx.principal));
   }
 
+  @FieldResolver(() => [LineageEntry], { description: "Per golden field: the value, the identity it came from and the rule that won." })
+  async lineage(@Root() customer: Customer, @Ctx() ctx: Ctx): Promise<LineageEntry[]> {
+    const identities = await ctx.loaders.identitiesByCustomer.load(customer.key);
+    const personal = ctx.principal && (isStaff(ctx.principal) || hasRole(ctx.principal, "customer"));
+    return (customer.row.lineage ?? []).map((l) => {
+      const source = identities.find((i) => i.id === l.identityId);
+      const sensitive = ["phone", "address", "displayName"].includes(l.field);
+      return Object.assign(new LineageEntry(), {
+        field: l.field,
+        value: sensitive && (!personal || hasRole(ctx.principal, "bi_analyst")) ? null : l.value,
+        rule: l.rule,
+        source: source ? toChannelIdentity(source, ctx.principal) : null,
+        identityKey: l.identityId,
+      });
+    });
+  }
+
   @Mutation(() => Customer, {
-    description: "Records a channel identity and links it to a golden customer (admin, cs_supervisor, channel). Idempotent.",
+    description: "Records a channel identity (or a channel's customer update) and resolves it to a golden customer (admin, cs_supervisor, channel).",
   })
   async registerChannelIdentity(@Arg("input") input: RegisterIdentityInput, @Ctx() ctx: Ctx): Promise<Customer> {
     const principal = requireRole(ctx.principal, "admin", "cs_supervisor", "channel");
     const customerKey = input.customerId ? parseGlobalId(input.customerId, "Customer") : null;
-    const { identity } = await inTransaction(ctx.ds, (em) => registerIdentity(em, { ...input, customerKey }, "api", principal.sub));
+    const observedAt = input.observedAt ? new Date(input.observedAt) : null;
+    if (input.observedAt && (Number.isNaN(observedAt!.getTime()) || !/(Z|[+-]\d{2}:?\d{2})$/.test(input.observedAt))) {
+      throw badInput("observedAt must be ISO-8601 with an offset.", { field: "observedAt" });
+    }
+    const result = await inTransaction(ctx.ds, (em) =>
+      resolveIdentity(em, { ...input, customerKey, observedAt }, { config: matchConfig(ctx.env), clock: ctx.clock, source: "api", actor: principal.sub, strict: true }),
+    );
     void ctx.relay.poke();
-    const row = await ctx.loaders.survivorById.load(identity.customerId);
-    return toCustomer(row!, principal);
+    const row = await ctx.ds.getRepository(CustomerRow).findOneByOrFail({ id: result.customerKey });
+    return toCustomer(row, principal);
+  }
+
+  @Mutation(() => Customer, { description: "Merges customers into a survivor (admin, cs_supervisor). Returns the survivor." })
+  async mergeCustomers(
+    @Arg("survivorId", () => ID) survivorId: string,
+    @Arg("absorbedIds", () => [ID]) absorbedIds: string[],
+    @Ctx() ctx: Ctx,
+    @Arg("note", () => String, { nullable: true }) note?: string,
+  ): Promise<Customer> {
+    const principal = requireRole(ctx.principal, ...STEWARDS);
+    const survivor = parseGlobalId(survivorId, "Customer");
+    const absorbed = absorbedIds.map((id) => parseGlobalId(id, "Customer"));
+    if ((note?.length ?? 0) > 500) throw badInput("note must be at most 500 characters.", { field: "note" });
+    const key = await inTransaction(ctx.ds, (em) => mergeCustomers(em, survivor, absorbed, { actor: principal.sub, note: note ?? null, clock: ctx.clock }));
+    void ctx.relay.poke();
+    return toCustomer(await ctx.ds.getRepository(CustomerRow).findOneByOrFail({ id: key }), principal);
+  }
+
+  @Mutation(() => [Customer], { description: "Takes identities out of a customer; they go back to their own customer (admin, cs_supervisor)." })
+  async unmergeCustomer(
+    @Arg("id", () => ID) id: string,
+    @Arg("identityIds", () => [ID]) identityIds: string[],
+    @Ctx() ctx: Ctx,
+    @Arg("note", () => String, { nullable: true }) note?: string,
+  ): Promise<Customer[]> {
+    const principal = requireRole(ctx.principal, ...STEWARDS);
+    const key = parseGlobalId(id, "Customer");
+    const identities = identityIds.map((i) => parseGlobalId(i, "ChannelIdentity"));
+    const keys = await inTransaction(ctx.ds, (em) => unmergeCustomer(em, key, identities, { actor: principal.sub, note: note ?? null, clock: ctx.clock }));
+    void ctx.relay.poke();
+    const rows = await ctx.ds.getRepository(CustomerRow).findBy({ id: In(keys) });
+    return keys.map((k) => toCustomer(rows.find((r) => r.id === k)!, principal));
+  }
+}
+
+@Resolver(() => CustomerMatchCandidate)
+export class MatchCandidateResolver {
+  @Query(() => CustomerMatchCandidateConnection, { description: "Pairs the matcher could not decide alone, highest score first within status (admin, cs_supervisor)." })
+  async customerMatchCandidates(
+    @Ctx() ctx: Ctx,
+    @Arg("first", () => Int, { nullable: true }) first?: number,
+    @Arg("after", () => String, { nullable: true }) after?: string,
+    @Arg("status", () => CandidateStatus, { nullable: true, defaultValue: CandidateStatus.OPEN }) status?: CandidateStatus,
+  ) {
+    requireRole(ctx.principal, ...STEWARDS);
+    const limit = pageSize(first);
+    const cursor = decodeCursor(after, ["n"]);
+    const qb = ctx.ds.getRepository(MatchCandidateRow).createQueryBuilder("m").where("m.status = :status", { status }).orderBy("m.id", "ASC").take(limit + 1);
+    if (cursor) qb.andWhere("m.id > :after", { after: cursor[0] });
+    return toConnection(await qb.getMany(), limit, (r) => [r.id], toCandidate);
+  }
+
+  @FieldResolver(() => [Customer], { description: "The two customers, as they are now (an absorbed one shows its survivor)." })
+  async customers(@Root() c: CustomerMatchCandidate, @Ctx() ctx: Ctx): Promise<Customer[]> {
+    const rows = await ctx.loaders.survivorById.loadMany(c.keys);
+    return rows.filter((r): r is CustomerRow => !!r && !(r instanceof Error)).map((r) => toCustomer(r, ctx.principal));
+  }
+
+  @Mutation(() => CustomerMatchCandidate, { description: "Marks a candidate pair as not the same person (admin, cs_supervisor)." })
+  async dismissMatchCandidate(@Arg("id", () => ID) id: string, @Ctx() ctx: Ctx): Promise<CustomerMatchCandidate> {
+    const principal = requireRole(ctx.principal, ...STEWARDS);
+    const key = parseGlobalId(id, "CustomerMatchCandidate");
+    const repo = ctx.ds.getRepository(MatchCandidateRow);
+    const row = await repo.findOneBy({ id: key });
+    if (!row) throw notFound(`No match candidate ${id}.`);
+    if (row.status === CandidateStatus.OPEN) await repo.update({ id: key, status: CandidateStatus.OPEN }, { status: CandidateStatus.DISMISSED, decidedBy: principal.sub });
+    return toCandidate(await repo.findOneByOrFail({ id: key }));
+  }
+}
+
+@Resolver(() => CustomerChange)
+export class CustomerChangeResolver {
+  @Query(() => CustomerChangeConnection, { description: "Every golden-record change and merge, in order (staff). Poll with after = the last cursor." })
+  async customerChanges(
+    @Ctx() ctx: Ctx,
+    @Arg("first", () => Int, { nullable: true }) first?: number,
+    @Arg("after", () => String, { nullable: true }) after?: string,
+  ) {
+    requireRole(ctx.principal, "cs_agent", "cs_supervisor", "finance", "warehouse", "bi_analyst", "admin");
+    const limit = pageSize(first);
+    const cursor = decodeCursor(after, ["s"]);
+    // UUIDv7 ids sort by time, so the id is the feed's keyset.
+    const qb = ctx.ds.getRepository(OutboxEvent).createQueryBuilder("e").where("e.type LIKE 'customer.%'").orderBy("e.id", "ASC").take(limit + 1);
+    if (cursor) qb.andWhere("e.id > :after", { after: cursor[0] });
+    const rows = await qb.getMany();
+    const bi = !hasRole(ctx.principal, "cs_agent", "cs_supervisor", "finance", "warehouse", "admin");
+    return toConnection(rows, limit, (r) => [r.id], (r) => ({
+      id: r.id,
+      type: r.type,
+      customerId: r.aggregateId,
+      source: r.source,
+      actor: r.actor,
+      recordedAt: r.recordedAt,
+      data: bi ? JSON.stringify({ fields: Object.keys((r.payload.changes as object) ?? {}) }) : JSON.stringify(r.payload),
+    }));
   }
 }
 
@@ -114,6 +261,17 @@ async function resolveNode(id: string, ctx: Ctx): Promise<Node | null> {
   const { type, key } = parseAnyGlobalId(id);
   requireSignedIn(ctx.principal);
   if (type === "Customer") return loadCustomerNode(ctx, key);
+  if (type === "ChannelIdentity") {
+    const row = await ctx.ds.getRepository(ChannelIdentityRow).findOneBy({ id: key });
+    if (!row || !(await visibleCustomer(ctx, await ctx.loaders.survivorById.load(row.customerId)))) throw notFound(`No identity ${id} that you can see.`);
+    return toChannelIdentity(row, ctx.principal);
+  }
+  if (type === "CustomerMatchCandidate") {
+    requireRole(ctx.principal, ...STEWARDS);
+    const row = await ctx.ds.getRepository(MatchCandidateRow).findOneBy({ id: key });
+    if (!row) throw notFound(`No match candidate ${id}.`);
+    return toCandidate(row);
+  }
   return Object.assign({ __typename: type, id });
 }
 

@@ -29,6 +29,8 @@ export interface SubgraphContext<L = unknown> {
   loaders: L;
   relay: OutboxRelay;
   clock: Clock;
+  /** The environment the subgraph was started with (validated settings are read from it). */
+  env: Record<string, string | undefined>;
 }
 
 /** What a subgraph's background work and extra routes get. */
@@ -65,7 +67,7 @@ export interface SubgraphDefinition<L> {
   referenceResolvers: Record<string, Record<string, unknown>>;
   createLoaders(ds: DataSource, principal: Principal | null): L;
   /** Subscribes this subgraph's consumers to the bus. */
-  consume?(ds: DataSource, bus: EventBus, relay: OutboxRelay, clock: Clock): void;
+  consume?(ds: DataSource, bus: EventBus, relay: OutboxRelay, clock: Clock, env: Record<string, string | undefined>): void;
   /** Starts background jobs (schedulers). */
   jobs?(runtime: SubgraphRuntime): Record<string, BackgroundJob>;
   /** Internal routes by path prefix, e.g. "/internal/channel-events/". */
@@ -143,9 +145,10 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
     migrations: def.migrations,
   });
   const relay = new OutboxRelay(ds, bus, Number(process.env.OUTBOX_POLL_MS ?? 200));
-  def.consume?.(ds, bus, relay, clock);
+  const env = options.env ?? process.env;
+  def.consume?.(ds, bus, relay, clock, env);
   relay.start();
-  const runtime: SubgraphRuntime = { ds, bus, relay, clock, env: options.env ?? process.env };
+  const runtime: SubgraphRuntime = { ds, bus, relay, clock, env };
   const jobs = def.jobs?.(runtime) ?? {};
   const routes = Object.entries(def.routes?.(runtime) ?? {});
 
@@ -188,7 +191,7 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
       }
       const principal = verified.principal;
       await countingStatementsOf(() =>
-        executeGraphQL(apollo, req, res, body, async () => ({ principal, ds, relay, clock, loaders: def.createLoaders(ds, principal) })),
+        executeGraphQL(apollo, req, res, body, async () => ({ principal, ds, relay, clock, env, loaders: def.createLoaders(ds, principal) })),
       );
     } catch (err) {
       if (err instanceof BodyTooLarge) return sendError(res, 413, "PAYLOAD_TOO_LARGE", `The request body exceeds ${config.maxBodyBytes} bytes.`);

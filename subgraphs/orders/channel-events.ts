@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from "typeorm";
 import type { Clock } from "../kernel/clock";
 import { inTransaction } from "../kernel/database";
 import { badInput } from "../kernel/errors";
+import { toGlobalId } from "../kernel/global-id";
 import type { Channel } from "../kernel/types";
 import type { CanonicalEvent } from "./channels/canonical";
 import { ChannelEventRow, ChannelEventStatus, OrderRow } from "./entities";
@@ -14,7 +15,8 @@ export type EventOutcome = "applied" | "duplicate" | "held" | "ignored";
 export interface EventResult {
   eventId: string;
   outcome: EventOutcome;
-  order?: number;
+  /** The order's global ID. */
+  order?: string;
   note?: string;
 }
 
@@ -75,10 +77,10 @@ async function receiveOne(ds: DataSource, channel: Channel, rawPayload: string, 
         order = await createOrder(em, plan, { source: channel.toLowerCase(), actor: `channel:${channel.toLowerCase()}`, occurredAt, channelEventId: stored.id }, clock);
         await mark(em, stored, ChannelEventStatus.APPLIED, order.id, null);
         await applyHeld(em, order.id, channel, channelOrderId, clock);
-        return { eventId: event.eventId, outcome: "applied" as const, order: order.id };
+        return { eventId: event.eventId, outcome: "applied" as const, order: toGlobalId("Order", order.id) };
       }
       const outcome = await applyToOrder(em, order, stored, clock);
-      return { eventId: event.eventId, outcome, order: order.id, ...(stored.note ? { note: stored.note } : {}) };
+      return { eventId: event.eventId, outcome, order: toGlobalId("Order", order.id), ...(stored.note ? { note: stored.note } : {}) };
     });
   } catch (err) {
     // Two deliveries raced on a unique key (same event id, or the same new order from

@@ -4,13 +4,19 @@ import { connectionType, decodeCursor, pageSize, toConnection } from "../kernel/
 import { inTransaction } from "../kernel/database";
 import { badInput, notFound } from "../kernel/errors";
 import { parseGlobalId } from "../kernel/global-id";
-import { requireRole, STAFF_ROLES } from "../kernel/principal";
+import { requireRole, seesPersonalData, STAFF_ROLES } from "../kernel/principal";
 import { OrderExceptionRow, OrderRow } from "./entities";
 import { lockOrder, moveTo, resolveException, setHold } from "./order-service";
 import { priorityOf } from "./priority";
 import { canSeeOrder, loadVisibleOrder, type Ctx as OrdersContext } from "./resolvers";
 import { Order, OrderEvent, OrderException, OrderExceptionFilter, OrderPriority, PriorityLevel, toOrder, toOrderException } from "./schema";
 import { OrderStatus } from "./status";
+
+/** BI sees what happened, not to whom: buyer details and addresses are left out. */
+const PERSONAL_KEYS = new Set(["buyer", "shippingAddress", "address", "phone", "name"]);
+function redactPersonal(payload: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(payload).filter(([k]) => !PERSONAL_KEYS.has(k)));
+}
 
 export const OrderExceptionConnection = connectionType(OrderException, "OrderException");
 
@@ -33,7 +39,7 @@ export class OrderLifecycleResolver {
       actor: e.actor,
       occurredAt: e.occurredAt,
       recordedAt: e.recordedAt,
-      data: JSON.stringify(e.payload),
+      data: JSON.stringify(seesPersonalData(ctx.principal) ? e.payload : redactPersonal(e.payload)),
     }));
   }
 

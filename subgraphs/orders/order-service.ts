@@ -84,6 +84,7 @@ export async function createOrder(em: EntityManager, plan: PlannedOrder, p: Prov
     currency: plan.currency,
     status: order.status,
     buyer: plan.buyer,
+    shippingAddress: plan.shippingAddress,
     lines: lines.map((l) => ({ lineKey: l.id, channelSkuId: l.channelSkuId, quantity: l.quantity, unitPriceMinor: l.unitPriceMinor, discountMinor: l.discountMinor })),
     totalMinor: plan.totalMinor,
     placedAt: plan.placedAt.toISOString(),

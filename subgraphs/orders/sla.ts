@@ -4,6 +4,7 @@ import type { Clock } from "../kernel/clock";
 import { inTransaction } from "../kernel/database";
 import type { OutboxRelay } from "../kernel/events";
 import type { BackgroundJob } from "../kernel/subgraph";
+import { CHANNELS } from "../kernel/types";
 import { ExceptionKind, OrderExceptionRow, OrderRow } from "./entities";
 import { TERMINAL } from "./lifecycle";
 import { lockOrder, recordException } from "./order-service";
@@ -27,8 +28,8 @@ export function parseSlaPolicy(env: Record<string, string | undefined>): SlaPoli
   const overrides = new Map<string, number>();
   for (const part of (env.SLA_OVERRIDES ?? "").split(",").map((p) => p.trim()).filter(Boolean)) {
     const m = /^(?:([A-Z]+):)?([A-Z_]+)=(\d+)$/.exec(part);
-    if (!m || !WATCHED.includes(m[2] as OrderStatus) || Number(m[3]) < 1) {
-      throw new ConfigError(`SLA_OVERRIDES entry "${part}" is invalid: use STAGE=minutes or CHANNEL:STAGE=minutes with a stage of ${WATCHED.join(", ")}.`);
+    if (!m || !WATCHED.includes(m[2] as OrderStatus) || Number(m[3]) < 1 || (m[1] && !(CHANNELS as string[]).includes(m[1]))) {
+      throw new ConfigError(`SLA_OVERRIDES entry "${part}" is invalid: use STAGE=minutes or CHANNEL:STAGE=minutes with a stage of ${WATCHED.join(", ")} and a channel of ${CHANNELS.join(", ")}.`);
     }
     overrides.set(m[1] ? `${m[1]}:${m[2]}` : m[2], Number(m[3]));
   }

@@ -261,7 +261,8 @@ export async function webhookPhase(hub: Hub, webhookSecret: string, settings: We
   const inFlight = 2 * settings.connections;
   console.log(
     `Sanity: orders grew by ${grew} (${before.orders} → ${after.orders}); applied web events in channel_events +${appliedInDb}; ` +
-      `"applied" replies ${appliedReplies} (warm-up ${warm.applied} + measured ${summary.applied}); new order exceptions ${after.exceptions - before.exceptions}.`,
+      `"applied" replies ${appliedReplies} (warm-up ${warm.applied} + measured ${summary.applied}), so ${grew - appliedReplies} applied ` +
+      `after autocannon stopped waiting (allowed: up to ${inFlight}); new order exceptions ${after.exceptions - before.exceptions}.`,
   );
   if (grew !== appliedInDb) problems.push(`${name}: orders grew by ${grew} but ${appliedInDb} events were applied`);
   if (grew < appliedReplies || grew > appliedReplies + inFlight) {
