@@ -103,13 +103,14 @@ test("priority follows the rules table and says why", async () => {
     hub,
     orderInput({
       channelOrderId: unique("W"),
-      buyer: { channelCustomerId: "web-priority-1" },
+      buyer: { channelCustomerId: "web-priority-1", name: "Big Spender", phone: "13900000001" },
       promisedDeliveryBy: new Date(clock.now().getTime() + 5 * 3600_000).toISOString(),
       lines: [{ channelSkuId: "SKU-A", quantity: 2, unitPrice: "600.00" }],
     }),
   );
+  await hub.settle(); // the paid order lifts the buyer's hub-wide tier, which orders learns by event
   const p = (await get(big.id)).priority;
-  expect(p).toEqual({ level: "URGENT", score: 70, reasons: ["order total 1208.00 CNY is at least 1000", "promised delivery within 5 h"] });
-  const small = await ingest(hub, orderInput({ channelOrderId: unique("W"), buyer: { channelCustomerId: "web-priority-2" }, lines: [{ channelSkuId: "SKU-A", quantity: 1, unitPrice: "5.00" }] }));
+  expect(p).toEqual({ level: "URGENT", score: 80, reasons: ["order total 1208.00 CNY is at least 1000", "customer tier SILVER", "promised delivery within 5 h"] });
+  const small = await ingest(hub, orderInput({ channelOrderId: unique("W"), buyer: { channelCustomerId: "web-priority-2", name: "Small Spender", phone: "13900000002" }, lines: [{ channelSkuId: "SKU-A", quantity: 1, unitPrice: "5.00" }] }));
   expect((await get(small.id)).priority).toEqual({ level: "NORMAL", score: 0, reasons: [] });
 });

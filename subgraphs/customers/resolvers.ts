@@ -128,7 +128,7 @@ export class CustomerResolver {
       throw badInput("observedAt must be ISO-8601 with an offset.", { field: "observedAt" });
     }
     const result = await inTransaction(ctx.ds, (em) =>
-      resolveIdentity(em, { ...input, customerKey, observedAt }, { config: matchConfig(ctx.env), clock: ctx.clock, source: "api", actor: principal.sub, strict: true }),
+      resolveIdentity(em, { ...input, address: input.address?.text ?? input.address ?? null, customerKey, observedAt }, { config: matchConfig(ctx.env), clock: ctx.clock, source: "api", actor: principal.sub, strict: true }),
     );
     void ctx.relay.poke();
     const row = await ctx.ds.getRepository(CustomerRow).findOneByOrFail({ id: result.customerKey });

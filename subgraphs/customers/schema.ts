@@ -209,8 +209,11 @@ export class OrderException extends Node {}
 @Directive('@key(fields: "id", resolvable: false)')
 export class AfterSalesCase extends Node {}
 
-@InputType()
+@InputType({ description: "An address as the channel has it: in parts, or as one line in text." })
 export class IdentityAddressInput {
+  @Field(() => String, { nullable: true, description: 'One-line address, e.g. "北京朝阳区建国路1号"; used when the parts are not given.' })
+  text?: string;
+
   @Field(() => String, { nullable: true })
   province?: string;
 

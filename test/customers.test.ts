@@ -1,0 +1,166 @@
+import { countRows, ingest, orderInput, unique } from "./support/fixtures";
+import { startTestHub, type TestHub } from "./support/hub";
+
+let hub: TestHub;
+beforeAll(async () => {
+  hub = await startTestHub();
+}, 60_000);
+afterAll(() => hub?.stop());
+
+const REGISTER = `mutation($i: RegisterIdentityInput!) { registerChannelIdentity(input: $i) {
+  id displayName phone tier marketingOptIn address { code province city district detail flagged }
+  identities { id channel channelCustomerId reportedTier } } }`;
+const register = async (i: Record<string, unknown>) => (await hub.ok(REGISTER, { i })).registerChannelIdentity;
+const CUSTOMER = "query($id: ID!) { customer(id: $id) { id displayName phone tier marketingOptIn identities { id channel channelCustomerId } lineage { field value rule source { channel channelCustomerId } } } }";
+const customer = async (id: string) => (await hub.ok(CUSTOMER, { id })).customer;
+const MERGE = "mutation($s: ID!, $a: [ID!]!, $n: String) { mergeCustomers(survivorId: $s, absorbedIds: $a, note: $n) { id identities { channel channelCustomerId } } }";
+
+describe("cleansing", () => {
+  test("phones in every common format become one E.164 number", async () => {
+    for (const [k, phone] of ["0086 138-0013-8000", "+86 13800138000", "（86）13800138000", "１３８００１３８０００"].entries()) {
+      const c = await register({ channel: "TAOBAO", channelCustomerId: unique("tb"), name: `顾客${k}`, phone });
+      expect(c.phone).toBe("+8613800138000");
+    }
+  });
+
+  test("北京市朝阳区 and 北京朝阳区 are one district; an unknown place is kept and flagged", async () => {
+    const a = await register({ channel: "JD", channelCustomerId: unique("jd"), address: { province: "北京市", city: "北京市", district: "朝阳区", detail: "建国路1号" } });
+    const b = await register({ channel: "JD", channelCustomerId: unique("jd"), address: { text: "北京朝阳区建国路2号" } });
+    expect(a.address).toMatchObject({ code: "110105", district: "朝阳区", flagged: false });
+    expect(b.address).toMatchObject({ code: "110105", district: "朝阳区", flagged: false });
+    const mars = await register({ channel: "JD", channelCustomerId: unique("jd"), address: { text: "火星市奥林匹斯区1号" } });
+    expect(mars.address).toMatchObject({ code: null, flagged: true });
+  });
+
+  test("an invalid phone is BAD_USER_INPUT and stores nothing", async () => {
+    const before = await countRows(hub, "customers", "channel_identities");
+    const r = await hub.query(REGISTER, { i: { channel: "WEB", channelCustomerId: unique("web"), phone: "12345" } }, hub.admin);
+    expect(r.errors![0].extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "phone" });
+    expect(await countRows(hub, "customers", "channel_identities")).toBe(before);
+  });
+});
+
+describe("identity resolution", () => {
+  test("the same phone plus a close name on another channel resolves to the same customer, with evidence", async () => {
+    const a = await register({ channel: "TAOBAO", channelCustomerId: unique("tb"), name: "陈静怡", phone: "13911112222" });
+    const b = await register({ channel: "DOUYIN", channelCustomerId: unique("dy"), name: "陈静仪", phone: "+86 139 1111 2222" });
+    expect(b.id).toBe(a.id);
+    expect(b.identities.map((i: any) => i.channel)).toEqual(["TAOBAO", "DOUYIN"]);
+    await hub.settle();
+    const changes = await hub.ok("{ customerChanges(first: 100) { edges { node { type customerId data } } } }");
+    const matched = changes.customerChanges.edges.map((e: any) => e.node).filter((n: any) => n.type === "customer.identity_linked" && n.customerId === a.id && JSON.parse(n.data).match);
+    expect(JSON.parse(matched[0].data).match.evidence).toEqual(expect.arrayContaining(["same phone +8613911112222"]));
+  });
+
+  test("a device fingerprint alone never merges", async () => {
+    const a = await register({ channel: "WEB", channelCustomerId: unique("web"), name: "周杰", deviceFingerprint: "dev-solo-1" });
+    const b = await register({ channel: "DOUYIN", channelCustomerId: unique("dy"), name: "吴磊", deviceFingerprint: "dev-solo-1" });
+    expect(b.id).not.toBe(a.id);
+  });
+
+  test("a phone shared by many customers (a courier's) stops counting as evidence", async () => {
+    const courier = "13700009999";
+    const ids = [];
+    for (const name of ["赵一", "钱二", "孙三", "李四"]) ids.push((await register({ channel: "POS", channelCustomerId: unique("pos"), name, phone: courier })).id);
+    const more = await register({ channel: "JD", channelCustomerId: unique("jd"), name: "赵一", phone: courier });
+    expect(new Set(ids).size).toBe(4);
+    expect(ids).not.toContain(more.id);
+  });
+
+  test("a phone with no second signal goes to the review queue with score and evidence", async () => {
+    const a = await register({ channel: "TAOBAO", channelCustomerId: unique("tb"), name: "郑爽", phone: "13655556666" });
+    const b = await register({ channel: "JD", channelCustomerId: unique("jd"), name: "Wang Lei", phone: "13655556666" });
+    expect(b.id).not.toBe(a.id);
+    const q = await hub.ok("{ customerMatchCandidates(first: 50) { edges { node { id score evidence status customers { id } } } } }");
+    const pair = q.customerMatchCandidates.edges.map((e: any) => e.node).find((n: any) => n.customers.some((c: any) => c.id === a.id) && n.customers.some((c: any) => c.id === b.id));
+    expect(pair).toMatchObject({ status: "OPEN", score: 0.5, evidence: ["same phone +8613655556666"] });
+    const agent = await hub.token(["cs_agent"]);
+    expect((await hub.query("{ customerMatchCandidates(first: 5) { edges { cursor } } }", {}, agent)).errors![0].extensions!.code).toBe("FORBIDDEN");
+  });
+});
+
+describe("merge and unmerge", () => {
+  let survivor: string;
+  let absorbed: string;
+  let absorbedOrder: string;
+  beforeAll(async () => {
+    const o1 = await ingest(hub, orderInput({ channel: "WEB", channelOrderId: unique("W"), buyer: { channelCustomerId: "web-merge-a", name: "林小雨", phone: "13522223333" } }));
+    const o2 = await ingest(hub, orderInput({ channel: "JD", channelOrderId: unique("J"), buyer: { channelCustomerId: "jd-merge-b", name: "Lin Xiaoyu", phone: "13544445555" } }));
+    await hub.settle();
+    survivor = (await hub.ok("query($id: ID!) { order(id: $id) { customer { id } } }", { id: o1.id })).order.customer.id;
+    absorbed = (await hub.ok("query($id: ID!) { order(id: $id) { customer { id } } }", { id: o2.id })).order.customer.id;
+    absorbedOrder = o2.id;
+    expect(survivor).not.toBe(absorbed);
+  });
+
+  test("only data stewards merge; a customer cannot absorb itself", async () => {
+    const agent = await hub.token(["cs_agent"]);
+    expect((await hub.query(MERGE, { s: survivor, a: [absorbed] }, agent)).errors![0].extensions!.code).toBe("FORBIDDEN");
+    expect((await hub.query(MERGE, { s: survivor, a: [survivor] }, hub.admin)).errors![0].extensions!.code).toBe("BAD_USER_INPUT");
+  });
+
+  test("after a merge the absorbed ID and its orders resolve to the survivor at once", async () => {
+    const supervisor = await hub.token(["cs_supervisor"], "staff:steward");
+    const merged = await hub.ok(MERGE, { s: survivor, a: [absorbed], n: "same person, confirmed by phone" }, supervisor);
+    expect(merged.mergeCustomers.identities.map((i: any) => i.channelCustomerId).sort()).toEqual(["jd-merge-b", "web-merge-a"]);
+    expect((await customer(absorbed)).id).toBe(survivor);
+    const node = await hub.ok("query($id: ID!) { node(id: $id) { id ... on Customer { displayName } } }", { id: absorbed });
+    expect(node.node.id).toBe(survivor);
+    const order = await hub.ok("query($id: ID!) { order(id: $id) { customer { id } } }", { id: absorbedOrder });
+    expect(order.order.customer.id).toBe(survivor);
+    await hub.settle();
+    const shopper = await hub.token(["customer"], survivor);
+    const mine = await hub.ok("{ me { orders(first: 10) { edges { node { id } } } } }", {}, shopper);
+    expect(mine.me.orders.edges.map((e: any) => e.node.id)).toContain(absorbedOrder);
+    const changes = await hub.ok("{ customerChanges(first: 100) { edges { node { type actor data } } } }");
+    const event = changes.customerChanges.edges.map((e: any) => e.node).find((n: any) => n.type === "customer.merged");
+    expect(event.actor).toBe("staff:steward");
+    expect(JSON.parse(event.data)).toMatchObject({ absorbedKeys: [Number(absorbed.split("/").pop())], note: "same person, confirmed by phone" });
+  });
+
+  test("merging an already absorbed customer is a CONFLICT", async () => {
+    const r = await hub.query(MERGE, { s: survivor, a: [absorbed] }, hub.admin);
+    expect(r.errors![0].extensions!.code).toBe("CONFLICT");
+  });
+
+  test("unmerge sends identities and their orders back to their own customer", async () => {
+    const c = await customer(survivor);
+    const jd = c.identities.find((i: any) => i.channelCustomerId === "jd-merge-b");
+    const bad = await hub.query("mutation($id: ID!, $ids: [ID!]!) { unmergeCustomer(id: $id, identityIds: $ids) { id } }", { id: survivor, ids: ["gid://orderhub/ChannelIdentity/999999"] }, hub.admin);
+    expect(bad.errors![0].extensions!.code).toBe("BAD_USER_INPUT");
+    const r = await hub.ok("mutation($id: ID!, $ids: [ID!]!) { unmergeCustomer(id: $id, identityIds: $ids) { id identities { channelCustomerId } } }", { id: survivor, ids: [jd.id] });
+    expect(r.unmergeCustomer.map((x: any) => x.id)).toEqual([survivor, absorbed]);
+    expect(r.unmergeCustomer[1].identities).toEqual([{ channelCustomerId: "jd-merge-b" }]);
+    expect((await customer(absorbed)).id).toBe(absorbed);
+    const order = await hub.ok("query($id: ID!) { order(id: $id) { customer { id } } }", { id: absorbedOrder });
+    expect(order.order.customer.id).toBe(absorbed);
+  });
+
+  test("concurrent merges of the same customers: one wins, the other is a CONFLICT, no identity is lost", async () => {
+    const ids = [];
+    for (const n of [1, 2, 3]) ids.push((await register({ channel: "POS", channelCustomerId: unique("race"), name: `并发${n}`, phone: `1330000000${n}` })).id);
+    const identitiesBefore = await countRows(hub, "customers", "channel_identities");
+    const [a, b] = await Promise.all([hub.query(MERGE, { s: ids[0], a: [ids[2]] }, hub.admin), hub.query(MERGE, { s: ids[1], a: [ids[2]] }, hub.admin)]);
+    const outcomes = [a, b].map((r) => (r.errors ? r.errors[0].extensions!.code : "OK")).sort();
+    expect(outcomes).toEqual(["CONFLICT", "OK"]);
+    expect(await countRows(hub, "customers", "channel_identities")).toBe(identitiesBefore);
+  });
+});
+
+describe("survivorship and lineage", () => {
+  test("each golden field shows its value, source identity and rule; an opt-out beats an older opt-in", async () => {
+    const pos = unique("pos");
+    const first = await register({ channel: "TAOBAO", channelCustomerId: unique("tb"), name: "何欢", phone: "13812340000", marketingOptIn: true, observedAt: "2026-11-01T00:00:00Z" });
+    await register({ channel: "POS", channelCustomerId: pos, name: "何欢欢", phone: "13812340000", phoneVerified: true, customerId: first.id, marketingOptIn: false, observedAt: "2026-11-02T00:00:00Z", reportedTier: "VIP" });
+    await register({ channel: "TAOBAO", channelCustomerId: unique("tb"), customerId: first.id, marketingOptIn: true, observedAt: "2026-10-01T00:00:00Z" });
+    const c = await customer(first.id);
+    expect(c.displayName).toBe("何欢欢");
+    expect(c.marketingOptIn).toBe(false);
+    const byField = Object.fromEntries(c.lineage.map((l: any) => [l.field, l]));
+    expect(byField.displayName).toMatchObject({ value: "何欢欢", rule: "most trusted source", source: { channel: "POS", channelCustomerId: pos } });
+    expect(byField.phone).toMatchObject({ value: "+8613812340000", rule: "verified beats unverified, then most recent", source: { channel: "POS" } });
+    expect(byField.marketingOptIn).toMatchObject({ value: "false", source: { channel: "POS" } });
+    expect(byField.tier.rule).toMatch(/lifetime paid/);
+    expect(c.tier).toBe("STANDARD");
+  });
+});
