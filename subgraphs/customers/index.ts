@@ -4,6 +4,7 @@ import { consume } from "./consumers";
 import { ChannelIdentityRow, CustomerRow, MatchCandidateRow, SpendRow } from "./entities";
 import { createLoaders, type CustomerLoaders } from "./loaders";
 import { migrations } from "./migrations";
+import { OutboundDeliveryRow, outboundDispatcher, subscribeOutbound } from "./outbound";
 import { CustomerChangeResolver, CustomerResolver, loadCustomerNode, MatchCandidateResolver, NodeResolver, OrderCustomerResolver } from "./resolvers";
 import { AfterSalesCase, Order, OrderException, OrderLine, Product } from "./schema";
 
@@ -13,7 +14,7 @@ export const customersSubgraph: SubgraphDefinition<CustomerLoaders> = {
   name: "customers",
   resolvers: [CustomerResolver, OrderCustomerResolver, NodeResolver, MatchCandidateResolver, CustomerChangeResolver],
   orphanedTypes: [Order, OrderLine, OrderException, Product, AfterSalesCase],
-  entities: [CustomerRow, ChannelIdentityRow, MatchCandidateRow, SpendRow],
+  entities: [CustomerRow, ChannelIdentityRow, MatchCandidateRow, SpendRow, OutboundDeliveryRow],
   migrations,
   referenceResolvers: {
     Customer: {
@@ -24,5 +25,9 @@ export const customersSubgraph: SubgraphDefinition<CustomerLoaders> = {
     },
   },
   createLoaders: (ds) => createLoaders(ds),
-  consume,
+  consume: (ds, bus, relay, clock, env) => {
+    consume(ds, bus, relay, clock, env);
+    subscribeOutbound(ds, bus, env, clock);
+  },
+  jobs: ({ ds, clock, env }) => ({ outbound: outboundDispatcher(ds, clock, env) }),
 };

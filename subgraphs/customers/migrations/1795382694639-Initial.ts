@@ -1,0 +1,42 @@
+import type { MigrationInterface, QueryRunner } from "typeorm";
+
+/** Generated from the entities by `npm run migration:generate` against MariaDB. */
+export class Initial1795382694639 implements MigrationInterface {
+  name = "Initial1795382694639";
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query("CREATE TABLE `outbox_events` (`id` varchar(36) NOT NULL, `aggregateId` varchar(100) NOT NULL, `sequence` int NOT NULL, `type` varchar(60) NOT NULL, `occurredAt` datetime(3) NOT NULL, `recordedAt` datetime(3) NOT NULL, `source` varchar(40) NOT NULL, `actor` varchar(120) NULL, `payload` text NOT NULL, `publishedAt` datetime(3) NULL, INDEX `ix_outbox_unpublished` (`publishedAt`, `recordedAt`), UNIQUE INDEX `uq_outbox_aggregate_seq` (`aggregateId`, `sequence`), PRIMARY KEY (`id`)) ENGINE=InnoDB");
+    await queryRunner.query("CREATE TABLE `processed_events` (`consumer` varchar(60) NOT NULL, `eventId` varchar(36) NOT NULL, `processedAt` datetime(3) NOT NULL, PRIMARY KEY (`consumer`, `eventId`)) ENGINE=InnoDB");
+    await queryRunner.query("CREATE TABLE `aggregate_sequences` (`aggregateId` varchar(100) NOT NULL, `last` int NOT NULL, PRIMARY KEY (`aggregateId`)) ENGINE=InnoDB");
+    await queryRunner.query("CREATE TABLE `customers` (`id` int NOT NULL AUTO_INCREMENT, `displayName` varchar(100) NOT NULL, `phone` varchar(20) NULL, `tier` varchar(10) NOT NULL DEFAULT 'STANDARD', `mergedIntoId` int NULL, `addressCode` varchar(12) NULL, `address` text NULL, `marketingOptIn` tinyint NULL, `lineage` text NULL, `version` int NOT NULL DEFAULT '1', `createdAt` datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), `updatedAt` datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6), INDEX `ix_customers_phone` (`phone`), INDEX `ix_customers_merged_into` (`mergedIntoId`), PRIMARY KEY (`id`)) ENGINE=InnoDB");
+    await queryRunner.query("CREATE TABLE `channel_identities` (`id` int NOT NULL AUTO_INCREMENT, `channel` varchar(10) NOT NULL, `channelCustomerId` varchar(100) NOT NULL, `customerId` int NOT NULL, `originCustomerId` int NOT NULL, `name` varchar(100) NULL, `phoneRaw` varchar(40) NULL, `phone` varchar(20) NULL, `phoneVerified` tinyint NOT NULL DEFAULT 0, `nameKey` varchar(100) NULL, `deviceFingerprint` varchar(100) NULL, `addressRaw` text NULL, `addressCode` varchar(12) NULL, `address` text NULL, `reportedTier` varchar(20) NULL, `marketingOptIn` tinyint NULL, `observedAt` datetime(3) NOT NULL, `createdAt` datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), INDEX `ix_identity_customer` (`customerId`), INDEX `ix_identity_phone` (`phone`), INDEX `ix_identity_device` (`deviceFingerprint`), INDEX `ix_identity_district` (`addressCode`), UNIQUE INDEX `uq_channel_identity` (`channel`, `channelCustomerId`), PRIMARY KEY (`id`)) ENGINE=InnoDB");
+    await queryRunner.query("CREATE TABLE `customer_match_candidates` (`id` int NOT NULL AUTO_INCREMENT, `customerA` int NOT NULL, `customerB` int NOT NULL, `score` float NOT NULL, `evidence` text NOT NULL, `status` varchar(10) NOT NULL, `createdAt` datetime(3) NOT NULL, `decidedBy` varchar(120) NULL, INDEX `ix_match_candidates_pair` (`customerA`, `customerB`), INDEX `ix_match_candidates_status` (`status`, `id`), PRIMARY KEY (`id`)) ENGINE=InnoDB");
+    await queryRunner.query("CREATE TABLE `customer_spend` (`orderKey` int NOT NULL, `channel` varchar(10) NOT NULL, `channelCustomerId` varchar(100) NOT NULL, `currency` varchar(3) NOT NULL, `totalMinor` int NOT NULL, `paid` tinyint NOT NULL, `cancelled` tinyint NOT NULL, INDEX `ix_spend_buyer` (`channel`, `channelCustomerId`), PRIMARY KEY (`orderKey`)) ENGINE=InnoDB");
+    await queryRunner.query("CREATE TABLE `outbound_deliveries` (`id` int NOT NULL AUTO_INCREMENT, `channel` varchar(10) NOT NULL, `eventId` varchar(36) NOT NULL, `type` varchar(60) NOT NULL, `payload` text NOT NULL, `status` varchar(10) NOT NULL, `attempts` int NOT NULL DEFAULT '0', `nextAttemptAt` datetime(3) NOT NULL, `lastError` varchar(300) NULL, `deliveredAt` datetime(3) NULL, `createdAt` datetime(3) NOT NULL, INDEX `ix_outbound_due` (`status`, `nextAttemptAt`), UNIQUE INDEX `uq_outbound_channel_event` (`channel`, `eventId`), PRIMARY KEY (`id`)) ENGINE=InnoDB");
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query("DROP INDEX `uq_outbound_channel_event` ON `outbound_deliveries`");
+    await queryRunner.query("DROP INDEX `ix_outbound_due` ON `outbound_deliveries`");
+    await queryRunner.query("DROP TABLE `outbound_deliveries`");
+    await queryRunner.query("DROP INDEX `ix_spend_buyer` ON `customer_spend`");
+    await queryRunner.query("DROP TABLE `customer_spend`");
+    await queryRunner.query("DROP INDEX `ix_match_candidates_status` ON `customer_match_candidates`");
+    await queryRunner.query("DROP INDEX `ix_match_candidates_pair` ON `customer_match_candidates`");
+    await queryRunner.query("DROP TABLE `customer_match_candidates`");
+    await queryRunner.query("DROP INDEX `uq_channel_identity` ON `channel_identities`");
+    await queryRunner.query("DROP INDEX `ix_identity_district` ON `channel_identities`");
+    await queryRunner.query("DROP INDEX `ix_identity_device` ON `channel_identities`");
+    await queryRunner.query("DROP INDEX `ix_identity_phone` ON `channel_identities`");
+    await queryRunner.query("DROP INDEX `ix_identity_customer` ON `channel_identities`");
+    await queryRunner.query("DROP TABLE `channel_identities`");
+    await queryRunner.query("DROP INDEX `ix_customers_merged_into` ON `customers`");
+    await queryRunner.query("DROP INDEX `ix_customers_phone` ON `customers`");
+    await queryRunner.query("DROP TABLE `customers`");
+    await queryRunner.query("DROP TABLE `aggregate_sequences`");
+    await queryRunner.query("DROP TABLE `processed_events`");
+    await queryRunner.query("DROP INDEX `uq_outbox_aggregate_seq` ON `outbox_events`");
+    await queryRunner.query("DROP INDEX `ix_outbox_unpublished` ON `outbox_events`");
+    await queryRunner.query("DROP TABLE `outbox_events`");
+  }
+}

@@ -1,0 +1,267 @@
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Webhook } from "standardwebhooks";
+import { IsNull } from "typeorm";
+import { ManualClock } from "../subgraphs/kernel/clock";
+import { ConfigError } from "../subgraphs/kernel/config";
+import { OutboxEvent } from "../subgraphs/kernel/events";
+import { afterFailure, DeliveryStatus, OutboundDeliveryRow, outboundConfig, retryDelaySeconds } from "../subgraphs/customers/outbound";
+import { unique } from "./support/fixtures";
+import { startTestHub, type TestHub } from "./support/hub";
+
+const SECRET = `whsec_${Buffer.from("outbound-test-secret-32-bytes-long!").toString("base64")}`;
+const FIVE_MINUTES = 5 * 60_000;
+
+// ------------------------------------------------------------------ pure parts
+
+test("the retry schedule doubles from the base, is capped, and its first retries fall well within 5 minutes", () => {
+  expect([1, 2, 3, 4, 5].map((n) => retryDelaySeconds(n, 30))).toEqual([30, 60, 120, 240, 480]);
+  expect(retryDelaySeconds(20, 30)).toBe(3600);
+  expect(retryDelaySeconds(100, 60)).toBe(3600);
+  // Three retries with the default base: 30 + 60 + 120 = 210 s.
+  expect(retryDelaySeconds(1, 30) + retryDelaySeconds(2, 30) + retryDelaySeconds(3, 30)).toBeLessThan(300);
+  const now = new Date("2026-11-20T02:00:00Z");
+  expect(afterFailure(1, now, { retrySeconds: 30, maxAttempts: 3 })).toEqual({ status: DeliveryStatus.PENDING, nextAttemptAt: new Date("2026-11-20T02:00:30Z") });
+  expect(afterFailure(3, now, { retrySeconds: 30, maxAttempts: 3 }).status).toBe(DeliveryStatus.FAILED);
+});
+
+test.each([
+  ["OUTBOUND_WEBHOOK_URL_JD", { OUTBOUND_WEBHOOK_URL_JD: "ftp://jd.example/hook", OUTBOUND_WEBHOOK_SECRET_JD: SECRET }],
+  ["OUTBOUND_WEBHOOK_URL_JD", { OUTBOUND_WEBHOOK_URL_JD: "not a url", OUTBOUND_WEBHOOK_SECRET_JD: SECRET }],
+  ["OUTBOUND_WEBHOOK_URL_JD", { OUTBOUND_WEBHOOK_URL_JD: "http://jd.example/hook", OUTBOUND_WEBHOOK_SECRET_JD: SECRET, NODE_ENV: "production" }],
+  ["OUTBOUND_WEBHOOK_SECRET_JD", { OUTBOUND_WEBHOOK_URL_JD: "https://jd.example/hook" }],
+  ["OUTBOUND_WEBHOOK_SECRET_JD", { OUTBOUND_WEBHOOK_URL_JD: "https://jd.example/hook", OUTBOUND_WEBHOOK_SECRET_JD: "hunter2" }],
+  ["OUTBOUND_WEBHOOK_URL_TAOBAO", { OUTBOUND_WEBHOOK_SECRET_TAOBAO: SECRET }],
+  ["OUTBOUND_RETRY_SECONDS", { OUTBOUND_RETRY_SECONDS: "soon" }],
+  ["OUTBOUND_RETRY_SECONDS", { OUTBOUND_RETRY_SECONDS: "600" }],
+  ["OUTBOUND_MAX_ATTEMPTS", { OUTBOUND_MAX_ATTEMPTS: "0" }],
+  ["OUTBOUND_POLL_SECONDS", { OUTBOUND_POLL_SECONDS: "-5" }],
+])("a bad %s stops start-up with a message naming it", (name, env) => {
+  expect(() => outboundConfig(env)).toThrow(ConfigError);
+  expect(() => outboundConfig(env)).toThrow(name);
+});
+
+test("defaults, and a channel without a URL is not subscribed", () => {
+  const cfg = outboundConfig({ OUTBOUND_WEBHOOK_URL_JD: "https://jd.example/hook", OUTBOUND_WEBHOOK_SECRET_JD: SECRET });
+  expect(cfg).toEqual({ targets: { JD: { url: "https://jd.example/hook", secret: SECRET } }, retrySeconds: 30, maxAttempts: 8, pollSeconds: 5 });
+  expect(outboundConfig({}).targets).toEqual({});
+});
+
+// ------------------------------------------------------------------ a receiver
+
+interface Received {
+  headers: IncomingHttpHeaders;
+  body: string;
+  status: number;
+}
+
+class Receiver {
+  readonly calls: Received[] = [];
+  /** Answer the next N calls with 503. */
+  failNext = 0;
+  private server!: Server;
+  url = "";
+
+  async start() {
+    this.server = createServer((req, res) => {
+      let body = "";
+      req.setEncoding("utf8");
+      req.on("data", (chunk) => (body += chunk));
+      req.on("end", () => {
+        const status = this.failNext > 0 ? (this.failNext--, 503) : 204;
+        this.calls.push({ headers: req.headers, body, status });
+        res.writeHead(status, { "content-type": "text/plain" });
+        res.end(status === 503 ? "internal stack trace that must not be stored" : undefined);
+      });
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/customer-changes`;
+  }
+
+  stop() {
+    this.server.closeAllConnections();
+    return new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  delivered() {
+    return this.calls.filter((c) => c.status === 204);
+  }
+}
+
+/** Verifies as the channel would; the library checks freshness against Date.now, so it sees the manual clock's time. */
+function verify(call: Received, at: Date) {
+  const spy = jest.spyOn(Date, "now").mockReturnValue(at.getTime());
+  try {
+    return new Webhook(SECRET).verify(call.body, {
+      "webhook-id": String(call.headers["webhook-id"]),
+      "webhook-timestamp": String(call.headers["webhook-timestamp"]),
+      "webhook-signature": String(call.headers["webhook-signature"]),
+    }) as Record<string, any>;
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+// ------------------------------------------------------------------ through the hub
+
+const clock = new ManualClock(new Date("2026-11-20T02:00:00Z"));
+const receiver = new Receiver();
+let hub: TestHub;
+
+beforeAll(async () => {
+  await receiver.start();
+  hub = await startTestHub(
+    { OUTBOUND_WEBHOOK_URL_JD: receiver.url, OUTBOUND_WEBHOOK_SECRET_JD: SECRET, OUTBOUND_RETRY_SECONDS: "30", OUTBOUND_MAX_ATTEMPTS: "4" },
+    { clock },
+  );
+  // Only the test drives the dispatcher (runOnce still works after stop).
+  hub.subgraphs.customers.jobs.outbound.stop();
+}, 60_000);
+afterAll(async () => {
+  await hub?.stop();
+  await receiver.stop();
+});
+
+const REGISTER = "mutation($i: RegisterIdentityInput!) { registerChannelIdentity(input: $i) { id } }";
+const register = async (input: Record<string, unknown>) => (await hub.ok(REGISTER, { i: { observedAt: clock.now().toISOString(), ...input } }, hub.channel)).registerChannelIdentity.id as string;
+const dispatch = () => hub.subgraphs.customers.jobs.outbound.runOnce();
+const deliveries = () => hub.subgraphs.customers.ds.getRepository(OutboundDeliveryRow).find({ order: { id: "ASC" } });
+
+/** A person known on Taobao and on JD; returns the ids. */
+async function person(phone: string) {
+  const tb = unique("tb");
+  const jd = unique("jd");
+  const customerId = await register({ channel: "TAOBAO", channelCustomerId: tb, name: "王小明", phone });
+  await register({ channel: "JD", channelCustomerId: jd, customerId });
+  await hub.settle();
+  await dispatch();
+  return { tb, jd, customerId };
+}
+
+test("a change made on Taobao reaches JD within 5 minutes, signed, naming JD's own identity", async () => {
+  const { tb, jd, customerId } = await person("13800000001");
+  const before = receiver.calls.length;
+
+  clock.advance(60_000);
+  const changedAt = clock.now();
+  await register({ channel: "TAOBAO", channelCustomerId: tb, phone: "13900000009", phoneVerified: true });
+  await hub.settle();
+  clock.advance(5_000); // one poll later
+  await dispatch();
+
+  const calls = receiver.calls.slice(before);
+  expect(calls).toHaveLength(1);
+  const call = calls[0];
+  const sentAt = new Date(Number(call.headers["webhook-timestamp"]) * 1000);
+  expect(sentAt.getTime() - changedAt.getTime()).toBeLessThan(FIVE_MINUTES);
+  const body = verify(call, sentAt);
+  expect(call.headers["content-type"]).toBe("application/json");
+  expect(body).toMatchObject({ type: "customer.updated", customerId, identities: [{ channelCustomerId: jd }], changes: { phone: "+8613900000009" } });
+  expect(JSON.stringify(body)).not.toContain(tb); // Taobao's account id is Taobao's business
+  expect(call.headers["webhook-id"]).toBe(`${body.id}_JD`);
+
+  // A tampered body or another secret does not verify.
+  expect(() => verify({ ...call, body: call.body.replace("13900000009", "13900000000") }, sentAt)).toThrow();
+
+  const row = (await deliveries()).find((d) => d.eventId === body.id)!;
+  expect(row).toMatchObject({ channel: "JD", status: "DELIVERED", attempts: 1, lastError: null });
+  // Only JD is subscribed: no delivery rows for Taobao.
+  expect((await deliveries()).every((d) => d.channel === "JD")).toBe(true);
+});
+
+test("a failing receiver gets the delivery after the backoff, in order, within 5 minutes", async () => {
+  const { tb } = await person("13800000002");
+  const before = receiver.calls.length;
+
+  clock.advance(60_000);
+  const changedAt = clock.now();
+  receiver.failNext = 2;
+  await register({ channel: "TAOBAO", channelCustomerId: tb, phone: "13900000010", phoneVerified: true });
+  await hub.settle();
+  await dispatch(); // 503
+  let [first] = (await deliveries()).slice(-1);
+  expect(first).toMatchObject({ status: "PENDING", attempts: 1, lastError: "HTTP 503" });
+  expect(first.nextAttemptAt.getTime() - clock.now().getTime()).toBe(30_000);
+
+  // A second change meanwhile waits behind the first.
+  clock.advance(10_000);
+  await register({ channel: "TAOBAO", channelCustomerId: tb, name: "王晓明" });
+  await hub.settle();
+  expect(await dispatch()).toBe(0); // not due yet: nothing is sent, the newer one neither
+  expect(receiver.calls.length - before).toBe(1);
+
+  clock.advance(20_000);
+  await dispatch(); // second 503
+  first = (await deliveries()).find((d) => d.id === first.id)!;
+  expect(first).toMatchObject({ status: "PENDING", attempts: 2, lastError: "HTTP 503" });
+
+  clock.advance(60_000);
+  await dispatch(); // delivered, then the newer one right behind it
+  const calls = receiver.calls.slice(before);
+  expect(calls.map((c) => c.status)).toEqual([503, 503, 204, 204]);
+  expect(calls[0].headers["webhook-id"]).toBe(calls[2].headers["webhook-id"]); // same message id on retry
+  const bodies = calls.slice(2).map((c) => verify(c, new Date(Number(c.headers["webhook-timestamp"]) * 1000)));
+  expect(bodies[0].changes).toMatchObject({ phone: "+8613900000010" });
+  expect(bodies[1].changes).toMatchObject({ displayName: "王晓明" });
+  const deliveredAt = Number(calls[2].headers["webhook-timestamp"]) * 1000;
+  expect(deliveredAt - changedAt.getTime()).toBeLessThan(FIVE_MINUTES);
+  expect((await deliveries()).find((d) => d.id === first.id)).toMatchObject({ status: "DELIVERED", attempts: 3, lastError: null });
+});
+
+test("after OUTBOUND_MAX_ATTEMPTS a delivery is FAILED and no longer holds later ones back", async () => {
+  const { tb } = await person("13800000003");
+  const before = receiver.calls.length;
+  receiver.failNext = 4;
+  clock.advance(60_000);
+  await register({ channel: "TAOBAO", channelCustomerId: tb, phone: "13900000011", phoneVerified: true });
+  await hub.settle();
+  for (let i = 0; i < 4; i++) {
+    await dispatch();
+    clock.advance(10 * 60_000);
+  }
+  const dead = (await deliveries()).slice(-1)[0];
+  expect(dead).toMatchObject({ status: "FAILED", attempts: 4, lastError: "HTTP 503" });
+  expect(dead.lastError).not.toContain("stack");
+
+  await register({ channel: "TAOBAO", channelCustomerId: tb, name: "王大明" });
+  await hub.settle();
+  await dispatch();
+  expect(receiver.calls.slice(before).map((c) => c.status)).toEqual([503, 503, 503, 503, 204]);
+});
+
+test("a change concerning only another channel's identities is not sent to JD", async () => {
+  const tb = unique("tb-only");
+  await register({ channel: "TAOBAO", channelCustomerId: tb, name: "赵六", phone: "13800000004" });
+  await hub.settle();
+  clock.advance(60_000);
+  const rowsBefore = (await deliveries()).length;
+  const callsBefore = receiver.calls.length;
+  await register({ channel: "TAOBAO", channelCustomerId: tb, phone: "13900000012", phoneVerified: true });
+  await hub.settle();
+  await dispatch();
+  // The golden record did change (so the event exists); it just does not concern JD.
+  const events = await hub.subgraphs.customers.ds.getRepository(OutboxEvent).find({ where: { type: "customer.updated" } });
+  expect(events.some((e) => JSON.stringify(e.payload).includes(tb) && JSON.stringify(e.payload).includes("+8613900000012"))).toBe(true);
+  expect((await deliveries()).length).toBe(rowsBefore);
+  expect(receiver.calls.length).toBe(callsBefore);
+});
+
+test("a redelivered outbox event creates no second delivery and no second call", async () => {
+  const { tb } = await person("13800000005");
+  clock.advance(60_000);
+  await register({ channel: "TAOBAO", channelCustomerId: tb, phone: "13900000013", phoneVerified: true });
+  await hub.settle();
+  await dispatch();
+  const row = (await deliveries()).slice(-1)[0];
+  expect(row.status).toBe("DELIVERED");
+  const callsBefore = receiver.calls.length;
+
+  // As if the relay had crashed between publishing and marking: it publishes again.
+  const outbox = hub.subgraphs.customers.ds.getRepository(OutboxEvent);
+  await outbox.update({ id: row.eventId }, { publishedAt: null });
+  expect(await outbox.countBy({ publishedAt: IsNull() })).toBe(1);
+  await hub.settle();
+  await dispatch();
+  expect((await deliveries()).filter((d) => d.eventId === row.eventId)).toHaveLength(1);
+  expect(receiver.calls.length).toBe(callsBefore);
+});
