@@ -112,6 +112,12 @@ describe("merge and unmerge", () => {
     const shopper = await hub.token(["customer"], survivor);
     const mine = await hub.ok("{ me { orders(first: 10) { edges { node { id } } } } }", {}, shopper);
     expect(mine.me.orders.edges.map((e: any) => e.node.id)).toContain(absorbedOrder);
+    // A token issued before the merge names the absorbed customer: it keeps working, as the survivor.
+    const oldToken = await hub.token(["customer"], absorbed);
+    const viaOld = await hub.ok("{ me { id orders(first: 10) { edges { node { id } } } } orders(first: 10) { edges { node { id } } } }", {}, oldToken);
+    expect(viaOld.me.id).toBe(survivor);
+    expect(viaOld.me.orders.edges).toHaveLength(2);
+    expect(viaOld.orders.edges).toHaveLength(2);
     const changes = await hub.ok("{ customerChanges(first: 100) { edges { node { type actor data } } } }");
     const event = changes.customerChanges.edges.map((e: any) => e.node).find((n: any) => n.type === "customer.merged");
     expect(event.actor).toBe("staff:steward");

@@ -1,4 +1,4 @@
-import { BuyerLinkRow } from "../kernel/buyer-links";
+import { BUYER_LINK_ENTITIES, resolveCustomerPrincipal } from "../kernel/buyer-links";
 import { parseGlobalId } from "../kernel/global-id";
 import type { SubgraphContext, SubgraphDefinition } from "../kernel/subgraph";
 import { consume } from "./consumers";
@@ -13,7 +13,7 @@ type Ctx = SubgraphContext<AftersalesLoaders>;
 export const aftersalesSubgraph: SubgraphDefinition<AftersalesLoaders> = {
   name: "aftersales",
   resolvers: [AfterSalesCaseResolver, OrderAfterSalesResolver],
-  entities: [AfterSalesCaseRow, AfterSalesLineRow, OrderRefRow, BuyerLinkRow],
+  entities: [AfterSalesCaseRow, AfterSalesLineRow, OrderRefRow, ...BUYER_LINK_ENTITIES],
   migrations,
   referenceResolvers: {
     AfterSalesCase: {
@@ -34,6 +34,7 @@ export const aftersalesSubgraph: SubgraphDefinition<AftersalesLoaders> = {
       __resolveReference: (ref: { id: string }) => Object.assign(new Order(), { id: ref.id }),
     },
   },
+  resolvePrincipal: resolveCustomerPrincipal,
   createLoaders: (ds, principal) => createLoaders(ds, principal),
   consume,
 };

@@ -1,6 +1,7 @@
 import { Column, Entity, Index, PrimaryColumn, In, type DataSource, type EntityManager } from "typeorm";
 import DataLoader from "dataloader";
 import { consumeOnce, type EventBus } from "./events";
+import type { Principal } from "./principal";
 import type { Channel } from "./types";
 
 /**
@@ -25,11 +26,48 @@ export class BuyerLinkRow {
   tier!: string | null;
 }
 
+/**
+ * Absorbed customer keys and their survivors, from customer.merged / customer.unmerged,
+ * so a shopper whose token names an absorbed customer still sees everything that is
+ * theirs.
+ */
+@Entity("customer_aliases")
+export class CustomerAliasRow {
+  @PrimaryColumn({ type: "int" })
+  aliasKey!: number;
+
+  @Index("ix_customer_aliases_survivor")
+  @Column({ type: "int" })
+  survivorKey!: number;
+}
+
+export const BUYER_LINK_ENTITIES = [BuyerLinkRow, CustomerAliasRow];
+
+/** A customer principal as the survivor of any merge; everyone else unchanged. */
+export async function resolveCustomerPrincipal(ds: DataSource, principal: Principal | null): Promise<Principal | null> {
+  if (!principal?.customerKey) return principal;
+  const alias = await ds.getRepository(CustomerAliasRow).findOneBy({ aliasKey: principal.customerKey });
+  return alias ? { ...principal, customerKey: alias.survivorKey } : principal;
+}
+
 export function buyerKey(channel: string, channelCustomerId: string): string {
   return `${channel}:${channelCustomerId}`;
 }
 
 export function consumeBuyerLinks(ds: DataSource, bus: EventBus, consumer: string): void {
+  bus.subscribe(["customer.merged", "customer.unmerged"], async (event) => {
+    const p = event.payload as { survivorKey?: number; absorbedKeys?: number[]; restoredKeys?: number[] };
+    await consumeOnce(ds, `${consumer}.aliases`, event, async (em) => {
+      if (event.type === "customer.merged" && p.survivorKey && p.absorbedKeys?.length) {
+        await em.update(CustomerAliasRow, { survivorKey: In(p.absorbedKeys) }, { survivorKey: p.survivorKey });
+        for (const aliasKey of p.absorbedKeys) {
+          if (await em.findOneBy(CustomerAliasRow, { aliasKey })) await em.update(CustomerAliasRow, { aliasKey }, { survivorKey: p.survivorKey });
+          else await em.insert(CustomerAliasRow, { aliasKey, survivorKey: p.survivorKey });
+        }
+      }
+      if (event.type === "customer.unmerged" && p.restoredKeys?.length) await em.delete(CustomerAliasRow, { aliasKey: In(p.restoredKeys) });
+    });
+  });
   bus.subscribe(["customer.identity_linked"], async (event) => {
     const p = event.payload as { channel: Channel; channelCustomerId: string; customerKey: number; tier?: string };
     await consumeOnce(ds, consumer, event, (em) => upsertBuyerLink(em, { ...p, tier: p.tier ?? null }));

@@ -70,6 +70,8 @@ export interface SubgraphDefinition<L> {
   consume?(ds: DataSource, bus: EventBus, relay: OutboxRelay, clock: Clock, env: Record<string, string | undefined>): void;
   /** Starts background jobs (schedulers). */
   jobs?(runtime: SubgraphRuntime): Record<string, BackgroundJob>;
+  /** Adjusts the verified principal once per request (e.g. an absorbed customer key to its survivor). */
+  resolvePrincipal?(ds: DataSource, principal: Principal | null): Promise<Principal | null>;
   /** Internal routes by path prefix, e.g. "/internal/channel-events/". */
   routes?(runtime: SubgraphRuntime): Record<string, InternalRoute>;
 }
@@ -189,7 +191,7 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
       } catch {
         return sendError(res, 400, "BAD_REQUEST", "The request body is not valid JSON.");
       }
-      const principal = verified.principal;
+      const principal = def.resolvePrincipal ? await def.resolvePrincipal(ds, verified.principal) : verified.principal;
       await countingStatementsOf(() =>
         executeGraphQL(apollo, req, res, body, async () => ({ principal, ds, relay, clock, env, loaders: def.createLoaders(ds, principal) })),
       );

@@ -1,4 +1,4 @@
-import { BuyerLinkRow } from "../kernel/buyer-links";
+import { BUYER_LINK_ENTITIES, resolveCustomerPrincipal } from "../kernel/buyer-links";
 import { parseGlobalId } from "../kernel/global-id";
 import type { SubgraphDefinition } from "../kernel/subgraph";
 import { consume } from "./consumers";
@@ -15,7 +15,7 @@ export const ordersSubgraph: SubgraphDefinition<OrderLoaders> = {
   name: "orders",
   resolvers: [OrderResolver, CustomerOrdersResolver, OrderLifecycleResolver, OrderExceptionResolver],
   orphanedTypes: [Customer],
-  entities: [OrderRow, OrderLineRow, BuyerLinkRow, ChannelEventRow, OrderExceptionRow, KnownSkuRow],
+  entities: [OrderRow, OrderLineRow, ...BUYER_LINK_ENTITIES, ChannelEventRow, OrderExceptionRow, KnownSkuRow],
   migrations,
   referenceResolvers: {
     Order: {
@@ -31,6 +31,7 @@ export const ordersSubgraph: SubgraphDefinition<OrderLoaders> = {
       __resolveReference: (ref: { id: string }) => Object.assign(new Customer(), ref),
     },
   },
+  resolvePrincipal: resolveCustomerPrincipal,
   createLoaders: (ds) => createLoaders(ds),
   consume,
   jobs: ({ ds, clock, relay, env }) => ({ sla: slaWatcher(ds, clock, relay, env) }),

@@ -1,3 +1,3 @@
-import { Initial1795382694639 } from "./1795382694639-Initial";
+import { Initial1795383151672 } from "./1795383151672-Initial";
 /** MySQL/MariaDB migrations, oldest first. Generated from the entities; see the README. */
-export const migrations: Function[] = [Initial1795382694639];
+export const migrations: Function[] = [Initial1795383151672];

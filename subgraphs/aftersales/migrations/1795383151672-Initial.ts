@@ -1,14 +1,15 @@
 import type { MigrationInterface, QueryRunner } from "typeorm";
 
 /** Generated from the entities by `npm run migration:generate` against MariaDB. */
-export class Initial1795382694639 implements MigrationInterface {
-  name = "Initial1795382694639";
+export class Initial1795383151672 implements MigrationInterface {
+  name = "Initial1795383151672";
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query("CREATE TABLE `outbox_events` (`id` varchar(36) NOT NULL, `aggregateId` varchar(100) NOT NULL, `sequence` int NOT NULL, `type` varchar(60) NOT NULL, `occurredAt` datetime(3) NOT NULL, `recordedAt` datetime(3) NOT NULL, `source` varchar(40) NOT NULL, `actor` varchar(120) NULL, `payload` text NOT NULL, `publishedAt` datetime(3) NULL, INDEX `ix_outbox_unpublished` (`publishedAt`, `recordedAt`), UNIQUE INDEX `uq_outbox_aggregate_seq` (`aggregateId`, `sequence`), PRIMARY KEY (`id`)) ENGINE=InnoDB");
     await queryRunner.query("CREATE TABLE `processed_events` (`consumer` varchar(60) NOT NULL, `eventId` varchar(36) NOT NULL, `processedAt` datetime(3) NOT NULL, PRIMARY KEY (`consumer`, `eventId`)) ENGINE=InnoDB");
     await queryRunner.query("CREATE TABLE `aggregate_sequences` (`aggregateId` varchar(100) NOT NULL, `last` int NOT NULL, PRIMARY KEY (`aggregateId`)) ENGINE=InnoDB");
     await queryRunner.query("CREATE TABLE `buyer_links` (`channel` varchar(10) NOT NULL, `channelCustomerId` varchar(100) NOT NULL, `customerKey` int NOT NULL, `tier` varchar(10) NULL, INDEX `ix_buyer_links_customer` (`customerKey`), PRIMARY KEY (`channel`, `channelCustomerId`)) ENGINE=InnoDB");
+    await queryRunner.query("CREATE TABLE `customer_aliases` (`aliasKey` int NOT NULL, `survivorKey` int NOT NULL, INDEX `ix_customer_aliases_survivor` (`survivorKey`), PRIMARY KEY (`aliasKey`)) ENGINE=InnoDB");
     await queryRunner.query("CREATE TABLE `after_sales_cases` (`id` int NOT NULL AUTO_INCREMENT, `orderKey` int NOT NULL, `type` varchar(12) NOT NULL, `status` varchar(10) NOT NULL, `reason` varchar(500) NOT NULL, `currency` varchar(3) NOT NULL, `requestedAmountMinor` int NOT NULL, `requestedBy` varchar(120) NOT NULL, `version` int NOT NULL DEFAULT '1', `createdAt` datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), `updatedAt` datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6), INDEX `ix_after_sales_cases_type_id` (`type`, `id`), INDEX `ix_after_sales_cases_order_id` (`orderKey`, `id`), INDEX `ix_after_sales_cases_status_id` (`status`, `id`), PRIMARY KEY (`id`)) ENGINE=InnoDB");
     await queryRunner.query("CREATE TABLE `after_sales_lines` (`id` int NOT NULL AUTO_INCREMENT, `caseId` int NOT NULL, `orderLineKey` int NOT NULL, `quantity` int NOT NULL, `amountMinor` int NOT NULL, INDEX `ix_after_sales_lines_case` (`caseId`), PRIMARY KEY (`id`)) ENGINE=InnoDB");
     await queryRunner.query("CREATE TABLE `order_refs` (`orderKey` int NOT NULL, `channel` varchar(10) NOT NULL, `buyerChannelCustomerId` varchar(100) NOT NULL, `currency` varchar(3) NOT NULL, `lines` text NOT NULL, `totalMinor` int NOT NULL, INDEX `ix_order_refs_buyer` (`channel`, `buyerChannelCustomerId`), PRIMARY KEY (`orderKey`)) ENGINE=InnoDB");
@@ -23,6 +24,8 @@ export class Initial1795382694639 implements MigrationInterface {
     await queryRunner.query("DROP INDEX `ix_after_sales_cases_order_id` ON `after_sales_cases`");
     await queryRunner.query("DROP INDEX `ix_after_sales_cases_type_id` ON `after_sales_cases`");
     await queryRunner.query("DROP TABLE `after_sales_cases`");
+    await queryRunner.query("DROP INDEX `ix_customer_aliases_survivor` ON `customer_aliases`");
+    await queryRunner.query("DROP TABLE `customer_aliases`");
     await queryRunner.query("DROP INDEX `ix_buyer_links_customer` ON `buyer_links`");
     await queryRunner.query("DROP TABLE `buyer_links`");
     await queryRunner.query("DROP TABLE `aggregate_sequences`");

@@ -1,14 +1,15 @@
 import type { MigrationInterface, QueryRunner } from "typeorm";
 
 /** Generated from the entities by `npm run migration:generate` against MariaDB. */
-export class Initial1795382694639 implements MigrationInterface {
-  name = "Initial1795382694639";
+export class Initial1795383151672 implements MigrationInterface {
+  name = "Initial1795383151672";
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query("CREATE TABLE `outbox_events` (`id` varchar(36) NOT NULL, `aggregateId` varchar(100) NOT NULL, `sequence` int NOT NULL, `type` varchar(60) NOT NULL, `occurredAt` datetime(3) NOT NULL, `recordedAt` datetime(3) NOT NULL, `source` varchar(40) NOT NULL, `actor` varchar(120) NULL, `payload` text NOT NULL, `publishedAt` datetime(3) NULL, INDEX `ix_outbox_unpublished` (`publishedAt`, `recordedAt`), UNIQUE INDEX `uq_outbox_aggregate_seq` (`aggregateId`, `sequence`), PRIMARY KEY (`id`)) ENGINE=InnoDB");
     await queryRunner.query("CREATE TABLE `processed_events` (`consumer` varchar(60) NOT NULL, `eventId` varchar(36) NOT NULL, `processedAt` datetime(3) NOT NULL, PRIMARY KEY (`consumer`, `eventId`)) ENGINE=InnoDB");
     await queryRunner.query("CREATE TABLE `aggregate_sequences` (`aggregateId` varchar(100) NOT NULL, `last` int NOT NULL, PRIMARY KEY (`aggregateId`)) ENGINE=InnoDB");
     await queryRunner.query("CREATE TABLE `buyer_links` (`channel` varchar(10) NOT NULL, `channelCustomerId` varchar(100) NOT NULL, `customerKey` int NOT NULL, `tier` varchar(10) NULL, INDEX `ix_buyer_links_customer` (`customerKey`), PRIMARY KEY (`channel`, `channelCustomerId`)) ENGINE=InnoDB");
+    await queryRunner.query("CREATE TABLE `customer_aliases` (`aliasKey` int NOT NULL, `survivorKey` int NOT NULL, INDEX `ix_customer_aliases_survivor` (`survivorKey`), PRIMARY KEY (`aliasKey`)) ENGINE=InnoDB");
     await queryRunner.query("CREATE TABLE `orders` (`id` int NOT NULL AUTO_INCREMENT, `number` varchar(20) NULL, `channel` varchar(10) NOT NULL, `channelOrderId` varchar(100) NOT NULL, `status` varchar(20) NOT NULL, `placedAt` datetime(3) NOT NULL, `buyerChannelCustomerId` varchar(100) NOT NULL, `currency` varchar(3) NOT NULL, `subtotalMinor` int NOT NULL, `discountMinor` int NOT NULL, `shippingMinor` int NOT NULL, `totalMinor` int NOT NULL, `shippingAddress` text NULL, `promisedDeliveryBy` datetime(3) NULL, `statusChangedAt` datetime(3) NOT NULL, `sourceUpdatedAt` datetime(3) NOT NULL, `onHold` tinyint NOT NULL DEFAULT 0, `holdReason` varchar(500) NULL, `version` int NOT NULL DEFAULT '1', `createdAt` datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), `updatedAt` datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6), UNIQUE INDEX `uq_orders_number` (`number`), INDEX `ix_orders_status_changed` (`status`, `statusChangedAt`), INDEX `ix_orders_buyer_placed` (`channel`, `buyerChannelCustomerId`, `placedAt`, `id`), INDEX `ix_orders_status_placed` (`status`, `placedAt`, `id`), INDEX `ix_orders_channel_placed` (`channel`, `placedAt`, `id`), INDEX `ix_orders_placed` (`placedAt`, `id`), UNIQUE INDEX `uq_orders_channel_order` (`channel`, `channelOrderId`), PRIMARY KEY (`id`)) ENGINE=InnoDB");
     await queryRunner.query("CREATE TABLE `order_lines` (`id` int NOT NULL AUTO_INCREMENT, `orderId` int NOT NULL, `lineNo` int NOT NULL, `channelSkuId` varchar(100) NOT NULL, `title` varchar(200) NOT NULL, `quantity` int NOT NULL, `unitPriceMinor` int NOT NULL, `discountMinor` int NOT NULL, INDEX `ix_order_lines_order` (`orderId`), PRIMARY KEY (`id`)) ENGINE=InnoDB");
     await queryRunner.query("CREATE TABLE `channel_events` (`id` int NOT NULL AUTO_INCREMENT, `channel` varchar(10) NOT NULL, `eventId` varchar(150) NOT NULL, `type` varchar(30) NOT NULL, `channelOrderId` varchar(100) NOT NULL, `occurredAt` datetime(3) NOT NULL, `receivedAt` datetime(3) NOT NULL, `status` varchar(10) NOT NULL, `note` varchar(200) NULL, `orderId` int NULL, `canonical` text NOT NULL, `rawPayload` mediumtext NOT NULL, INDEX `ix_channel_events_order` (`orderId`), INDEX `ix_channel_events_order_ref` (`channel`, `channelOrderId`, `status`), UNIQUE INDEX `uq_channel_events` (`channel`, `eventId`), PRIMARY KEY (`id`)) ENGINE=InnoDB");
@@ -35,6 +36,8 @@ export class Initial1795382694639 implements MigrationInterface {
     await queryRunner.query("DROP INDEX `ix_orders_status_changed` ON `orders`");
     await queryRunner.query("DROP INDEX `uq_orders_number` ON `orders`");
     await queryRunner.query("DROP TABLE `orders`");
+    await queryRunner.query("DROP INDEX `ix_customer_aliases_survivor` ON `customer_aliases`");
+    await queryRunner.query("DROP TABLE `customer_aliases`");
     await queryRunner.query("DROP INDEX `ix_buyer_links_customer` ON `buyer_links`");
     await queryRunner.query("DROP TABLE `buyer_links`");
     await queryRunner.query("DROP TABLE `aggregate_sequences`");
