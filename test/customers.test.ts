@@ -73,7 +73,7 @@ describe("identity resolution", () => {
     expect(b.id).not.toBe(a.id);
     const q = await hub.ok("{ customerMatchCandidates(first: 50) { edges { node { id score evidence status customers { id } } } } }");
     const pair = q.customerMatchCandidates.edges.map((e: any) => e.node).find((n: any) => n.customers.some((c: any) => c.id === a.id) && n.customers.some((c: any) => c.id === b.id));
-    expect(pair).toMatchObject({ status: "OPEN", score: 0.5, evidence: ["same phone +8613655556666"] });
+    expect(pair).toMatchObject({ status: "OPEN", score: 0.5, evidence: ["same phone +8613655556666", "different names Wang Lei / 郑爽"] });
     const agent = await hub.token(["cs_agent"]);
     expect((await hub.query("{ customerMatchCandidates(first: 5) { edges { cursor } } }", {}, agent)).errors![0].extensions!.code).toBe("FORBIDDEN");
   });

@@ -138,9 +138,11 @@ async function findMatches(em: EntityManager, f: IdentityFeatures, config: Match
   if (f.device) blocks.push(em.find(ChannelIdentityRow, { where: { deviceFingerprint: f.device }, take: 50 }));
   const candidates = (await Promise.all(blocks)).flat();
   if (candidates.length === 0) return [];
-  const phoneCustomers = new Set(candidates.filter((r) => f.phone && r.phone === f.phone).map((r) => r.customerId));
-  const deviceCustomers = new Set(candidates.filter((r) => f.device && r.deviceFingerprint === f.device).map((r) => r.customerId));
-  const freq = { phone: () => phoneCustomers.size, device: () => deviceCustomers.size };
+  // Different people seen with the value: distinct name keys (a full block counts as many).
+  const people = (rows: ChannelIdentityRow[]) => (rows.length >= 50 ? Infinity : new Set(rows.map((r) => r.nameKey).filter(Boolean)).size);
+  const phonePeople = people(candidates.filter((r) => f.phone && r.phone === f.phone));
+  const devicePeople = people(candidates.filter((r) => f.device && r.deviceFingerprint === f.device));
+  const freq = { phone: () => phonePeople, device: () => devicePeople };
   const best = new Map<number, MatchResult>();
   for (const row of candidates) {
     const result = compareIdentities(f, featuresOf(row), freq, config);

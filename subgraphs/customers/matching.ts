@@ -20,19 +20,23 @@ export interface MatchConfig {
   autoMergeScore: number;
   /** Score at or above which a pair goes to the review queue. */
   reviewScore: number;
-  /** A phone or device seen on more than this many customers is not evidence. */
+  /** A phone or device seen with more than this many different people (names) is not evidence. */
   maxCustomersPerValue: number;
 }
 
 export const DEFAULT_MATCH_CONFIG: MatchConfig = { autoMergeScore: 0.7, reviewScore: 0.45, maxCustomersPerValue: 3 };
 
-/** How many distinct customers already carry a value; the caller counts with an index. */
+/**
+ * How many different people already carry a value: distinct name keys among the
+ * identities with it (the caller reads them through an index). Counting names, not
+ * customer records, keeps one person split over several records from looking "shared".
+ */
 export interface ValueFrequency {
   phone(phone: string): number;
   device(device: string): number;
 }
 
-export const WEIGHTS = { samePhone: 0.5, sameDevice: 0.3, nearPhone: 0.2, closeName: 0.25, sameDistrict: 0.1 } as const;
+export const WEIGHTS = { samePhone: 0.5, sameDevice: 0.3, nearPhone: 0.2, closeName: 0.3, sameDistrict: 0.2 } as const;
 export type Signal = keyof typeof WEIGHTS;
 
 export interface MatchResult {
@@ -73,8 +77,13 @@ export function compareIdentities(a: IdentityFeatures, b: IdentityFeatures, freq
   }
   const score = Math.round(signals.reduce((sum, s) => sum + WEIGHTS[s], 0) * 100) / 100;
   const has = (s: Signal) => signals.includes(s);
+  // Two different names on both sides contradict the other signals: a family phone, a
+  // shop's phone. Such a pair is for a person to decide, never merged automatically.
+  const contradicted = !!(a.name && b.name && !has("closeName"));
+  if (contradicted) evidence.push(`different names ${a.name!.display} / ${b.name!.display}`);
   const corroborated =
-    (has("samePhone") && (has("sameDevice") || has("closeName") || has("sameDistrict"))) || (has("sameDevice") && has("nearPhone") && has("closeName"));
+    !contradicted &&
+    ((has("samePhone") && (has("sameDevice") || has("closeName") || has("sameDistrict"))) || (has("sameDevice") && has("nearPhone") && has("closeName")));
   // Review needs a personal signal: a district, or a district plus a common name, is no lead.
   const personal = has("samePhone") || has("sameDevice") || has("nearPhone");
   const decision = corroborated && score >= config.autoMergeScore ? "merge" : personal && score >= config.reviewScore ? "review" : "none";

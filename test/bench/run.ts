@@ -113,6 +113,22 @@ async function listCustomerIds(url: string, adminToken: string): Promise<string[
   }
 }
 
+/**
+ * fetch may reuse a keep-alive socket the gateway is closing at that moment (the gateway
+ * drops idle ones after 65 s; a long settle leaves the fill's sockets idle that long), and
+ * then fails with ECONNRESET before any byte of a reply. Read-only steps retry once.
+ */
+async function retryOnReset<T>(what: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause;
+    if (!(err instanceof TypeError) || cause?.code !== "ECONNRESET") throw err;
+    console.log(`(${what}: connection reset by the gateway on a reused keep-alive socket; retrying once)`);
+    return work();
+  }
+}
+
 // ---------------------------------------------------------------- spot checks
 
 /** Sends a few requests exactly as the load generator builds them and insists on real answers. */
@@ -194,7 +210,7 @@ async function benchmark(hub: Hub, secret: string, webhookSecret: string): Promi
   await fillHub(hub, adminToken);
 
   const orderCount = await hub.subgraphs.orders.ds.getRepository(OrderRow).count();
-  const customerIds = await listCustomerIds(hub.url, adminToken);
+  const customerIds = await retryOnReset("listing customers", () => listCustomerIds(hub.url, adminToken));
   const shoppers = customerIds.slice(0, settings.shoppers);
   console.log(
     `Database: ${databaseKind(hub.subgraphs.orders.ds)}; ${orderCount} orders, ${customerIds.length} customers ` +
