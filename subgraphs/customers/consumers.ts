@@ -26,7 +26,11 @@ export function consume(ds: DataSource, bus: EventBus, relay: OutboxRelay, clock
   bus.subscribe(["order.created"], async (event) => {
     const p = event.payload as unknown as OrderCreated;
     await consumeOnce(ds, "customers.order-buyers", event, async (em) => {
-      const { customerKey } = await resolveIdentity(
+      // The spend row first: resolving the buyer recomputes the golden record (tier) once, with it.
+      if (!(await em.findOneBy(SpendRow, { orderKey: p.orderKey }))) {
+        await em.insert(SpendRow, { orderKey: p.orderKey, channel: p.channel, channelCustomerId: p.buyer.channelCustomerId, currency: p.currency, totalMinor: p.totalMinor, paid: false, cancelled: false });
+      }
+      await resolveIdentity(
         em,
         {
           channel: p.channel,
@@ -39,10 +43,6 @@ export function consume(ds: DataSource, bus: EventBus, relay: OutboxRelay, clock
         },
         { config, clock, source: "orders", actor: null, strict: false },
       );
-      if (!(await em.findOneBy(SpendRow, { orderKey: p.orderKey }))) {
-        await em.insert(SpendRow, { orderKey: p.orderKey, channel: p.channel, channelCustomerId: p.buyer.channelCustomerId, currency: p.currency, totalMinor: p.totalMinor, paid: false, cancelled: false });
-      }
-      await refreshGolden(em, customerKey, { source: "orders", actor: null });
     });
     void relay.poke();
   });

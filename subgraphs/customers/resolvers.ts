@@ -5,7 +5,7 @@ import { inTransaction } from "../kernel/database";
 import { badInput, notFound } from "../kernel/errors";
 import { OutboxEvent } from "../kernel/events";
 import { parseAnyGlobalId, parseGlobalId, toGlobalId } from "../kernel/global-id";
-import { hasRole, isStaff, requireRole, requireSignedIn, type Principal } from "../kernel/principal";
+import { hasRole, isStaff, requireRole, requireSignedIn, STAFF_ROLES, type Principal } from "../kernel/principal";
 import type { SubgraphContext } from "../kernel/subgraph";
 import { CandidateStatus, ChannelIdentityRow, CustomerRow, MatchCandidateRow } from "./entities";
 import { resolveIdentity } from "./identities";
@@ -86,7 +86,7 @@ export class CustomerResolver {
     @Arg("first", () => Int, { nullable: true }) first?: number,
     @Arg("after", () => String, { nullable: true }) after?: string,
   ) {
-    requireRole(ctx.principal, "cs_agent", "cs_supervisor", "finance", "warehouse", "bi_analyst", "admin");
+    requireRole(ctx.principal, ...STAFF_ROLES);
     const limit = pageSize(first);
     const cursor = decodeCursor(after, ["n"]);
     const qb = ctx.ds.getRepository(CustomerRow).createQueryBuilder("c").where("c.mergedIntoId IS NULL").orderBy("c.id", "ASC").take(limit + 1);
@@ -211,7 +211,7 @@ export class CustomerChangeResolver {
     @Arg("first", () => Int, { nullable: true }) first?: number,
     @Arg("after", () => String, { nullable: true }) after?: string,
   ) {
-    requireRole(ctx.principal, "cs_agent", "cs_supervisor", "finance", "warehouse", "bi_analyst", "admin");
+    requireRole(ctx.principal, ...STAFF_ROLES);
     const limit = pageSize(first);
     const cursor = decodeCursor(after, ["s"]);
     // UUIDv7 ids sort by time, so the id is the feed's keyset.
