@@ -50,8 +50,12 @@ export interface MatchResult {
 export function compareIdentities(a: IdentityFeatures, b: IdentityFeatures, freq: ValueFrequency, config: MatchConfig = DEFAULT_MATCH_CONFIG): MatchResult {
   const signals: Signal[] = [];
   const evidence: string[] = [];
+  // Data typed on one shared terminal (a shop's kiosk) is not independent evidence: the
+  // phone on it may well be the shop's.
+  const sharedTerminal = !!(a.device && a.device === b.device && freq.device(a.device) > config.maxCustomersPerValue);
   if (a.phone && a.phone === b.phone) {
     if (freq.phone(a.phone) > config.maxCustomersPerValue) evidence.push(`phone ${a.phone} is shared by many customers; not counted`);
+    else if (sharedTerminal) evidence.push(`phone ${a.phone} was entered on a shared device; not counted`);
     else {
       signals.push("samePhone");
       evidence.push(`same phone ${a.phone}`);
