@@ -79,10 +79,20 @@ function nameKey(display: string): string {
  */
 export function namesClose(a: CleanName, b: CleanName): boolean {
   if (a.key && a.key === b.key) return true;
+  // A Latin spelling may put the given name first ("Fenghua Sun" for 孙风华): try the
+  // family name first too.
+  if (familyFirstKey(a) === b.key || familyFirstKey(b) === a.key) return true;
   const da = a.display.toLowerCase();
   const db = b.display.toLowerCase();
   if ([...da].length >= 3 && [...db].length >= 3 && distance(da, db) <= 1) return true;
   return Math.min(a.key.length, b.key.length) >= 6 && distance(a.key, b.key) <= 1;
+}
+
+/** "Fenghua Sun" -> "sunfenghua"; null for anything but a Latin name of two or more words. */
+function familyFirstKey(n: CleanName): string | null {
+  const words = n.display.toLowerCase().split(" ").filter(Boolean);
+  if (words.length < 2 || !words.every((w) => /^[a-zü]+$/.test(w))) return null;
+  return [words[words.length - 1], ...words.slice(0, -1)].join("").replace(/ü/g, "v");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -188,6 +188,12 @@ describe("namesClose", () => {
     expect(namesClose(n("王小明"), n("王大明"))).toBe(true);
   });
 
+  test("a Latin spelling with the given name first is close to the Chinese name", () => {
+    expect(namesClose(n("Fenghua Sun"), n("孙风华"))).toBe(true);
+    expect(namesClose(n("孙风华"), n("Fenghua Sun"))).toBe(true);
+    expect(namesClose(n("Fenghua Li"), n("孙风华"))).toBe(false);
+  });
+
   test("a pinyin typo in a long key is close", () => {
     expect(namesClose(n("Zhang San"), n("Zhang Shan"))).toBe(true);
   });
