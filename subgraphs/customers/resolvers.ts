@@ -170,7 +170,7 @@ export class CustomerResolver {
 
 @Resolver(() => CustomerMatchCandidate)
 export class MatchCandidateResolver {
-  @Query(() => CustomerMatchCandidateConnection, { description: "Pairs the matcher could not decide alone, highest score first within status (admin, cs_supervisor)." })
+  @Query(() => CustomerMatchCandidateConnection, { description: "Pairs the matcher could not decide alone, oldest first (admin, cs_supervisor)." })
   async customerMatchCandidates(
     @Ctx() ctx: Ctx,
     @Arg("first", () => Int, { nullable: true }) first?: number,

@@ -211,7 +211,7 @@ export class AfterSalesCase extends Node {}
 
 @InputType({ description: "An address as the channel has it: in parts, or as one line in text." })
 export class IdentityAddressInput {
-  @Field(() => String, { nullable: true, description: 'One-line address, e.g. "北京朝阳区建国路1号"; used when the parts are not given.' })
+  @Field(() => String, { nullable: true, description: 'One-line address, e.g. "北京朝阳区建国路1号"; when given, the parts are ignored.' })
   text?: string;
 
   @Field(() => String, { nullable: true })
