@@ -6,7 +6,7 @@ import "reflect-metadata";
  * order; then the automatic merges are scored against the truth.
  *
  *   node dist/test/identity/evaluate.js [people] [identities]
- *   env: SEED, MYSQL_URL, TIME_LIMIT_S (stop feeding after that, score what was resolved),
+ *   env: SEED, NOISE (default | heavy), MYSQL_URL, TIME_LIMIT_S (stop feeding after that, score what was resolved),
  *        EXAMPLES (how many error examples to print), JSON_OUT (write the full result there)
  *
  * Figures:
@@ -23,7 +23,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { DataSource } from "typeorm";
 import { customersSubgraph } from "../../subgraphs/customers";
-import { cleanAddress, phonesNear } from "../../subgraphs/customers/cleansing";
+import { cleanAddress, namesClose, phonesNear } from "../../subgraphs/customers/cleansing";
 import { ChannelIdentityRow, MatchCandidateRow } from "../../subgraphs/customers/entities";
 import { featuresOf, IDENTITY_LINKED, resolveIdentity, type Resolution } from "../../subgraphs/customers/identities";
 import { compareIdentities, DEFAULT_MATCH_CONFIG, type MatchConfig } from "../../subgraphs/customers/matching";
@@ -31,12 +31,13 @@ import { systemClock } from "../../subgraphs/kernel/clock";
 import { dropDatabases, inTransaction, isSqlite, openDatabase } from "../../subgraphs/kernel/database";
 import { EVENT_ENTITIES, OutboxEvent } from "../../subgraphs/kernel/events";
 import type { Channel } from "../../subgraphs/kernel/types";
-import { generatePopulation, type Population, type SyntheticIdentity } from "./population";
+import { generatePopulation, NOISE_PROFILES, type NoiseProfile, type Population, type SyntheticIdentity } from "./population";
 
 export interface EvaluateOptions {
   people?: number;
   identities?: number;
   seed?: number;
+  noise?: NoiseProfile;
   /** A population generated beforehand (people/identities/seed are then ignored). */
   population?: Population;
   config?: MatchConfig;
@@ -79,20 +80,26 @@ export interface EvaluationResult {
   candidates: {
     total: number;
     trueMatches: number;
-    /** Candidates scored at merge level: left to review because the identity matched several customers. */
-    atMergeLevel: number;
+    /** By the evidence the matcher recorded: how many, and how many of them are true matches. */
+    byEvidence: Record<string, { total: number; trueMatches: number }>;
     precisionIfAccepted: number;
     recallIfAccepted: number;
   };
   /**
-   * Identities that arrived when their own phone (device) was already on more than
-   * maxCustomersPerValue customers, all of them the same true person: the person's earlier
-   * split made their own value "shared", so it stopped counting as evidence.
+   * Identities that arrived when their own phone (device) already looked shared (more than
+   * maxCustomersPerValue, counted as findMatches counts: see valueFrequency) although every
+   * earlier identity with it was the same true person: the person's own earlier renderings
+   * made the value "shared", so it stopped counting as evidence.
    */
   ownValueTakenForShared: { phone: number; device: number };
   sharedGroups: Array<{ kind: string; people: number; identities: number; customersWithSeveralMembers: number; mostMembersInOneCustomer: number; reviewCandidatesAmongMembers: number }>;
   cleansing: { phonesSent: number; phonesUnreadable: number; addressesSent: number; addressesUnplaced: number; addressesWrongDistrict: number; unplacedByForm: Record<string, number> };
-  falseMerges: { pairs: number; byEvidence: Record<string, number>; examples: Array<{ joined: IdentityView; evidence: string[]; score: number | null; alreadyThere: IdentityView[] }> };
+  falseMerges: {
+    pairs: number;
+    withConflictingNames: number;
+    /** Joins of a named identity to a customer holding a nameless identity of someone else and a named one whose name contradicts. */
+    bridgedByNameless: number;
+    byEvidence: Record<string, number>; examples: Array<{ joined: IdentityView; evidence: string[]; score: number | null; alreadyThere: IdentityView[] }> };
   missedPairs: { pairs: number; byReason: Record<string, number>; byNoise: Record<string, number>; examples: Array<{ reason: string; a: IdentityView; b: IdentityView; evidence: string[] }> };
 }
 
@@ -109,9 +116,19 @@ function signalsOf(evidence: string[]): string {
     else if (e.startsWith("same device")) s.push("sameDevice");
     else if (e.startsWith("same name") || e.startsWith("close names")) s.push("closeName");
     else if (e.startsWith("same district")) s.push("sameDistrict");
-    else if (e.includes("shared by many customers")) s.push(e.startsWith("phone") ? "(phone shared, ignored)" : "(device shared, ignored)");
+    else if (e.startsWith("different names")) s.push("(names differ)");
+    else if (/shared by many|not counted/.test(e)) s.push(e.startsWith("phone") ? "(phone shared, ignored)" : "(device shared, ignored)");
   }
   return s.join(" + ") || "(none)";
+}
+
+/**
+ * How often a phone or device counts as seen, the way findMatches (identities.ts) counts
+ * it at the time of writing: distinct name keys among the identities carrying it, a full
+ * block of 50 rows counting as "many". Used only to explain missed pairs after the fact.
+ */
+function valueFrequency(rows: ChannelIdentityRow[]): number {
+  return rows.length >= 50 ? Infinity : new Set(rows.map((r) => r.nameKey).filter(Boolean)).size;
 }
 
 class UnionFind {
@@ -164,7 +181,7 @@ export async function evaluate(options: EvaluateOptions = {}): Promise<Evaluatio
   const seed = options.seed ?? 20261101;
   const config = options.config ?? DEFAULT_MATCH_CONFIG;
   const keep = options.examples ?? 5;
-  const population = options.population ?? generatePopulation({ people: options.people ?? 3000, identitiesTarget: options.identities ?? 10000, seed });
+  const population = options.population ?? generatePopulation({ people: options.people ?? 3000, identitiesTarget: options.identities ?? 10000, seed, noise: options.noise });
   const mysqlUrl = options.mysqlUrl === undefined ? process.env.MYSQL_URL || undefined : options.mysqlUrl || undefined;
 
   const dataDir = mkdtempSync(path.join(tmpdir(), "orderhub-identity-eval-"));
@@ -243,16 +260,22 @@ export async function evaluate(options: EvaluateOptions = {}): Promise<Evaluatio
     const trueCandidates = candidates.filter((c) => share(c.customerA, c.customerB));
     const uf = new UnionFind();
     for (const c of trueCandidates) uf.union(c.customerA, c.customerB);
-    const atMergeLevel = candidates.filter((c) => c.score >= config.autoMergeScore).length;
+    const candidatesByEvidence: Record<string, { total: number; trueMatches: number }> = {};
+    for (const c of candidates) {
+      const k = signalsOf(c.evidence);
+      candidatesByEvidence[k] ??= { total: 0, trueMatches: 0 };
+      candidatesByEvidence[k].total++;
+      if (share(c.customerA, c.customerB)) candidatesByEvidence[k].trueMatches++;
+    }
     const ownValueTakenForShared = { phone: 0, device: 0 };
     for (const kind of ["phone", "device"] as const) {
-      const seen = new Map<string, { customers: Set<number>; persons: Set<string> }>();
+      const seen = new Map<string, { rows: ChannelIdentityRow[]; persons: Set<string> }>();
       for (const { row, synthetic } of items) {
         const value = kind === "phone" ? row.phone : row.deviceFingerprint;
         if (!value) continue;
-        const s = seen.get(value) ?? seen.set(value, { customers: new Set(), persons: new Set() }).get(value)!;
-        if (s.customers.size > config.maxCustomersPerValue && s.persons.size === 1 && s.persons.has(synthetic.personId)) ownValueTakenForShared[kind]++;
-        s.customers.add(row.customerId);
+        const s = seen.get(value) ?? seen.set(value, { rows: [], persons: new Set() }).get(value)!;
+        if (valueFrequency(s.rows) > config.maxCustomersPerValue && s.persons.size === 1 && s.persons.has(synthetic.personId)) ownValueTakenForShared[kind]++;
+        s.rows.push(row);
         s.persons.add(synthetic.personId);
       }
     }
@@ -299,7 +322,7 @@ export async function evaluate(options: EvaluateOptions = {}): Promise<Evaluatio
       const p = e.payload as { channel: string; channelCustomerId: string; match?: { score: number; evidence: string[] } };
       if (p.match && !matchOf.has(`${p.channel}:${p.channelCustomerId}`)) matchOf.set(`${p.channel}:${p.channelCustomerId}`, p.match);
     }
-    const falseMerges: EvaluationResult["falseMerges"] = { pairs: 0, byEvidence: {}, examples: [] };
+    const falseMerges: EvaluationResult["falseMerges"] = { pairs: 0, withConflictingNames: 0, bridgedByNameless: 0, byEvidence: {}, examples: [] };
     for (const [, members] of identitiesOf) {
       if (personsOf.get(members[0].row.customerId)!.size < 2) continue;
       const before: typeof items = [];
@@ -309,6 +332,11 @@ export async function evaluate(options: EvaluateOptions = {}): Promise<Evaluatio
           const match = matchOf.get(`${x.row.channel}:${x.row.channelCustomerId}`);
           const key = match ? signalsOf(match.evidence) : "(no match event)";
           falseMerges.pairs += wrong.length;
+          const nameOf = (y: (typeof items)[number]) => (y.row.name && y.row.nameKey ? { display: y.row.name, key: y.row.nameKey } : null);
+          const mine = nameOf(x);
+          const contradicting = wrong.filter((y) => mine && nameOf(y) && !namesClose(mine, nameOf(y)!));
+          falseMerges.withConflictingNames += contradicting.length;
+          if (contradicting.length && wrong.some((y) => !nameOf(y))) falseMerges.bridgedByNameless++;
           inc(falseMerges.byEvidence, key, wrong.length);
           if (falseMerges.examples.length < keep) {
             falseMerges.examples.push({ joined: view(x), evidence: match?.evidence ?? [], score: match?.score ?? null, alreadyThere: wrong.slice(0, 4).map(view) });
@@ -319,13 +347,14 @@ export async function evaluate(options: EvaluateOptions = {}): Promise<Evaluatio
     }
 
     // ----- missed pairs: why two identities of one person ended in different customers -----
-    const phoneCustomers = new Map<string, Set<number>>();
-    const deviceCustomers = new Map<string, Set<number>>();
+    // The pair is judged as the matcher would judge it now, with every identity in place.
+    const phoneRows = new Map<string, ChannelIdentityRow[]>();
+    const deviceRows = new Map<string, ChannelIdentityRow[]>();
     for (const { row } of items) {
-      if (row.phone) (phoneCustomers.get(row.phone) ?? phoneCustomers.set(row.phone, new Set()).get(row.phone)!).add(row.customerId);
-      if (row.deviceFingerprint) (deviceCustomers.get(row.deviceFingerprint) ?? deviceCustomers.set(row.deviceFingerprint, new Set()).get(row.deviceFingerprint)!).add(row.customerId);
+      if (row.phone) (phoneRows.get(row.phone) ?? phoneRows.set(row.phone, []).get(row.phone)!).push(row);
+      if (row.deviceFingerprint) (deviceRows.get(row.deviceFingerprint) ?? deviceRows.set(row.deviceFingerprint, []).get(row.deviceFingerprint)!).push(row);
     }
-    const freq = { phone: (p: string) => phoneCustomers.get(p)?.size ?? 0, device: (d: string) => deviceCustomers.get(d)?.size ?? 0 };
+    const freq = { phone: (p: string) => valueFrequency(phoneRows.get(p) ?? []), device: (d: string) => valueFrequency(deviceRows.get(d) ?? []) };
     const byPerson = new Map<string, typeof items>();
     for (const x of items) (byPerson.get(x.synthetic.personId) ?? byPerson.set(x.synthetic.personId, []).get(x.synthetic.personId)!).push(x);
     const missedPairs: EvaluationResult["missedPairs"] = { pairs: 0, byReason: {}, byNoise: {}, examples: [] };
@@ -339,10 +368,16 @@ export async function evaluate(options: EvaluateOptions = {}): Promise<Evaluatio
           const result = compareIdentities(featuresOf(a.row), featuresOf(b.row), freq, config);
           const blocked = (a.row.phone && a.row.phone === b.row.phone) || (a.row.deviceFingerprint && a.row.deviceFingerprint === b.row.deviceFingerprint);
           let reason: string;
-          if (blocked) reason = `${result.decision === "merge" ? "merge on their own, but split earlier" : result.decision}: ${result.signals.join(" + ") || "(no signal)"}`;
-          else if (!a.row.phone || !b.row.phone) reason = "not blocked: phone missing on one side, no shared device";
-          else if (phonesNear(a.row.phone, b.row.phone)) reason = "not blocked: near-identical phones, no shared device";
-          else reason = "not blocked: different phones, no shared device";
+          if (blocked) reason = `${result.decision === "merge" ? "merge on their own, but split earlier" : result.decision}: ${signalsOf(result.evidence)}`;
+          else {
+            // What a name/address blocking key could still find for such a pair.
+            const sameLine = !!a.row.address?.text && a.row.address.text === b.row.address?.text;
+            const close = result.signals.includes("closeName");
+            const rest = close && sameLine ? "close name + same address line" : close ? "close name, address differs/missing" : sameLine ? "same address line, name differs/missing" : "no name/address in common";
+            if (!a.row.phone || !b.row.phone) reason = `not blocked: phone missing on one side, no shared device; ${rest}`;
+            else if (phonesNear(a.row.phone, b.row.phone)) reason = `not blocked: near-identical phones, no shared device; ${rest}`;
+            else reason = `not blocked: different phones, no shared device; ${rest}`;
+          }
           missedPairs.pairs++;
           inc(missedPairs.byReason, reason);
           for (const n of new Set([...a.synthetic.noise, ...b.synthetic.noise])) if (!n.startsWith("address:") || n === "address:missing" || n === "address:work") inc(missedPairs.byNoise, n);
@@ -372,7 +407,7 @@ export async function evaluate(options: EvaluateOptions = {}): Promise<Evaluatio
       f1: round(score.f1),
       impureCustomers,
       ownValueTakenForShared,
-      candidates: { total: candidates.length, trueMatches: trueCandidates.length, atMergeLevel, precisionIfAccepted: round(afterReview.precision), recallIfAccepted: round(afterReview.recall) },
+      candidates: { total: candidates.length, trueMatches: trueCandidates.length, byEvidence: candidatesByEvidence, precisionIfAccepted: round(afterReview.precision), recallIfAccepted: round(afterReview.recall) },
       sharedGroups,
       cleansing,
       falseMerges,
@@ -418,15 +453,23 @@ export function report(r: EvaluationResult): string {
   row("pairwise F1", r.f1);
   row("customers mixing several people", r.impureCustomers);
   row("review candidates (true matches)", `${r.candidates.total} (${r.candidates.trueMatches})`);
-  row("candidates at merge level (multi-match)", r.candidates.atMergeLevel);
   row("own phone / device taken for shared", `${r.ownValueTakenForShared.phone} / ${r.ownValueTakenForShared.device} identities`);
   row("if every true candidate were accepted: P / R", `${r.candidates.precisionIfAccepted} / ${r.candidates.recallIfAccepted}`);
-  for (const g of r.sharedGroups) {
-    row(`shared ${g.kind}: people / identities`, `${g.people} / ${g.identities}; customers with >1 member: ${g.customersWithSeveralMembers} (max ${g.mostMembersInOneCustomer}); false review candidates among members: ${g.reviewCandidatesAmongMembers}`);
+  for (const kind of [...new Set(r.sharedGroups.map((g) => g.kind))]) {
+    const gs = r.sharedGroups.filter((g) => g.kind === kind);
+    const collapsed = gs.filter((g) => g.customersWithSeveralMembers > 0);
+    row(
+      `shared ${kind}s: groups / people / identities`,
+      `${gs.length} / ${gs.reduce((a, g) => a + g.people, 0)} / ${gs.reduce((a, g) => a + g.identities, 0)}; groups collapsing people: ${collapsed.length}` +
+        (collapsed.length ? ` (customers ${collapsed.map((g) => `${g.customersWithSeveralMembers}×≤${g.mostMembersInOneCustomer}`).join(", ")})` : "") +
+        `; false review candidates among members: ${gs.reduce((a, g) => a + g.reviewCandidatesAmongMembers, 0)}`,
+    );
   }
   row("phones unreadable", `${r.cleansing.phonesUnreadable} of ${r.cleansing.phonesSent}`);
   row("addresses unplaced / wrong district", `${r.cleansing.addressesUnplaced} / ${r.cleansing.addressesWrongDistrict} of ${r.cleansing.addressesSent} ${JSON.stringify(r.cleansing.unplacedByForm)}`);
-  lines.push("", `false merges: ${r.falseMerges.pairs} wrong pairs, by the evidence of the joining identity:`);
+  lines.push("", "review candidates by evidence (total / true matches):");
+  for (const [k, v] of Object.entries(r.candidates.byEvidence).sort((a, b) => b[1].total - a[1].total)) lines.push(`  ${String(v.total).padStart(7)} / ${String(v.trueMatches).padEnd(7)} ${k}`);
+  lines.push("", `false merges: ${r.falseMerges.pairs} wrong pairs (${r.falseMerges.withConflictingNames} of them between two different, non-close names; ${r.falseMerges.bridgedByNameless} joins bridged by a nameless identity), by the evidence of the joining identity:`);
   for (const [k, n] of Object.entries(r.falseMerges.byEvidence).sort((a, b) => b[1] - a[1])) lines.push(`  ${String(n).padStart(7)}  ${k}`);
   for (const e of r.falseMerges.examples) {
     lines.push(`  e.g. joined: ${compact(e.joined)}`, `       evidence (score ${e.score}): ${e.evidence.join("; ")}`);
@@ -446,11 +489,13 @@ if (require.main === module) {
   const people = Number(process.argv[2] ?? 3000);
   const identities = Number(process.argv[3] ?? Math.round(people * 3.34));
   const seed = Number(process.env.SEED ?? 20261101);
+  const noise = (process.env.NOISE ?? "default") as NoiseProfile;
+  if (!(noise in NOISE_PROFILES)) throw new Error(`NOISE must be one of ${Object.keys(NOISE_PROFILES).join(", ")}`);
   const timeLimitMs = process.env.TIME_LIMIT_S ? Number(process.env.TIME_LIMIT_S) * 1000 : undefined;
   (async () => {
     const t0 = performance.now();
-    const population = generatePopulation({ people, identitiesTarget: identities, seed });
-    console.log(`generated ${population.people.length} people, ${population.identities.length} identities in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const population = generatePopulation({ people, identitiesTarget: identities, seed, noise });
+    console.log(`noise profile ${noise}; generated ${population.people.length} people, ${population.identities.length} identities in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const wrong = checkDistrictCodes(population);
     if (wrong.length) console.log(`district table vs cleanAddress:\n  ${wrong.join("\n  ")}`);
     const result = await evaluate({ population, seed, timeLimitMs, examples: Number(process.env.EXAMPLES ?? 6), log: (l) => console.log(l) });
