@@ -5,7 +5,7 @@ import { appendEvent } from "../kernel/events";
 import { badInput, conflict, notFound } from "../kernel/errors";
 import { toGlobalId } from "../kernel/global-id";
 import type { Channel } from "../kernel/types";
-import { cleanAddress, cleanName, cleanPhone } from "./cleansing";
+import { cleanAddress, cleanName, cleanPhone, namesClose } from "./cleansing";
 import { CandidateStatus, ChannelIdentityRow, CustomerRow, CustomerTier, MatchCandidateRow, SpendRow } from "./entities";
 import { compareIdentities, type IdentityFeatures, type MatchConfig, type MatchResult } from "./matching";
 import { survivorship } from "./survivorship";
@@ -138,8 +138,10 @@ async function findMatches(em: EntityManager, f: IdentityFeatures, config: Match
   if (f.device) blocks.push(em.find(ChannelIdentityRow, { where: { deviceFingerprint: f.device }, take: 50 }));
   const candidates = (await Promise.all(blocks)).flat();
   if (candidates.length === 0) return [];
-  // Different people seen with the value: distinct name keys (a full block counts as many).
-  const people = (rows: ChannelIdentityRow[]) => (rows.length >= 50 ? Infinity : new Set(rows.map((r) => r.nameKey).filter(Boolean)).size);
+  // Different people seen with the value: distinct name keys, and every nameless row as
+  // possibly someone else (a full block counts as many).
+  const people = (rows: ChannelIdentityRow[]) =>
+    rows.length >= 50 ? Infinity : new Set(rows.map((r) => r.nameKey).filter(Boolean)).size + rows.filter((r) => !r.nameKey).length;
   const phonePeople = people(candidates.filter((r) => f.phone && r.phone === f.phone));
   const devicePeople = people(candidates.filter((r) => f.device && r.deviceFingerprint === f.device));
   const freq = { phone: () => phonePeople, device: () => devicePeople };
@@ -148,6 +150,20 @@ async function findMatches(em: EntityManager, f: IdentityFeatures, config: Match
     const result = compareIdentities(f, featuresOf(row), freq, config);
     const prev = best.get(row.customerId);
     if (!prev || rank(result) > rank(prev)) best.set(row.customerId, result);
+  }
+  // A merge joins the whole customer: any name already on it that is not close to this
+  // one contradicts the merge (one nameless identity must not bridge two people).
+  const merging = [...best.entries()].filter(([, r]) => r.decision === "merge").map(([c]) => c);
+  const name = f.name;
+  if (name && merging.length) {
+    const members = await em.find(ChannelIdentityRow, { where: { customerId: In(merging) } });
+    for (const customer of merging) {
+      const other = members.find((m) => m.customerId === customer && m.name && m.nameKey && !namesClose(name, { display: m.name, key: m.nameKey }));
+      if (other) {
+        const r = best.get(customer)!;
+        best.set(customer, { ...r, decision: "review", evidence: [...r.evidence, `the customer also has the different name ${other.name}`] });
+      }
+    }
   }
   return [...best.entries()]
     .map(([customer, result]) => ({ customer, result }))
