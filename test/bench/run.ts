@@ -14,6 +14,7 @@ import { BUYER_COUNT, createCatalog, ingestOrders, PRODUCT_COUNT } from "./fill"
 import { runLoad, type LoadSummary } from "./load";
 import { buildRequest, type GatewayJob, type LoadJob, type SubgraphJob } from "./requests";
 import { printWebhookTable, webhookPhase } from "./webhook-phase";
+import { evaluate } from "../identity/evaluate";
 
 /**
  * Storefront benchmark: fills a fresh hub with BENCH_ORDERS orders, then drives the
@@ -249,6 +250,21 @@ async function benchmark(hub: Hub, secret: string, webhookSecret: string): Promi
   return problems.length === 0;
 }
 
+/**
+ * Identity resolution rate, through the real resolution path on the customers
+ * database, for each size in BENCH_IDENTITIES (default "10000"; e.g. "10000,100000").
+ */
+async function identityPhase(): Promise<void> {
+  const sizes = (process.env.BENCH_IDENTITIES ?? "10000").split(",").map(Number).filter((n) => n > 0);
+  for (const identities of sizes) {
+    const r = await evaluate({ people: Math.round(identities * 0.3), identities, examples: 0, timeLimitMs: Number(process.env.BENCH_IDENTITY_SECONDS ?? 600) * 1000 });
+    console.log(
+      `identity resolution, ${identities} identities: ${r.identitiesPerSecond.toFixed(1)} identities/s ` +
+        `(resolved ${r.identitiesResolved}), pairwise precision ${r.precision}, recall ${r.recall}, F1 ${r.f1}`,
+    );
+  }
+}
+
 async function main(): Promise<boolean> {
   const db = prepareDatabase();
   // Our own secret, so we can sign requests to the subgraph the way the gateway does.
@@ -258,7 +274,9 @@ async function main(): Promise<boolean> {
   let hub: Hub | undefined;
   try {
     hub = await startHub({ env: { ...db.env, INTERNAL_SIGNING_SECRET: secret, WEBHOOK_SECRET_WEB: webhookSecret }, ephemeralPorts: true });
-    return await benchmark(hub, secret, webhookSecret);
+    const ok = await benchmark(hub, secret, webhookSecret);
+    await identityPhase();
+    return ok;
   } finally {
     await hub?.stop().catch((err) => console.error("Stopping the hub failed:", err));
     await db.cleanup().catch((err) => console.error("Cleaning up the bench database failed:", err));
