@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn, UpdateDateColumn } from "typeorm";
 import { Channel } from "../kernel/types";
+import type { CleanAddress } from "./cleansing";
 
 export enum CustomerTier {
   STANDARD = "STANDARD",
@@ -119,15 +120,8 @@ export class ChannelIdentityRow {
   createdAt!: Date;
 }
 
-export interface GoldenAddress {
-  code: string | null;
-  province: string | null;
-  city: string | null;
-  district: string | null;
-  detail: string;
-  text: string;
-  flagged: boolean;
-}
+/** A cleansed address, as stored on identities and on the golden record. */
+export type GoldenAddress = CleanAddress;
 
 export interface LineageRecord {
   field: string;
