@@ -83,6 +83,8 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     settle,
     async stop() {
       await gateway.stop();
+      // Relays deliver into every subgraph's consumers: stop them all before any database closes.
+      await Promise.all(Object.values(subgraphs).map((s) => s.relay.stop()));
       for (const s of Object.values(subgraphs)) await s.stop();
     },
   };
