@@ -85,7 +85,17 @@ export function namesClose(a: CleanName, b: CleanName): boolean {
   const da = a.display.toLowerCase();
   const db = b.display.toLowerCase();
   if ([...da].length >= 3 && [...db].length >= 3 && distance(da, db) <= 1) return true;
+  // A dropped character in a Chinese name (李呈轩 / 李轩): same surname, the shorter name
+  // is the longer one less one character.
+  if (droppedCharacter(da, db) || droppedCharacter(db, da)) return true;
   return Math.min(a.key.length, b.key.length) >= 6 && distance(a.key, b.key) <= 1;
+}
+
+function droppedCharacter(long: string, short: string): boolean {
+  const l = [...long];
+  const sh = [...short];
+  if (l.length !== 3 || sh.length !== 2 || !/^\p{Script=Han}+$/u.test(long + short) || l[0] !== sh[0]) return false;
+  return l[0] + l[2] === short || l[0] + l[1] === short;
 }
 
 /** "Fenghua Sun" -> "sunfenghua"; null for anything but a Latin name of two or more words. */

@@ -194,6 +194,12 @@ describe("namesClose", () => {
     expect(namesClose(n("Fenghua Li"), n("孙风华"))).toBe(false);
   });
 
+  test("a dropped character in a three-character Chinese name is close, with the same surname", () => {
+    expect(namesClose(n("李呈轩"), n("李轩"))).toBe(true);
+    expect(namesClose(n("李轩"), n("李呈轩"))).toBe(true);
+    expect(namesClose(n("李呈轩"), n("王轩"))).toBe(false);
+  });
+
   test("a pinyin typo in a long key is close", () => {
     expect(namesClose(n("Zhang San"), n("Zhang Shan"))).toBe(true);
   });
