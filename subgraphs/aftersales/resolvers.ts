@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from "t
 import type { EntityManager } from "typeorm";
 import { buyerKey } from "../kernel/buyer-links";
 import { connectionType, decodeCursor, pageSize, toConnection } from "../kernel/connection";
-import { inTransaction, isSqlite } from "../kernel/database";
+import { inTransaction, writeLock } from "../kernel/database";
 import { badInput, forbidden, hubError, notFound } from "../kernel/errors";
 import { appendEvent } from "../kernel/events";
 import { parseGlobalId, toGlobalId, type NodeType } from "../kernel/global-id";
@@ -46,11 +46,6 @@ function parseId(id: string, type: NodeType, field: string): number {
 
 function problemError(p: Problem) {
   return hubError(p.code, p.message, { field: p.field, ...p.extra });
-}
-
-/** SQLite transactions are already serialized by inTransaction; MySQL/MariaDB need the row lock. */
-function lockFor(ctx: Ctx) {
-  return isSqlite(ctx.ds) ? undefined : ({ mode: "pessimistic_write" } as const);
 }
 
 /** Units and amounts already held by open cases on each line of the order. */
@@ -141,7 +136,7 @@ export class AfterSalesCaseResolver {
 
     const created = await inTransaction(ctx.ds, async (em) => {
       // The order ref's row lock serializes requests on one order, so two cannot both claim the last unit.
-      const ref = await em.findOne(OrderRefRow, { where: { orderKey }, lock: lockFor(ctx) });
+      const ref = await em.findOne(OrderRefRow, { where: { orderKey }, lock: writeLock(em) });
       if (!ref) throw unknownOrder();
       const plan = planRequest({
         reason: input.reason,

@@ -1,6 +1,6 @@
 import { In, type EntityManager } from "typeorm";
 import type { Clock } from "../kernel/clock";
-import { isSqlite } from "../kernel/database";
+import { writeLock } from "../kernel/database";
 import { appendEvent } from "../kernel/events";
 import { badInput, conflict, notFound } from "../kernel/errors";
 import { toGlobalId } from "../kernel/global-id";
@@ -47,10 +47,6 @@ export const CUSTOMER_UPDATED = "customer.updated";
 
 const customerGid = (key: number) => toGlobalId("Customer", key);
 
-function lockOpts(em: EntityManager) {
-  return isSqlite(em.connection) ? undefined : ({ mode: "pessimistic_write" } as const);
-}
-
 function cleanse(input: IdentityInput, strict: boolean) {
   const channelCustomerId = input.channelCustomerId?.trim() ?? "";
   if (!channelCustomerId || channelCustomerId.length > 100) throw badInput("channelCustomerId must be 1 to 100 characters.", { field: "channelCustomerId" });
@@ -86,7 +82,7 @@ export async function resolveIdentity(em: EntityManager, input: IdentityInput, c
     marketingOptIn: input.marketingOptIn ?? null,
   };
 
-  const existing = await em.findOne(ChannelIdentityRow, { where: { channel: input.channel, channelCustomerId: c.channelCustomerId }, lock: lockOpts(em) });
+  const existing = await em.findOne(ChannelIdentityRow, { where: { channel: input.channel, channelCustomerId: c.channelCustomerId }, lock: writeLock(em) });
   if (existing) {
     if (input.customerKey && (await survivorKeyOf(em, input.customerKey)) !== existing.customerId) {
       throw conflict(`${input.channel} customer "${c.channelCustomerId}" already belongs to ${customerGid(existing.customerId)}; merge the customers instead.`);

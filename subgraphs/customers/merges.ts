@@ -1,6 +1,6 @@
 import { In, type EntityManager } from "typeorm";
 import type { Clock } from "../kernel/clock";
-import { isSqlite } from "../kernel/database";
+import { writeLock } from "../kernel/database";
 import { appendEvent } from "../kernel/events";
 import { badInput, conflict, notFound } from "../kernel/errors";
 import { toGlobalId } from "../kernel/global-id";
@@ -19,7 +19,7 @@ async function lockCustomers(em: EntityManager, keys: number[]): Promise<Map<num
   const rows = await em.find(CustomerRow, {
     where: { id: In(keys) },
     order: { id: "ASC" },
-    lock: isSqlite(em.connection) ? undefined : { mode: "pessimistic_write" },
+    lock: writeLock(em),
   });
   const byKey = new Map(rows.map((r) => [r.id, r]));
   const missing = keys.filter((k) => !byKey.has(k));

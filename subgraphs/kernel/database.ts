@@ -99,9 +99,17 @@ export function isSqlite(ds: DataSource): boolean {
 }
 
 /**
+ * The lock option for a read-modify-write inside inTransaction: the row lock on
+ * MySQL/MariaDB; none on SQLite, whose transactions inTransaction already runs one at a time.
+ */
+export function writeLock(source: DataSource | EntityManager) {
+  return isSqlite(source instanceof DataSource ? source : source.connection) ? undefined : ({ mode: "pessimistic_write" } as const);
+}
+
+/**
  * Runs `work` in a transaction. SQLite has one connection per file here, so
  * transactions are queued one after another instead of interleaving on it.
- * On MySQL, use `lockForUpdate` inside for read-modify-write.
+ * On MySQL, read what you modify with `writeLock`.
  */
 const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
 export async function inTransaction<T>(ds: DataSource, work: (em: EntityManager) => Promise<T>): Promise<T> {

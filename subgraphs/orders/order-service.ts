@@ -1,6 +1,6 @@
 import { In, IsNull, type EntityManager } from "typeorm";
 import type { Clock } from "../kernel/clock";
-import { isSqlite } from "../kernel/database";
+import { writeLock } from "../kernel/database";
 import { appendEvent } from "../kernel/events";
 import { notFound } from "../kernel/errors";
 import { toGlobalId } from "../kernel/global-id";
@@ -28,7 +28,7 @@ export const FULFILLMENT_REQUESTED = "order.fulfillment_requested";
 
 /** Reads the order with a row lock (MySQL); SQLite transactions are already one at a time. */
 export async function lockOrder(em: EntityManager, id: number): Promise<OrderRow> {
-  const row = await em.findOne(OrderRow, { where: { id }, lock: isSqlite(em.connection) ? undefined : { mode: "pessimistic_write" } });
+  const row = await em.findOne(OrderRow, { where: { id }, lock: writeLock(em) });
   if (!row) throw notFound(`No order ${toGlobalId("Order", id)}.`);
   return row;
 }
@@ -36,7 +36,7 @@ export async function lockOrder(em: EntityManager, id: number): Promise<OrderRow
 export async function lockOrderByChannelId(em: EntityManager, channel: string, channelOrderId: string): Promise<OrderRow | null> {
   return em.findOne(OrderRow, {
     where: { channel: channel as OrderRow["channel"], channelOrderId },
-    lock: isSqlite(em.connection) ? undefined : { mode: "pessimistic_write" },
+    lock: writeLock(em),
   });
 }
 

@@ -1,7 +1,7 @@
 import { Arg, Ctx, Directive, FieldResolver, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { Brackets } from "typeorm";
 import { connectionType, decodeCursor, pageSize, toConnection } from "../kernel/connection";
-import { inTransaction } from "../kernel/database";
+import { inTransaction, writeLock } from "../kernel/database";
 import { badInput, notFound } from "../kernel/errors";
 import { appendEvent } from "../kernel/events";
 import { toGlobalId } from "../kernel/global-id";
@@ -59,7 +59,7 @@ export class ProductResolver {
     if (!title || title.length > 200) throw badInput("title must be 1 to 200 characters.", { field: "title" });
     const attributes = (input.attributes ?? []).map((a) => ({ name: a.name.trim(), value: a.value.trim() }));
     const row = await inTransaction(ctx.ds, async (em) => {
-      const existing = await em.findOne(ProductRow, { where: { sku: input.sku }, lock: lockFor(ctx) });
+      const existing = await em.findOne(ProductRow, { where: { sku: input.sku }, lock: writeLock(em) });
       if (existing) {
         await em.update(ProductRow, { id: existing.id }, { title, attributes });
         return em.findOneByOrFail(ProductRow, { id: existing.id });
@@ -77,7 +77,7 @@ export class ProductResolver {
     const product = await ctx.ds.getRepository(ProductRow).findOneBy({ sku: input.sku });
     if (!product) throw notFound(`No product with sku "${input.sku.slice(0, 80)}".`);
     await inTransaction(ctx.ds, async (em) => {
-      const existing = await em.findOne(ChannelSkuRow, { where: { channel: input.channel, channelSkuId }, lock: lockFor(ctx) });
+      const existing = await em.findOne(ChannelSkuRow, { where: { channel: input.channel, channelSkuId }, lock: writeLock(em) });
       if (existing?.productId === product.id) return;
       if (existing) await em.update(ChannelSkuRow, { id: existing.id }, { productId: product.id });
       else await em.insert(ChannelSkuRow, { channel: input.channel, channelSkuId, productId: product.id });
@@ -93,11 +93,6 @@ export class ProductResolver {
     void ctx.relay.poke();
     return toProduct(product);
   }
-}
-
-/** SQLite transactions are already serialized; MySQL needs the row lock. */
-function lockFor(ctx: Ctx) {
-  return ctx.ds.options.type === "better-sqlite3" ? undefined : ({ mode: "pessimistic_write" } as const);
 }
 
 @Resolver(() => OrderLine)
