@@ -1,5 +1,5 @@
 import { In, LessThan, type DataSource } from "typeorm";
-import { ConfigError } from "../kernel/config";
+import { ConfigError, int } from "../kernel/config";
 import type { Clock } from "../kernel/clock";
 import { inTransaction } from "../kernel/database";
 import type { OutboxRelay } from "../kernel/events";
@@ -23,8 +23,7 @@ export interface SlaPolicy {
 export const WATCHED: OrderStatus[] = Object.values(OrderStatus).filter((s) => !TERMINAL.includes(s));
 
 export function parseSlaPolicy(env: Record<string, string | undefined>): SlaPolicy {
-  const raw = env.SLA_MINUTES ?? "30";
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new ConfigError(`SLA_MINUTES="${raw}" is invalid: expected whole minutes, at least 1.`);
+  const defaultMinutes = int(env, "SLA_MINUTES", 30, 1, 1_000_000);
   const overrides = new Map<string, number>();
   for (const part of (env.SLA_OVERRIDES ?? "").split(",").map((p) => p.trim()).filter(Boolean)) {
     const m = /^(?:([A-Z]+):)?([A-Z_]+)=(\d+)$/.exec(part);
@@ -33,7 +32,7 @@ export function parseSlaPolicy(env: Record<string, string | undefined>): SlaPoli
     }
     overrides.set(m[1] ? `${m[1]}:${m[2]}` : m[2], Number(m[3]));
   }
-  return { defaultMinutes: Number(raw), overrides };
+  return { defaultMinutes, overrides };
 }
 
 export function slaMinutes(policy: SlaPolicy, stage: string, channel: string): number {
@@ -51,8 +50,7 @@ export function isBreached(policy: SlaPolicy, stage: string, channel: string, si
  */
 export function slaWatcher(ds: DataSource, clock: Clock, relay: OutboxRelay, env: Record<string, string | undefined>): BackgroundJob {
   const policy = parseSlaPolicy(env);
-  const everySeconds = Number(env.SLA_CHECK_SECONDS ?? 60);
-  if (!Number.isInteger(everySeconds) || everySeconds < 1) throw new ConfigError(`SLA_CHECK_SECONDS="${env.SLA_CHECK_SECONDS}" is invalid: expected whole seconds, at least 1.`);
+  const everySeconds = int(env, "SLA_CHECK_SECONDS", 60, 1, 86_400);
   const shortest = Math.min(policy.defaultMinutes, ...policy.overrides.values());
 
   async function runOnce(): Promise<number> {
