@@ -5,6 +5,7 @@ import { inTransaction } from "../kernel/database";
 import { badInput, notFound } from "../kernel/errors";
 import { OutboxEvent } from "../kernel/events";
 import { parseAnyGlobalId, parseGlobalId, toGlobalId } from "../kernel/global-id";
+import { parseInstant } from "../kernel/time-window";
 import { hasRole, isStaff, requireRole, requireSignedIn, STAFF_ROLES, type Principal } from "../kernel/principal";
 import type { SubgraphContext } from "../kernel/subgraph";
 import { CandidateStatus, ChannelIdentityRow, CustomerRow, MatchCandidateRow } from "./entities";
@@ -123,10 +124,7 @@ export class CustomerResolver {
   async registerChannelIdentity(@Arg("input") input: RegisterIdentityInput, @Ctx() ctx: Ctx): Promise<Customer> {
     const principal = requireRole(ctx.principal, "admin", "cs_supervisor", "channel");
     const customerKey = input.customerId ? parseGlobalId(input.customerId, "Customer") : null;
-    const observedAt = input.observedAt ? new Date(input.observedAt) : null;
-    if (input.observedAt && (Number.isNaN(observedAt!.getTime()) || !/(Z|[+-]\d{2}:?\d{2})$/.test(input.observedAt))) {
-      throw badInput("observedAt must be ISO-8601 with an offset.", { field: "observedAt" });
-    }
+    const observedAt = input.observedAt ? parseInstant(input.observedAt, "observedAt") : null;
     const result = await inTransaction(ctx.ds, (em) =>
       resolveIdentity(em, { ...input, address: input.address?.text ?? input.address ?? null, customerKey, observedAt }, { config: matchConfig(ctx.env), clock: ctx.clock, source: "api", actor: principal.sub, strict: true }),
     );

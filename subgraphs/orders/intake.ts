@@ -1,6 +1,6 @@
-import { DateTime } from "luxon";
 import { badInput } from "../kernel/errors";
 import { allocate, assertCurrency, parseDecimal } from "../kernel/money";
+import { parseInstant } from "../kernel/time-window";
 import type { Channel } from "../kernel/types";
 import type { AddressSnapshot } from "./entities";
 import { OrderStatus } from "./status";
@@ -50,15 +50,6 @@ function requiredText(value: string | null | undefined, field: string, max: numb
   return v;
 }
 
-/** An instant must carry its offset; "2026-03-01 10:00" alone says nothing about where. */
-export function parseInstant(value: string, field: string): Date {
-  const dt = DateTime.fromISO(value, { setZone: true });
-  if (!dt.isValid) throw badInput(`${field} "${value.slice(0, 40)}" is not an ISO-8601 time.`, { field });
-  if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(value.trim())) {
-    throw badInput(`${field} "${value.slice(0, 40)}" has no UTC offset; send it with Z or +08:00.`, { field });
-  }
-  return dt.toUTC().toJSDate();
-}
 
 export function planOrder(input: IncomingOrder): PlannedOrder {
   const currency = assertCurrency(input.currency);
