@@ -30,13 +30,10 @@ export function createLoaders(ds: DataSource) {
     return customers.map((c) => (c instanceof Error ? null : c));
   });
 
+  /** A merge moves the absorbed customers' identities to the survivor, so customerId is the owner. */
   const identitiesByCustomer = new DataLoader<number, ChannelIdentityRow[]>(async (ids) => {
-    // Identities of absorbed customers count for their survivor.
-    const absorbed = await ds.getRepository(CustomerRow).findBy({ mergedIntoId: In([...ids]) });
-    const owner = new Map<number, number>(ids.map((id) => [id, id]));
-    absorbed.forEach((c) => owner.set(c.id, c.mergedIntoId!));
-    const rows = await ds.getRepository(ChannelIdentityRow).find({ where: { customerId: In([...owner.keys()]) }, order: { id: "ASC" } });
-    return ids.map((id) => rows.filter((r) => owner.get(r.customerId) === id));
+    const rows = await ds.getRepository(ChannelIdentityRow).find({ where: { customerId: In([...ids]) }, order: { id: "ASC" } });
+    return ids.map((id) => rows.filter((r) => r.customerId === id));
   });
 
   return { survivorById, customerByIdentity, identitiesByCustomer };

@@ -94,7 +94,6 @@ export function buyerLinkLoader(ds: DataSource) {
 }
 
 /** Loader: "<CHANNEL>:<channelCustomerId>" to the owning customer key, or null. */
-export function buyerOwnerLoader(ds: DataSource) {
-  const links = buyerLinkLoader(ds);
+export function buyerOwnerLoader(ds: DataSource, links = buyerLinkLoader(ds)) {
   return new DataLoader<string, number | null>(async (keys) => (await links.loadMany([...keys])).map((l) => (l && !(l instanceof Error) ? l.customerKey : null)));
 }

@@ -1,6 +1,6 @@
 import DataLoader from "dataloader";
 import { In, type DataSource } from "typeorm";
-import { buyerLinkLoader } from "../kernel/buyer-links";
+import { buyerLinkLoader, buyerOwnerLoader } from "../kernel/buyer-links";
 import { OutboxEvent } from "../kernel/events";
 import { toGlobalId } from "../kernel/global-id";
 import { OrderExceptionRow, OrderLineRow, OrderRow } from "./entities";
@@ -43,9 +43,7 @@ export function createLoaders(ds: DataSource) {
   });
 
   const buyerLink = buyerLinkLoader(ds);
-  const buyerOwner = new DataLoader<string, number | null>(async (keys) =>
-    (await buyerLink.loadMany([...keys])).map((l) => (l && !(l instanceof Error) ? l.customerKey : null)),
-  );
+  const buyerOwner = buyerOwnerLoader(ds, buyerLink);
 
   return { orderById, linesByOrder, lineById, eventsByOrder, exceptionsByOrder, exceptionById, buyerLink, buyerOwner };
 }
