@@ -1,5 +1,5 @@
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
-import { ConfigError, isProduction } from "../subgraphs/kernel/config";
+import { assertWebhookSecret, ConfigError, isProduction } from "../subgraphs/kernel/config";
 
 /**
  * Channel webhooks follow Standard Webhooks: webhook-id, webhook-timestamp and
@@ -34,7 +34,7 @@ export function webhookVerifiers(env: Record<string, string | undefined>, log: (
       log(`Webhooks for ${channel} are disabled: ${name} is not set.`);
       continue;
     }
-    if (!/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/.test(secret)) throw new ConfigError(`${name} must be a Standard Webhooks secret: whsec_ followed by at least 24 base64 bytes.`);
+    assertWebhookSecret(name, secret);
     if (isProduction(env) && isTestKey(secret)) throw new ConfigError(`${name} is a test key; production needs the channel's live secret.`);
     verifiers[channel] = new Webhook(secret);
   }

@@ -1,7 +1,7 @@
 import { Webhook } from "standardwebhooks";
 import { Column, Entity, Index, LessThanOrEqual, PrimaryGeneratedColumn, type DataSource } from "typeorm";
 import type { Clock } from "../kernel/clock";
-import { ConfigError, int, isProduction, optional, url } from "../kernel/config";
+import { assertWebhookSecret, ConfigError, int, isProduction, optional, url } from "../kernel/config";
 import { consumeOnce, type EventBus, type HubEvent } from "../kernel/events";
 import { toGlobalId } from "../kernel/global-id";
 import type { BackgroundJob } from "../kernel/subgraph";
@@ -115,8 +115,6 @@ export interface OutboundConfig {
   pollSeconds: number;
 }
 
-const SECRET_PATTERN = /^whsec_[A-Za-z0-9+/]{32,}={0,2}$/;
-
 /** Reads and validates the OUTBOUND_* settings; a bad one is a ConfigError naming it. */
 export function outboundConfig(env: Record<string, string | undefined>): OutboundConfig {
   const targets: Partial<Record<Channel, OutboundTarget>> = {};
@@ -131,7 +129,7 @@ export function outboundConfig(env: Record<string, string | undefined>): Outboun
     // Customer data leaves the hub here: in production only over TLS.
     const target = url(env, urlVar, undefined, isProduction(env) ? ["https:"] : ["http:", "https:"]);
     if (!secret) throw new ConfigError(`${secretVar} is required when ${urlVar} is set.`);
-    if (!SECRET_PATTERN.test(secret)) throw new ConfigError(`${secretVar} must be a Standard Webhooks secret: whsec_ followed by at least 24 base64 bytes.`);
+    assertWebhookSecret(secretVar, secret);
     targets[channel] = { url: target, secret };
   }
   return {

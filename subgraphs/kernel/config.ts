@@ -51,6 +51,14 @@ export function url(env: Env, name: string, fallback?: string, protocols = ["htt
   return raw;
 }
 
+/** A Standard Webhooks secret (whsec_ + base64), for inbound and outbound channel webhooks. */
+export function assertWebhookSecret(name: string, secret: string): string {
+  if (!/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/.test(secret)) {
+    throw new ConfigError(`${name} must be a Standard Webhooks secret: whsec_ followed by at least 24 base64 bytes.`);
+  }
+  return secret;
+}
+
 export function isProduction(env: Env = process.env): boolean {
   return env.NODE_ENV === "production";
 }
