@@ -13,6 +13,16 @@ const REGISTER = `mutation($i: RegisterIdentityInput!) { registerChannelIdentity
 const register = async (i: Record<string, unknown>) => (await hub.ok(REGISTER, { i })).registerChannelIdentity;
 const CUSTOMER = "query($id: ID!) { customer(id: $id) { id displayName phone tier marketingOptIn identities { id channel channelCustomerId } lineage { field value rule source { channel channelCustomerId } } } }";
 const customer = async (id: string) => (await hub.ok(CUSTOMER, { id })).customer;
+/** The whole customerChanges feed, page by page. */
+async function allChanges(): Promise<Array<{ type: string; customerId: string; source: string; actor: string | null; data: string }>> {
+  const nodes = [];
+  for (let after: string | null = null; ; ) {
+    const page: any = (await hub.ok("query($a: String) { customerChanges(first: 100, after: $a) { edges { node { type customerId source actor data } } pageInfo { hasNextPage endCursor } } }", { a: after })).customerChanges;
+    nodes.push(...page.edges.map((e: any) => e.node));
+    if (!page.pageInfo.hasNextPage) return nodes;
+    after = page.pageInfo.endCursor;
+  }
+}
 const MERGE = "mutation($s: ID!, $a: [ID!]!, $n: String) { mergeCustomers(survivorId: $s, absorbedIds: $a, note: $n) { id identities { channel channelCustomerId } } }";
 
 describe("cleansing", () => {
@@ -79,6 +89,75 @@ describe("identity resolution", () => {
   });
 });
 
+describe("matching without a phone, a mistyped phone, and one identity that proves two customers are one", () => {
+  const home = (room: string) => ({ text: `上海市浦东新区世纪大道100号${room}` });
+
+  test("the same name at the same address down to the room finds a customer an order without a phone belongs to", async () => {
+    const a = await register({ channel: "TAOBAO", channelCustomerId: unique("tb"), name: "欧阳娜娜", phone: "13512340001", address: home("3栋2单元801室") });
+    const b = await register({ channel: "POS", channelCustomerId: unique("pos"), name: "欧阳娜娜", address: { province: "上海市", city: "上海市", district: "浦东新区", detail: "世纪大道100号 3栋2单元801室" } });
+    expect(b.id).toBe(a.id);
+    // Another flat in the same building is not the same address; the district alone is no lead.
+    const c = await register({ channel: "POS", channelCustomerId: unique("pos"), name: "欧阳娜娜", address: home("3栋2单元802室") });
+    expect(c.id).not.toBe(a.id);
+  });
+
+  test("a name seen at one address with two different phones is two people there: no automatic merge", async () => {
+    await register({ channel: "JD", channelCustomerId: unique("jd"), name: "王建国", phone: "13512340011", address: home("5栋1单元101室") });
+    await register({ channel: "JD", channelCustomerId: unique("jd"), name: "王建国", phone: "13612340022", address: home("5栋1单元101室") });
+    const before = await countRows(hub, "customers", "customers");
+    const c = await register({ channel: "POS", channelCustomerId: unique("pos"), name: "王建国", address: home("5栋1单元101室") });
+    expect(await countRows(hub, "customers", "customers")).toBe(before + 1);
+    expect(c.identities).toHaveLength(1);
+  });
+
+  test("family members at one address with different names are never merged nor queued for review", async () => {
+    const a = await register({ channel: "TAOBAO", channelCustomerId: unique("tb"), name: "林志明", phone: "13512340031", address: home("7栋1单元301室") });
+    const b = await register({ channel: "JD", channelCustomerId: unique("jd"), name: "黄美玲", address: home("7栋1单元301室") });
+    expect(b.id).not.toBe(a.id);
+    const q = await hub.ok("{ customerMatchCandidates(first: 100) { edges { node { customers { id } } } } }");
+    expect(q.customerMatchCandidates.edges.some((e: any) => e.node.customers.some((c: any) => c.id === b.id))).toBe(false);
+  });
+
+  test("a mistyped phone with a close name in the same district merges, and says why", async () => {
+    const a = await register({ channel: "JD", channelCustomerId: unique("jd"), name: "司马光明", phone: "13512340041", address: home("9栋1单元101室") });
+    const b = await register({ channel: "DOUYIN", channelCustomerId: unique("dy"), name: "司马光明", phone: "13512340014", address: { text: "上海浦东新区张杨路1号" } });
+    expect(b.id).toBe(a.id);
+    await hub.settle();
+    const linked = (await allChanges()).filter((n: any) => n.type === "customer.identity_linked" && n.customerId === a.id && JSON.parse(n.data).match);
+    expect(JSON.parse(linked[0].data).match.evidence).toEqual(expect.arrayContaining(["near-identical phones +8613512340014 / +8613512340041", "same district 310115"]));
+  });
+
+  test("an identity that matches two customers merges them: one customer, the absorbed ID resolving to it, recorded as an automatic merge", async () => {
+    // Two customers of one person that nothing linked: a phone without a name, a name without a phone.
+    const byPhone = await register({ channel: "POS", channelCustomerId: unique("pos"), phone: "13512340051", address: { text: "上海市浦东新区陆家嘴环路1号" } });
+    const byAddress = await register({ channel: "WEB", channelCustomerId: unique("web"), name: "诸葛青", address: home("11栋1单元101室") });
+    expect(byAddress.id).not.toBe(byPhone.id);
+    const bridge = await register({ channel: "TAOBAO", channelCustomerId: unique("tb"), name: "诸葛青", phone: "13512340051", address: home("11栋1单元101室") });
+    expect([byPhone.id, byAddress.id]).toContain(bridge.id);
+    expect(bridge.identities).toHaveLength(3);
+    const absorbed = bridge.id === byPhone.id ? byAddress.id : byPhone.id;
+    expect((await customer(absorbed)).id).toBe(bridge.id);
+    await hub.settle();
+    const merged = (await allChanges()).find((n: any) => n.type === "customer.merged" && n.customerId === bridge.id)!;
+    expect(merged).toMatchObject({ source: "matching", actor: null });
+    expect(JSON.parse(merged.data).absorbedKeys).toHaveLength(1);
+  });
+
+  test("an identity matching two customers whose names are two people does not merge them: a steward decides", async () => {
+    // A family phone: 宋佳 and 韩磊 both gave it (a review pair, not a merge).
+    const a = await register({ channel: "JD", channelCustomerId: unique("jd"), name: "宋佳", phone: "13512340061", address: home("13栋1单元101室") });
+    const b = await register({ channel: "TAOBAO", channelCustomerId: unique("tb"), name: "韩磊", phone: "13512340061", deviceFingerprint: "dev-family-13", address: { text: "上海市徐汇区漕溪北路1号" } });
+    expect(b.id).not.toBe(a.id);
+    // Nameless, with the phone, 宋佳's address and 韩磊's device: it corroborates both.
+    const c = await register({ channel: "POS", channelCustomerId: unique("pos"), phone: "13512340061", deviceFingerprint: "dev-family-13", address: home("13栋1单元101室") });
+    expect(c.id).toBe(a.id);
+    expect((await customer(b.id)).id).toBe(b.id);
+    const q = await hub.ok("{ customerMatchCandidates(first: 100) { edges { node { status customers { id } } } } }");
+    const pair = q.customerMatchCandidates.edges.map((e: any) => e.node).find((n: any) => n.customers.some((x: any) => x.id === a.id) && n.customers.some((x: any) => x.id === b.id));
+    expect(pair).toMatchObject({ status: "OPEN" });
+  });
+});
+
 describe("merge and unmerge", () => {
   let survivor: string;
   let absorbed: string;
@@ -118,8 +197,7 @@ describe("merge and unmerge", () => {
     expect(viaOld.me.id).toBe(survivor);
     expect(viaOld.me.orders.edges).toHaveLength(2);
     expect(viaOld.orders.edges).toHaveLength(2);
-    const changes = await hub.ok("{ customerChanges(first: 100) { edges { node { type actor data } } } }");
-    const event = changes.customerChanges.edges.map((e: any) => e.node).find((n: any) => n.type === "customer.merged");
+    const event = (await allChanges()).find((n) => n.type === "customer.merged" && n.customerId === survivor)!;
     expect(event.actor).toBe("staff:steward");
     expect(JSON.parse(event.data)).toMatchObject({ absorbedKeys: [Number(absorbed.split("/").pop())], note: "same person, confirmed by phone" });
   });

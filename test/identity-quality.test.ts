@@ -1,26 +1,22 @@
 /**
- * Quality of identity resolution, measured: a seeded synthetic population (600 people,
- * 2,000 channel identities with realistic noise and hard negatives) goes through the
- * real resolution path on the customers subgraph's own database (SQLite, or MariaDB/MySQL
- * when MYSQL_URL is set), and the automatic merges are scored pairwise against the truth.
- * The project's goal: precision ≥ 0.99 and recall ≥ 0.95, and no shared kiosk device or
- * shared shop/parcel-station phone collapsing different people into one customer.
- * Recall is not at the goal yet (about 0.88 here): under the corroboration rules a
- * pair without a shared phone or device is never compared, and a phone with no second
- * signal goes to review. The test holds the floor reached so far so it cannot slip.
+ * Quality of identity resolution, measured: a seeded synthetic population of the size the
+ * goal is stated for (3,000 people, 10,000 channel identities, with realistic noise and
+ * hard negatives) goes through the real resolution path on the customers subgraph's own
+ * database (SQLite, or MariaDB/MySQL when MYSQL_URL is set), and the automatic merges are
+ * scored pairwise against the truth. The goal: precision ≥ 0.99 and recall ≥ 0.95, and no
+ * shared kiosk device or shared shop/parcel-station phone collapsing different people into
+ * one customer.
  *
  * A failure prints the evaluation report: which evidence made the false merges and why the
  * missed pairs were not merged, with examples (`node dist/test/identity/evaluate.js` gives
- * the same for bigger populations).
+ * the same for other sizes, seeds and noise profiles).
  */
 import { checkDistrictCodes, evaluate, report, type EvaluationResult } from "./identity/evaluate";
 import { generatePopulation } from "./identity/population";
 
-const PEOPLE = 600;
-const IDENTITIES = 2000;
+const PEOPLE = 3000;
+const IDENTITIES = 10_000;
 const SEED = 20261101;
-/** Reached so far; the goal is 0.95 (see the header). Raise it when the matcher improves. */
-const RECALL_FLOOR = 0.86;
 
 function explain(ok: boolean, what: string, result: EvaluationResult) {
   if (!ok) throw new Error(`${what}\n\n${report(result)}`);
@@ -66,7 +62,7 @@ describe("identity resolution quality (pairwise, against the truth)", () => {
 
   beforeAll(async () => {
     result = await evaluate({ people: PEOPLE, identities: IDENTITIES, seed: SEED, examples: 6 });
-  }, 180_000);
+  }, 600_000);
 
   it("resolves every identity", () => {
     expect(result.identitiesResolved).toBe(IDENTITIES);
@@ -77,8 +73,8 @@ describe("identity resolution quality (pairwise, against the truth)", () => {
     explain(result.precision >= 0.99, `pairwise precision ${result.precision} < 0.99`, result);
   });
 
-  it(`finds the same person across channels: pairwise recall ≥ ${RECALL_FLOOR} (goal 0.95)`, () => {
-    explain(result.recall >= RECALL_FLOOR, `pairwise recall ${result.recall} < ${RECALL_FLOOR}`, result);
+  it("finds the same person across channels: pairwise recall ≥ 0.95", () => {
+    explain(result.recall >= 0.95, `pairwise recall ${result.recall} < 0.95`, result);
   });
 
   it("does not collapse different people who share a kiosk tablet or a shop/parcel-station phone", () => {

@@ -5,6 +5,7 @@
  * cleaned comes back as null (or flagged), and the caller decides whether that is a
  * badInput or just a record to review.
  */
+import { createHash } from "node:crypto";
 import AddressParse, { ParseAddress, type ParsedAddress } from "address-parse";
 import { distance } from "fastest-levenshtein";
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
@@ -435,6 +436,16 @@ export function cleanAddress(input: AddressInput): CleanAddress | null {
     text: joinParts([p.province, municipality ? null : p.city, p.district, detail]),
     flagged: false,
   };
+}
+
+/**
+ * A blocking key for "the same address down to the room": a hash of the normalized line
+ * of a placed address, spaces dropped. Null for unplaced addresses: an address we could
+ * not place is no evidence.
+ */
+export function addressKeyOf(address: CleanAddress | null): string | null {
+  if (!address?.code || !address.detail.trim()) return null;
+  return createHash("sha256").update(address.text.replace(/\s+/g, "")).digest("hex").slice(0, 32);
 }
 
 /**

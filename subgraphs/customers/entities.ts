@@ -56,6 +56,8 @@ export class CustomerRow {
 /** One account on one channel (channel + the channel's customer id), as received. */
 @Entity("channel_identities")
 @Index("uq_channel_identity", ["channel", "channelCustomerId"], { unique: true })
+// Blocking key for a mistyped phone: the same name (key) in the same district.
+@Index("ix_identity_name_district", ["nameKey", "addressCode"])
 export class ChannelIdentityRow {
   @PrimaryGeneratedColumn()
   id!: number;
@@ -104,6 +106,11 @@ export class ChannelIdentityRow {
 
   @Column({ type: "simple-json", nullable: true })
   address!: GoldenAddress | null;
+
+  /** Hash of the full normalized address line (placed addresses only): the blocking key for "same address". */
+  @Index("ix_identity_address_key")
+  @Column({ type: "varchar", length: 32, nullable: true })
+  addressKey!: string | null;
 
   /** The tier the channel itself shows for this account: a source, not the hub's tier. */
   @Column({ type: "varchar", length: 20, nullable: true })

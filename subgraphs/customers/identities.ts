@@ -1,13 +1,14 @@
-import { In, type EntityManager } from "typeorm";
+import { In, type EntityManager, type FindOptionsWhere } from "typeorm";
 import type { Clock } from "../kernel/clock";
 import { writeLock } from "../kernel/database";
 import { appendEvent } from "../kernel/events";
 import { badInput, conflict, notFound } from "../kernel/errors";
 import { toGlobalId } from "../kernel/global-id";
 import type { Channel } from "../kernel/types";
-import { cleanAddress, cleanName, cleanPhone, namesClose } from "./cleansing";
+import { addressKeyOf, cleanAddress, cleanName, cleanPhone, namesClose } from "./cleansing";
 import { CandidateStatus, ChannelIdentityRow, CustomerRow, CustomerTier, MatchCandidateRow, SpendRow } from "./entities";
 import { compareIdentities, type IdentityFeatures, type MatchConfig, type MatchResult } from "./matching";
+import { mergeCustomers } from "./merges";
 import { survivorship } from "./survivorship";
 
 /**
@@ -46,6 +47,7 @@ export const IDENTITY_LINKED = "customer.identity_linked";
 export const CUSTOMER_UPDATED = "customer.updated";
 
 const customerGid = (key: number) => toGlobalId("Customer", key);
+const channelLabel = (channel: Channel, id: string) => `${channel} customer ${id}`;
 
 function cleanse(input: IdentityInput, strict: boolean) {
   const channelCustomerId = input.channelCustomerId?.trim() ?? "";
@@ -56,12 +58,14 @@ function cleanse(input: IdentityInput, strict: boolean) {
   return { channelCustomerId, name: cleanName(input.name), phone: phone?.e164 ?? null, device, address: cleanAddress(input.address ?? null) };
 }
 
-export function featuresOf(row: Pick<ChannelIdentityRow, "phone" | "name" | "nameKey" | "deviceFingerprint" | "addressCode">): IdentityFeatures {
+export function featuresOf(row: Pick<ChannelIdentityRow, "channel" | "phone" | "name" | "nameKey" | "deviceFingerprint" | "addressCode" | "addressKey">): IdentityFeatures {
   return {
     phone: row.phone,
     name: row.name && row.nameKey ? { display: row.name, key: row.nameKey } : null,
     device: row.deviceFingerprint,
+    deviceIsTerminal: row.channel === "POS",
     district: row.addressCode,
+    addressKey: row.addressKey,
   };
 }
 
@@ -78,6 +82,7 @@ export async function resolveIdentity(em: EntityManager, input: IdentityInput, c
     addressRaw: input.address ?? null,
     addressCode: c.address?.code ?? null,
     address: c.address,
+    addressKey: addressKeyOf(c.address),
     reportedTier: input.reportedTier ?? null,
     marketingOptIn: input.marketingOptIn ?? null,
   };
@@ -100,17 +105,21 @@ export async function resolveIdentity(em: EntityManager, input: IdentityInput, c
   let resolution: Resolution;
   let match: { score: number; evidence: string[]; with: number } | null = null;
   const reviews: Array<{ customer: number; result: MatchResult }> = [];
+  let bridge: Array<{ customer: number; result: MatchResult }> | null = null;
   if (input.customerKey) {
     customerKey = await survivorKeyOf(em, input.customerKey);
     resolution = "attached";
   } else {
-    const outcome = await findMatches(em, featuresOf({ ...fields, name: fields.name }), ctx.config);
+    const { outcome, members } = await findMatches(em, featuresOf({ ...fields, channel: input.channel }), ctx.config);
     const merges = outcome.filter((o) => o.result.decision === "merge");
-    reviews.push(...outcome.filter((o) => o.result.decision === "review"), ...merges.slice(1));
+    reviews.push(...outcome.filter((o) => o.result.decision === "review"));
     if (merges.length > 0) {
       customerKey = merges[0].customer;
       resolution = "matched";
       match = { score: merges[0].result.score, evidence: merges[0].result.evidence, with: merges[0].customer };
+      const others = merges.slice(1).map((m) => m.customer);
+      if (others.length && bridgeable([customerKey, ...others], members, featuresOf({ ...fields, channel: input.channel }).name)) bridge = merges;
+      else reviews.push(...merges.slice(1));
     } else {
       const created = await em.save(em.create(CustomerRow, { displayName: fields.name ?? `${input.channel} ${c.channelCustomerId}`, phone: fields.phone, tier: CustomerTier.STANDARD, mergedIntoId: null }));
       customerKey = created.id;
@@ -120,51 +129,97 @@ export async function resolveIdentity(em: EntityManager, input: IdentityInput, c
   const identity = await em.save(em.create(ChannelIdentityRow, { channel: input.channel, channelCustomerId: c.channelCustomerId, customerId: customerKey, originCustomerId: customerKey, ...fields, observedAt }));
   for (const r of reviews) await proposeCandidate(em, customerKey, r.customer, r.result, ctx.clock);
   await announceLink(em, identity, customerKey, ctx, match ? { type: "customer.identity_matched", ...match } : null);
-  await refreshGolden(em, customerKey, ctx);
+  if (bridge) {
+    const evidence = bridge.map((m) => `${channelLabel(input.channel, c.channelCustomerId)} matches ${customerGid(m.customer)}: ${m.result.evidence.join("; ")}`);
+    const score = Math.min(...bridge.map((m) => m.result.score));
+    await mergeCustomers(em, customerKey, bridge.slice(1).map((m) => m.customer), { actor: null, note: "one identity matches both customers", clock: ctx.clock, source: "matching", match: { score, evidence } });
+  } else await refreshGolden(em, customerKey, ctx);
   return { identity, customerKey, resolution };
 }
 
 /**
- * Candidates come from blocking keys with indexes (same phone, same device), never a
- * scan; each candidate customer is judged by its best-matching identity.
+ * Candidates come from blocking keys with indexes, never a scan: the same phone, the same
+ * device, the same full address, and the same name in the same district (which finds a
+ * mistyped phone). Each candidate customer is judged by its best-matching identity.
  */
 async function findMatches(em: EntityManager, f: IdentityFeatures, config: MatchConfig) {
-  const blocks: Array<Promise<ChannelIdentityRow[]>> = [];
-  if (f.phone) blocks.push(em.find(ChannelIdentityRow, { where: { phone: f.phone }, take: 50 }));
-  if (f.device) blocks.push(em.find(ChannelIdentityRow, { where: { deviceFingerprint: f.device }, take: 50 }));
-  const candidates = (await Promise.all(blocks)).flat();
-  if (candidates.length === 0) return [];
+  const BLOCK = 50;
+  const block = (where: FindOptionsWhere<ChannelIdentityRow>) => em.find(ChannelIdentityRow, { where, take: BLOCK });
+  const [phoneRows, deviceRows, addressRows, nameRows] = await Promise.all([
+    f.phone ? block({ phone: f.phone }) : [],
+    f.device ? block({ deviceFingerprint: f.device }) : [],
+    f.addressKey ? block({ addressKey: f.addressKey }) : [],
+    f.name && f.district ? block({ nameKey: f.name.key, addressCode: f.district }) : [],
+  ]);
+  const candidates = [...new Map([...phoneRows, ...deviceRows, ...addressRows, ...nameRows].map((r) => [r.id, r])).values()];
+  if (candidates.length === 0) return { outcome: [], members: [] };
   // Different people seen with the value: distinct name keys, and every nameless row as
   // possibly someone else (a full block counts as many).
   const people = (rows: ChannelIdentityRow[]) =>
-    rows.length >= 50 ? Infinity : new Set(rows.map((r) => r.nameKey).filter(Boolean)).size + rows.filter((r) => !r.nameKey).length;
-  const phonePeople = people(candidates.filter((r) => f.phone && r.phone === f.phone));
-  const devicePeople = people(candidates.filter((r) => f.device && r.deviceFingerprint === f.device));
-  const freq = { phone: () => phonePeople, device: () => devicePeople };
+    rows.length >= BLOCK ? Infinity : new Set(rows.map((r) => r.nameKey).filter(Boolean)).size + rows.filter((r) => !r.nameKey).length;
+  const phonePeople = people(phoneRows);
+  const devicePeople = people(deviceRows);
+  const addressPeople = people(addressRows);
+  const namesakePhones = new Set([f.phone, ...addressRows.filter((r) => r.nameKey === f.name?.key).map((r) => r.phone)].filter(Boolean)).size;
+  const freq = { phone: () => phonePeople, device: () => devicePeople, address: () => addressPeople, phonesOfNameAt: () => namesakePhones };
   const best = new Map<number, MatchResult>();
   for (const row of candidates) {
     const result = compareIdentities(f, featuresOf(row), freq, config);
     const prev = best.get(row.customerId);
     if (!prev || rank(result) > rank(prev)) best.set(row.customerId, result);
   }
-  // A merge joins the whole customer: any name already on it that is not close to this
-  // one contradicts the merge (one nameless identity must not bridge two people).
+  // A merge joins the whole customer: its names and this one must read as one person
+  // (one cluster of close names), or a nameless identity could bridge two people.
   const merging = [...best.entries()].filter(([, r]) => r.decision === "merge").map(([c]) => c);
+  const members = merging.length ? await em.find(ChannelIdentityRow, { where: { customerId: In(merging) } }) : [];
   const name = f.name;
-  if (name && merging.length) {
-    const members = await em.find(ChannelIdentityRow, { where: { customerId: In(merging) } });
+  if (name) {
     for (const customer of merging) {
-      const other = members.find((m) => m.customerId === customer && m.name && m.nameKey && !namesClose(name, { display: m.name, key: m.nameKey }));
-      if (other) {
+      const names = namesOf(members.filter((m) => m.customerId === customer));
+      if (!oneNameCluster([name, ...names])) {
+        const other = names.find((n) => !namesClose(name, n))!;
         const r = best.get(customer)!;
-        best.set(customer, { ...r, decision: "review", evidence: [...r.evidence, `the customer also has the different name ${other.name}`] });
+        best.set(customer, { ...r, decision: "review", evidence: [...r.evidence, `the customer also has the different name ${other.display}`] });
       }
     }
   }
-  return [...best.entries()]
+  const outcome = [...best.entries()]
     .map(([customer, result]) => ({ customer, result }))
     .filter((o) => o.result.decision !== "none")
     .sort((a, b) => rank(b.result) - rank(a.result) || a.customer - b.customer);
+  return { outcome, members };
+}
+
+/**
+ * When the new identity merges with several customers, they are one person seen
+ * twice: the others are merged into the best match, but only when all their names (and
+ * the new one) read as one person; otherwise a steward decides, from the review queue.
+ */
+function bridgeable(customers: number[], members: ChannelIdentityRow[], name: IdentityFeatures["name"]): boolean {
+  const names = namesOf(members.filter((m) => customers.includes(m.customerId)));
+  return oneNameCluster(name ? [name, ...names] : names);
+}
+
+const namesOf = (rows: ChannelIdentityRow[]) => rows.filter((r) => r.name && r.nameKey).map((r) => ({ display: r.name!, key: r.nameKey! }));
+
+/**
+ * Whether names are all spellings of one person: linked by closeness, directly or
+ * through each other (李呈轩 ~ LI CHENGXUAN, 李呈轩 ~ 李轩). Two names with no chain
+ * between them (张三, 李四) are two people.
+ */
+export function oneNameCluster(names: Array<{ display: string; key: string }>): boolean {
+  if (names.length <= 1) return true;
+  const reached = new Set([0]);
+  for (const next = [0]; next.length; ) {
+    const i = next.pop()!;
+    names.forEach((n, j) => {
+      if (!reached.has(j) && namesClose(names[i], n)) {
+        reached.add(j);
+        next.push(j);
+      }
+    });
+  }
+  return reached.size === names.length;
 }
 
 const rank = (r: MatchResult) => (r.decision === "merge" ? 10 : r.decision === "review" ? 5 : 0) + r.score;

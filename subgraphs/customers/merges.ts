@@ -28,9 +28,14 @@ async function lockCustomers(em: EntityManager, keys: number[]): Promise<Map<num
 }
 
 export interface StewardAction {
-  actor: string;
+  /** The steward; null when matching itself merges (a new identity proves two customers are one). */
+  actor: string | null;
   note: string | null;
   clock: Clock;
+  /** "api" for a steward; "matching" for an automatic merge. */
+  source?: string;
+  /** The match that justified an automatic merge (a steward's merge takes the review candidate's). */
+  match?: { score: number; evidence: string[] };
 }
 
 export async function mergeCustomers(em: EntityManager, survivorKey: number, absorbedKeys: number[], action: StewardAction): Promise<number> {
@@ -49,12 +54,13 @@ export async function mergeCustomers(em: EntityManager, survivorKey: number, abs
   // Customers absorbed earlier into an absorbed one now point at the survivor: chains stay one hop.
   await em.update(CustomerRow, { mergedIntoId: In(absorbed) }, { mergedIntoId: survivorKey });
   const candidates = await em.find(MatchCandidateRow, { where: { status: CandidateStatus.OPEN, customerA: In([survivorKey, ...absorbed]), customerB: In([survivorKey, ...absorbed]) } });
-  if (candidates.length) await em.update(MatchCandidateRow, { id: In(candidates.map((c) => c.id)) }, { status: CandidateStatus.MERGED, decidedBy: action.actor });
-  const best = candidates.sort((a, b) => b.score - a.score)[0];
+  if (candidates.length) await em.update(MatchCandidateRow, { id: In(candidates.map((c) => c.id)) }, { status: CandidateStatus.MERGED, decidedBy: action.actor ?? action.source ?? null });
+  const best = action.match ?? candidates.sort((a, b) => b.score - a.score)[0];
+  const source = action.source ?? "api";
   await appendEvent(em, {
     aggregateId: gid(survivorKey),
     type: "customer.merged",
-    source: "api",
+    source,
     actor: action.actor,
     payload: {
       survivorKey,
@@ -65,7 +71,7 @@ export async function mergeCustomers(em: EntityManager, survivorKey: number, abs
       identities: moved.map((i) => ({ channel: i.channel, channelCustomerId: i.channelCustomerId })),
     },
   });
-  const ctx = { source: "api", actor: action.actor };
+  const ctx = { source, actor: action.actor };
   for (const identity of moved) await announceLink(em, { ...identity, customerId: survivorKey }, survivorKey, ctx, null);
   await refreshGolden(em, survivorKey, ctx);
   return survivorKey;

@@ -114,7 +114,10 @@ function signalsOf(evidence: string[]): string {
     if (e.startsWith("same phone")) s.push("samePhone");
     else if (e.startsWith("near-identical phones")) s.push("nearPhone");
     else if (e.startsWith("same device")) s.push("sameDevice");
-    else if (e.startsWith("same name") || e.startsWith("close names")) s.push("closeName");
+    else if (e.startsWith("same name")) s.push("sameName");
+    else if (e.startsWith("close names")) s.push("closeName");
+    else if (e === "same full address") s.push("sameAddress");
+    else if (e.startsWith("same address,")) s.push("(address shared, ignored)");
     else if (e.startsWith("same district")) s.push("sameDistrict");
     else if (e.startsWith("different names")) s.push("(names differ)");
     else if (/shared by many|not counted/.test(e)) s.push(e.startsWith("phone") ? "(phone shared, ignored)" : "(device shared, ignored)");
@@ -354,7 +357,14 @@ export async function evaluate(options: EvaluateOptions = {}): Promise<Evaluatio
       if (row.phone) (phoneRows.get(row.phone) ?? phoneRows.set(row.phone, []).get(row.phone)!).push(row);
       if (row.deviceFingerprint) (deviceRows.get(row.deviceFingerprint) ?? deviceRows.set(row.deviceFingerprint, []).get(row.deviceFingerprint)!).push(row);
     }
-    const freq = { phone: (p: string) => valueFrequency(phoneRows.get(p) ?? []), device: (d: string) => valueFrequency(deviceRows.get(d) ?? []) };
+    const addressRows = new Map<string, ChannelIdentityRow[]>();
+    for (const { row } of items) if (row.addressKey) (addressRows.get(row.addressKey) ?? addressRows.set(row.addressKey, []).get(row.addressKey)!).push(row);
+    const freq = {
+      phone: (p: string) => valueFrequency(phoneRows.get(p) ?? []),
+      device: (d: string) => valueFrequency(deviceRows.get(d) ?? []),
+      address: (k: string) => valueFrequency(addressRows.get(k) ?? []),
+      phonesOfNameAt: (k: string, nameKey: string) => new Set((addressRows.get(k) ?? []).filter((r) => r.nameKey === nameKey && r.phone).map((r) => r.phone)).size,
+    };
     const byPerson = new Map<string, typeof items>();
     for (const x of items) (byPerson.get(x.synthetic.personId) ?? byPerson.set(x.synthetic.personId, []).get(x.synthetic.personId)!).push(x);
     const missedPairs: EvaluationResult["missedPairs"] = { pairs: 0, byReason: {}, byNoise: {}, examples: [] };

@@ -1,3 +1,5 @@
+import { AddressMatching1795389723898 } from "./1795389723898-AddressMatching";
+import { BackfillAddressKey1795389723899 } from "./1795389723899-BackfillAddressKey";
 import { Initial1795383151672 } from "./1795383151672-Initial";
-/** MySQL/MariaDB migrations, oldest first. Generated from the entities; see the README. */
-export const migrations: Function[] = [Initial1795383151672];
+/** MySQL/MariaDB migrations, oldest first. Generated from the entities (the backfill by hand); see the README. */
+export const migrations: Function[] = [Initial1795383151672, AddressMatching1795389723898, BackfillAddressKey1795389723899];
