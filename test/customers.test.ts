@@ -143,6 +143,20 @@ describe("matching without a phone, a mistyped phone, and one identity that prov
     expect(JSON.parse(merged.data).absorbedKeys).toHaveLength(1);
   });
 
+  test("a channel's update that adds a phone matches the identity again, and merges the customer it proves to be the same", async () => {
+    const a = await register({ channel: "JD", channelCustomerId: unique("jd"), name: "韩梅梅", phone: "13512340071", address: home("15栋1单元101室") });
+    const channelCustomerId = unique("dy");
+    const b = await register({ channel: "DOUYIN", channelCustomerId, name: "韩梅梅" });
+    expect(b.id).not.toBe(a.id);
+    const updated = await register({ channel: "DOUYIN", channelCustomerId, name: "韩梅梅", phone: "135 1234 0071" });
+    expect(updated.id).toBe(b.id);
+    expect(updated.identities).toHaveLength(2);
+    expect((await customer(a.id)).id).toBe(b.id);
+    // Sending the same data again changes nothing more.
+    const again = await register({ channel: "DOUYIN", channelCustomerId, name: "韩梅梅", phone: "135 1234 0071" });
+    expect(again.identities).toHaveLength(2);
+  });
+
   test("an identity matching two customers whose names are two people does not merge them: a steward decides", async () => {
     // A family phone: 宋佳 and 韩磊 both gave it (a review pair, not a merge).
     const a = await register({ channel: "JD", channelCustomerId: unique("jd"), name: "宋佳", phone: "13512340061", address: home("13栋1单元101室") });

@@ -47,7 +47,6 @@ export const IDENTITY_LINKED = "customer.identity_linked";
 export const CUSTOMER_UPDATED = "customer.updated";
 
 const customerGid = (key: number) => toGlobalId("Customer", key);
-const channelLabel = (channel: Channel, id: string) => `${channel} customer ${id}`;
 
 function cleanse(input: IdentityInput, strict: boolean) {
   const channelCustomerId = input.channelCustomerId?.trim() ?? "";
@@ -96,7 +95,10 @@ export async function resolveIdentity(em: EntityManager, input: IdentityInput, c
     if (observedAt >= existing.observedAt) {
       const changes = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null && v !== undefined));
       await em.update(ChannelIdentityRow, { id: existing.id }, { ...changes, observedAt });
-      await refreshGolden(em, existing.customerId, ctx);
+      const updated = await em.findOneByOrFail(ChannelIdentityRow, { id: existing.id });
+      // New data (a phone added, an address corrected) may prove this customer is another one too.
+      const merged = MATCH_FIELDS.some((k) => updated[k] !== existing[k]) && (await rematch(em, updated, ctx));
+      if (!merged) await refreshGolden(em, existing.customerId, ctx);
     }
     return { identity: await em.findOneByOrFail(ChannelIdentityRow, { id: existing.id }), customerKey: existing.customerId, resolution: "existing" as Resolution };
   }
@@ -104,22 +106,18 @@ export async function resolveIdentity(em: EntityManager, input: IdentityInput, c
   let customerKey: number;
   let resolution: Resolution;
   let match: { score: number; evidence: string[]; with: number } | null = null;
-  const reviews: Array<{ customer: number; result: MatchResult }> = [];
-  let bridge: Array<{ customer: number; result: MatchResult }> | null = null;
+  let outcome: Match[] = [];
+  let members: ChannelIdentityRow[] = [];
   if (input.customerKey) {
     customerKey = await survivorKeyOf(em, input.customerKey);
     resolution = "attached";
   } else {
-    const { outcome, members } = await findMatches(em, featuresOf({ ...fields, channel: input.channel }), ctx.config);
-    const merges = outcome.filter((o) => o.result.decision === "merge");
-    reviews.push(...outcome.filter((o) => o.result.decision === "review"));
-    if (merges.length > 0) {
-      customerKey = merges[0].customer;
+    ({ outcome, members } = await findMatches(em, featuresOf({ ...fields, channel: input.channel }), ctx.config));
+    const best = outcome.find((o) => o.result.decision === "merge");
+    if (best) {
+      customerKey = best.customer;
       resolution = "matched";
-      match = { score: merges[0].result.score, evidence: merges[0].result.evidence, with: merges[0].customer };
-      const others = merges.slice(1).map((m) => m.customer);
-      if (others.length && bridgeable([customerKey, ...others], members, featuresOf({ ...fields, channel: input.channel }).name)) bridge = merges;
-      else reviews.push(...merges.slice(1));
+      match = { score: best.result.score, evidence: best.result.evidence, with: best.customer };
     } else {
       const created = await em.save(em.create(CustomerRow, { displayName: fields.name ?? `${input.channel} ${c.channelCustomerId}`, phone: fields.phone, tier: CustomerTier.STANDARD, mergedIntoId: null }));
       customerKey = created.id;
@@ -127,14 +125,45 @@ export async function resolveIdentity(em: EntityManager, input: IdentityInput, c
     }
   }
   const identity = await em.save(em.create(ChannelIdentityRow, { channel: input.channel, channelCustomerId: c.channelCustomerId, customerId: customerKey, originCustomerId: customerKey, ...fields, observedAt }));
-  for (const r of reviews) await proposeCandidate(em, customerKey, r.customer, r.result, ctx.clock);
+  const others = outcome.filter((o) => o.customer !== customerKey);
+  for (const r of others.filter((o) => o.result.decision === "review")) await proposeCandidate(em, customerKey, r.customer, r.result, ctx.clock);
   await announceLink(em, identity, customerKey, ctx, match ? { type: "customer.identity_matched", ...match } : null);
-  if (bridge) {
-    const evidence = bridge.map((m) => `${channelLabel(input.channel, c.channelCustomerId)} matches ${customerGid(m.customer)}: ${m.result.evidence.join("; ")}`);
-    const score = Math.min(...bridge.map((m) => m.result.score));
-    await mergeCustomers(em, customerKey, bridge.slice(1).map((m) => m.customer), { actor: null, note: "one identity matches both customers", clock: ctx.clock, source: "matching", match: { score, evidence } });
-  } else await refreshGolden(em, customerKey, ctx);
+  const merged = await joinProven(em, customerKey, others.filter((o) => o.result.decision === "merge"), members, identity, ctx);
+  if (!merged) await refreshGolden(em, customerKey, ctx);
   return { identity, customerKey, resolution };
+}
+
+/** What matching reads from an identity: a change to any of these is a reason to match again. */
+const MATCH_FIELDS = ["phone", "nameKey", "deviceFingerprint", "addressCode", "addressKey"] as const;
+
+type Match = { customer: number; result: MatchResult };
+
+/** Matches an updated identity again; true when that merged other customers into its own. */
+async function rematch(em: EntityManager, identity: ChannelIdentityRow, ctx: ResolveContext): Promise<boolean> {
+  const { outcome, members } = await findMatches(em, featuresOf(identity), ctx.config, identity.id);
+  const others = outcome.filter((o) => o.customer !== identity.customerId);
+  for (const r of others.filter((o) => o.result.decision === "review")) await proposeCandidate(em, identity.customerId, r.customer, r.result, ctx.clock);
+  const own = await em.find(ChannelIdentityRow, { where: { customerId: identity.customerId } });
+  return joinProven(em, identity.customerId, others.filter((o) => o.result.decision === "merge"), [...members, ...own], identity, ctx);
+}
+
+/**
+ * Other customers one identity merges with are the same person as the customer it now
+ * belongs to: they are merged into it, as an automatic merge with the evidence for each,
+ * but only when all their names (and the identity's) read as one person. Otherwise
+ * they wait in the review queue for a steward. True when a merge happened (which
+ * recomputed the golden record).
+ */
+async function joinProven(em: EntityManager, survivor: number, proven: Match[], members: ChannelIdentityRow[], identity: ChannelIdentityRow, ctx: ResolveContext): Promise<boolean> {
+  if (proven.length === 0) return false;
+  if (!bridgeable([survivor, ...proven.map((m) => m.customer)], members, featuresOf(identity).name)) {
+    for (const m of proven) await proposeCandidate(em, survivor, m.customer, m.result, ctx.clock);
+    return false;
+  }
+  const evidence = proven.map((m) => `${identity.channel} customer ${identity.channelCustomerId} matches ${customerGid(m.customer)}: ${m.result.evidence.join("; ")}`);
+  const score = Math.min(...proven.map((m) => m.result.score));
+  await mergeCustomers(em, survivor, proven.map((m) => m.customer), { actor: null, note: "one identity matches both customers", clock: ctx.clock, source: "matching", match: { score, evidence } });
+  return true;
 }
 
 /**
@@ -142,9 +171,10 @@ export async function resolveIdentity(em: EntityManager, input: IdentityInput, c
  * device, the same full address, and the same name in the same district (which finds a
  * mistyped phone). Each candidate customer is judged by its best-matching identity.
  */
-async function findMatches(em: EntityManager, f: IdentityFeatures, config: MatchConfig) {
+async function findMatches(em: EntityManager, f: IdentityFeatures, config: MatchConfig, self?: number): Promise<{ outcome: Match[]; members: ChannelIdentityRow[] }> {
   const BLOCK = 50;
-  const block = (where: FindOptionsWhere<ChannelIdentityRow>) => em.find(ChannelIdentityRow, { where, take: BLOCK });
+  // An identity being matched again is not its own candidate, nor one more person with its values.
+  const block = async (where: FindOptionsWhere<ChannelIdentityRow>) => (await em.find(ChannelIdentityRow, { where, take: BLOCK })).filter((r) => r.id !== self);
   const [phoneRows, deviceRows, addressRows, nameRows] = await Promise.all([
     f.phone ? block({ phone: f.phone }) : [],
     f.device ? block({ deviceFingerprint: f.device }) : [],
