@@ -157,6 +157,21 @@ describe("matching without a phone, a mistyped phone, and one identity that prov
     expect(again.identities).toHaveLength(2);
   });
 
+  test("concurrent identities that each prove two customers are one: every one is kept, all end on one customer", async () => {
+    const byPhone = await register({ channel: "POS", channelCustomerId: unique("pos"), phone: "13512340081", address: { text: "上海市浦东新区陆家嘴环路2号" } });
+    const byAddress = await register({ channel: "WEB", channelCustomerId: unique("web"), name: "上官婉儿", address: home("17栋1单元101室") });
+    const results = await Promise.all(
+      ["TAOBAO", "JD", "DOUYIN", "WEB", "TAOBAO", "JD"].map((channel) =>
+        hub.query(REGISTER, { i: { channel, channelCustomerId: unique(channel.toLowerCase()), name: "上官婉儿", phone: "13512340081", address: home("17栋1单元101室") } }, hub.admin),
+      ),
+    );
+    expect(results.map((r) => r.errors?.[0]?.message ?? "ok")).toEqual(Array(6).fill("ok"));
+    const a = await customer(byPhone.id);
+    const b = await customer(byAddress.id);
+    expect(a.id).toBe(b.id);
+    expect(a.identities).toHaveLength(8);
+  });
+
   test("an identity matching two customers whose names are two people does not merge them: a steward decides", async () => {
     // A family phone: 宋佳 and 韩磊 both gave it (a review pair, not a merge).
     const a = await register({ channel: "JD", channelCustomerId: unique("jd"), name: "宋佳", phone: "13512340061", address: home("13栋1单元101室") });

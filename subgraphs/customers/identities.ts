@@ -109,13 +109,14 @@ export async function resolveIdentity(em: EntityManager, input: IdentityInput, c
   let outcome: Match[] = [];
   let members: ChannelIdentityRow[] = [];
   if (input.customerKey) {
-    customerKey = await survivorKeyOf(em, input.customerKey);
+    customerKey = await lockSurvivor(em, input.customerKey);
     resolution = "attached";
   } else {
     ({ outcome, members } = await findMatches(em, featuresOf({ ...fields, channel: input.channel }), ctx.config));
     const best = outcome.find((o) => o.result.decision === "merge");
     if (best) {
-      customerKey = best.customer;
+      // Locked, and followed to its survivor: a merge that committed since we read it is seen.
+      customerKey = await lockSurvivor(em, best.customer);
       resolution = "matched";
       match = { score: best.result.score, evidence: best.result.evidence, with: best.customer };
     } else {
@@ -154,7 +155,13 @@ async function rematch(em: EntityManager, identity: ChannelIdentityRow, ctx: Res
  * they wait in the review queue for a steward. True when a merge happened (which
  * recomputed the golden record).
  */
-async function joinProven(em: EntityManager, survivor: number, proven: Match[], members: ChannelIdentityRow[], identity: ChannelIdentityRow, ctx: ResolveContext): Promise<boolean> {
+async function joinProven(em: EntityManager, survivor: number, matches: Match[], members: ChannelIdentityRow[], identity: ChannelIdentityRow, ctx: ResolveContext): Promise<boolean> {
+  // A concurrent resolution may have merged some of them already (into the survivor or elsewhere).
+  const proven: Match[] = [];
+  for (const m of [...matches].sort((a, b) => a.customer - b.customer)) {
+    const current = await lockSurvivor(em, m.customer);
+    if (current !== survivor && !proven.some((p) => p.customer === current)) proven.push({ ...m, customer: current });
+  }
   if (proven.length === 0) return false;
   if (!bridgeable([survivor, ...proven.map((m) => m.customer)], members, featuresOf(identity).name)) {
     for (const m of proven) await proposeCandidate(em, survivor, m.customer, m.result, ctx.clock);
@@ -270,6 +277,14 @@ export async function announceLink(em: EntityManager, identity: ChannelIdentityR
     actor: ctx.actor,
     payload: { channel: identity.channel, channelCustomerId: identity.channelCustomerId, customerKey, tier: customer.tier, ...(match ? { match } : {}) },
   });
+}
+
+/** Locks a customer row and follows merges to the survivor, locked too; the key of the survivor. */
+async function lockSurvivor(em: EntityManager, key: number): Promise<number> {
+  let row = await em.findOne(CustomerRow, { where: { id: key }, lock: writeLock(em) });
+  if (!row) throw notFound(`No customer ${customerGid(key)}.`);
+  for (let hop = 0; row.mergedIntoId && hop < 5; hop++) row = await em.findOneOrFail(CustomerRow, { where: { id: row.mergedIntoId }, lock: writeLock(em) });
+  return row.id;
 }
 
 /** Follows merges: the key of the golden record that survives. */

@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
+import retry from "async-retry";
 import mysql from "mysql2/promise";
 import { DataSource, type EntityManager, type MixedList } from "typeorm";
 import { CountingLogger } from "./sql-stats";
@@ -106,14 +107,36 @@ export function writeLock(source: DataSource | EntityManager) {
   return isSqlite(source instanceof DataSource ? source : source.connection) ? undefined : ({ mode: "pessimistic_write" } as const);
 }
 
+/** MySQL/MariaDB rolled this transaction back to break a deadlock: it can simply run again. */
+function isDeadlock(err: unknown): boolean {
+  const e = err as { errno?: number; driverError?: { errno?: number } } | null;
+  return (e?.driverError?.errno ?? e?.errno) === 1213; // ER_LOCK_DEADLOCK
+}
+
 /**
  * Runs `work` in a transaction. SQLite has one connection per file here, so
  * transactions are queued one after another instead of interleaving on it.
- * On MySQL, read what you modify with `writeLock`.
+ * On MySQL, read what you modify with `writeLock`; a transaction picked as a deadlock
+ * victim (two that lock the same rows in different orders) is run again, a few times,
+ * after a short random pause. `work` must therefore do nothing outside the transaction.
  */
 const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
 export async function inTransaction<T>(ds: DataSource, work: (em: EntityManager) => Promise<T>): Promise<T> {
-  if (!isSqlite(ds)) return ds.transaction("READ COMMITTED", work);
+  if (!isSqlite(ds)) {
+    return retry(
+      async (bail) => {
+        try {
+          return await ds.transaction("READ COMMITTED", work);
+        } catch (err) {
+          if (isDeadlock(err)) throw err; // the next attempt
+          // Anything else is final. bail() rejects; returning (not throwing) ends the attempts.
+          bail(err as Error);
+          return undefined as never;
+        }
+      },
+      { retries: 4, minTimeout: 5, maxTimeout: 200, randomize: true },
+    );
+  }
   const previous = sqliteQueues.get(ds) ?? Promise.resolve();
   const run = previous.catch(() => undefined).then(() => ds.transaction(work));
   sqliteQueues.set(ds, run.catch(() => undefined));
