@@ -178,7 +178,7 @@ describe("matching without a phone, a mistyped phone, and one identity that prov
     const b = await register({ channel: "TAOBAO", channelCustomerId: unique("tb"), name: "韩磊", phone: "13512340061", deviceFingerprint: "dev-family-13", address: { text: "上海市徐汇区漕溪北路1号" } });
     expect(b.id).not.toBe(a.id);
     // Nameless, with the phone, 宋佳's address and 韩磊's device: it corroborates both.
-    const c = await register({ channel: "POS", channelCustomerId: unique("pos"), phone: "13512340061", deviceFingerprint: "dev-family-13", address: home("13栋1单元101室") });
+    const c = await register({ channel: "TAOBAO", channelCustomerId: unique("tb"), phone: "13512340061", deviceFingerprint: "dev-family-13", address: home("13栋1单元101室") });
     expect(c.id).toBe(a.id);
     expect((await customer(b.id)).id).toBe(b.id);
     const q = await hub.ok("{ customerMatchCandidates(first: 100) { edges { node { status customers { id } } } } }");

@@ -1,4 +1,6 @@
 import { pendingSchemaChanges } from "../gateway/migrations";
+import { addressKeyOf, cleanAddress } from "../subgraphs/customers/cleansing";
+import { BackfillAddressKey1795389723899 } from "../subgraphs/customers/migrations/1795389723899-BackfillAddressKey";
 import { startTestHub, type TestHub } from "./support/hub";
 
 // On MySQL/MariaDB the schema comes from the checked-in migrations; they must cover every entity.
@@ -12,4 +14,22 @@ onMysql("the checked-in migrations leave no schema drift (run `npm run migration
   for (const [name, sg] of Object.entries(hub.subgraphs)) {
     expect({ name, pending: await pendingSchemaChanges(sg.ds) }).toEqual({ name, pending: [] });
   }
+}, 60_000);
+
+onMysql("identities stored before the address key get it from the backfill", async () => {
+  hub ??= await startTestHub();
+  const ds = hub.subgraphs.customers.ds;
+  await hub.ok("mutation($i: RegisterIdentityInput!) { registerChannelIdentity(input: $i) { id } }", {
+    i: { channel: "JD", channelCustomerId: "jd-before-address-key", name: "钱学森", address: { text: "北京市海淀区中关村大街1号3栋2单元801室" } },
+  });
+  await ds.query("UPDATE channel_identities SET addressKey = NULL");
+  const runner = ds.createQueryRunner();
+  try {
+    await new BackfillAddressKey1795389723899().up(runner);
+  } finally {
+    await runner.release();
+  }
+  const [row] = await ds.query("SELECT addressKey FROM channel_identities WHERE channelCustomerId = 'jd-before-address-key'");
+  expect(row.addressKey).toBe(addressKeyOf(cleanAddress("北京市海淀区中关村大街1号3栋2单元801室")));
+  expect(row.addressKey).not.toBeNull();
 }, 60_000);

@@ -34,3 +34,17 @@ onMysql("a transaction picked as a deadlock victim runs again: two that lock the
   const names = (await ds.getRepository(CustomerRow).findBy([{ id: a.id }, { id: b.id }])).map((c) => c.displayName).sort();
   expect(names).toEqual(["乙+", "甲+"]);
 }, 60_000);
+
+onMysql("any other error is final: the work runs once and the error reaches the caller", async () => {
+  hub ??= await startTestHub();
+  const ds = hub.subgraphs.customers.ds;
+  let attempts = 0;
+  await expect(
+    inTransaction(ds, async () => {
+      attempts++;
+      throw new Error("not a deadlock");
+    }),
+  ).rejects.toThrow("not a deadlock");
+  await new Promise((resolve) => setTimeout(resolve, 300)); // longer than any retry pause
+  expect(attempts).toBe(1);
+}, 60_000);

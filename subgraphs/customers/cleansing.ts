@@ -438,13 +438,16 @@ export function cleanAddress(input: AddressInput): CleanAddress | null {
   };
 }
 
+/** The detail ends at a flat, floor or room (801室, 9层, 3-2-801): an address one household or office has. */
+const ROOM_LEVEL = /(\d+(室|户|房|层|楼)|\d+-\d+(-\d+)?)$/;
+
 /**
  * A blocking key for "the same address down to the room": a hash of the normalized line
- * of a placed address, spaces dropped. Null for unplaced addresses: an address we could
- * not place is no evidence.
+ * of a placed address, spaces dropped. Null for an address that is not placed (no
+ * evidence) or stops at a street number or building (a building is many households).
  */
 export function addressKeyOf(address: CleanAddress | null): string | null {
-  if (!address?.code || !address.detail.trim()) return null;
+  if (!address?.code || !ROOM_LEVEL.test(address.detail.replace(/\s+/g, ""))) return null;
   return createHash("sha256").update(address.text.replace(/\s+/g, "")).digest("hex").slice(0, 32);
 }
 

@@ -93,12 +93,14 @@ export async function resolveIdentity(em: EntityManager, input: IdentityInput, c
     }
     // Newer data replaces what it carries; an older delivery changes nothing.
     if (observedAt >= existing.observedAt) {
-      const changes = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null && v !== undefined));
+      const changes: Record<string, unknown> = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null && v !== undefined));
+      // An address is replaced as a whole: a new one that cannot be placed also clears the old code and key.
+      if (input.address != null) Object.assign(changes, { addressRaw: fields.addressRaw, addressCode: fields.addressCode, address: fields.address, addressKey: fields.addressKey });
       await em.update(ChannelIdentityRow, { id: existing.id }, { ...changes, observedAt });
       const updated = await em.findOneByOrFail(ChannelIdentityRow, { id: existing.id });
       // New data (a phone added, an address corrected) may prove this customer is another one too.
-      const merged = MATCH_FIELDS.some((k) => updated[k] !== existing[k]) && (await rematch(em, updated, ctx));
-      if (!merged) await refreshGolden(em, existing.customerId, ctx);
+      await refreshGolden(em, existing.customerId, ctx);
+      if (MATCH_FIELDS.some((k) => updated[k] !== existing[k])) await rematch(em, updated, ctx);
     }
     return { identity: await em.findOneByOrFail(ChannelIdentityRow, { id: existing.id }), customerKey: existing.customerId, resolution: "existing" as Resolution };
   }
@@ -107,18 +109,19 @@ export async function resolveIdentity(em: EntityManager, input: IdentityInput, c
   let resolution: Resolution;
   let match: { score: number; evidence: string[]; with: number } | null = null;
   let outcome: Match[] = [];
-  let members: ChannelIdentityRow[] = [];
   if (input.customerKey) {
     customerKey = await lockSurvivor(em, input.customerKey);
     resolution = "attached";
   } else {
-    ({ outcome, members } = await findMatches(em, featuresOf({ ...fields, channel: input.channel }), ctx.config));
+    ({ outcome } = await findMatches(em, featuresOf({ ...fields, channel: input.channel }), ctx.config));
     const best = outcome.find((o) => o.result.decision === "merge");
-    if (best) {
-      // Locked, and followed to its survivor: a merge that committed since we read it is seen.
-      customerKey = await lockSurvivor(em, best.customer);
+    // Locked, and followed to its survivor: a merge that committed since we read it is
+    // seen, and the names of what is there now are checked again.
+    const joined = best ? await lockSurvivor(em, best.customer) : null;
+    if (best && joined && (joined === best.customer || (await namesFit(em, [joined], featuresOf({ ...fields, channel: input.channel }).name)))) {
+      customerKey = joined;
       resolution = "matched";
-      match = { score: best.result.score, evidence: best.result.evidence, with: best.customer };
+      match = { score: best.result.score, evidence: best.result.evidence, with: joined };
     } else {
       const created = await em.save(em.create(CustomerRow, { displayName: fields.name ?? `${input.channel} ${c.channelCustomerId}`, phone: fields.phone, tier: CustomerTier.STANDARD, mergedIntoId: null }));
       customerKey = created.id;
@@ -129,8 +132,8 @@ export async function resolveIdentity(em: EntityManager, input: IdentityInput, c
   const others = outcome.filter((o) => o.customer !== customerKey);
   for (const r of others.filter((o) => o.result.decision === "review")) await proposeCandidate(em, customerKey, r.customer, r.result, ctx.clock);
   await announceLink(em, identity, customerKey, ctx, match ? { type: "customer.identity_matched", ...match } : null);
-  const merged = await joinProven(em, customerKey, others.filter((o) => o.result.decision === "merge"), members, identity, ctx);
-  if (!merged) await refreshGolden(em, customerKey, ctx);
+  await refreshGolden(em, customerKey, ctx);
+  await joinProven(em, customerKey, others.filter((o) => o.result.decision === "merge"), identity, ctx);
   return { identity, customerKey, resolution };
 }
 
@@ -139,38 +142,44 @@ const MATCH_FIELDS = ["phone", "nameKey", "deviceFingerprint", "addressCode", "a
 
 type Match = { customer: number; result: MatchResult };
 
-/** Matches an updated identity again; true when that merged other customers into its own. */
-async function rematch(em: EntityManager, identity: ChannelIdentityRow, ctx: ResolveContext): Promise<boolean> {
-  const { outcome, members } = await findMatches(em, featuresOf(identity), ctx.config, identity.id);
+/** Matches an updated identity again: customers it now proves to be its own are merged in, leads go to review. */
+async function rematch(em: EntityManager, identity: ChannelIdentityRow, ctx: ResolveContext): Promise<void> {
+  const { outcome } = await findMatches(em, featuresOf(identity), ctx.config, identity.id);
   const others = outcome.filter((o) => o.customer !== identity.customerId);
   for (const r of others.filter((o) => o.result.decision === "review")) await proposeCandidate(em, identity.customerId, r.customer, r.result, ctx.clock);
-  const own = await em.find(ChannelIdentityRow, { where: { customerId: identity.customerId } });
-  return joinProven(em, identity.customerId, others.filter((o) => o.result.decision === "merge"), [...members, ...own], identity, ctx);
+  await joinProven(em, identity.customerId, others.filter((o) => o.result.decision === "merge"), identity, ctx);
 }
 
 /**
  * Other customers one identity merges with are the same person as the customer it now
  * belongs to: they are merged into it, as an automatic merge with the evidence for each,
- * but only when all their names (and the identity's) read as one person. Otherwise
- * they wait in the review queue for a steward. True when a merge happened (which
- * recomputed the golden record).
+ * but only when all their names read as one person. Otherwise they wait in the review
+ * queue for a steward.
  */
-async function joinProven(em: EntityManager, survivor: number, matches: Match[], members: ChannelIdentityRow[], identity: ChannelIdentityRow, ctx: ResolveContext): Promise<boolean> {
-  // A concurrent resolution may have merged some of them already (into the survivor or elsewhere).
+async function joinProven(em: EntityManager, survivor: number, matches: Match[], identity: ChannelIdentityRow, ctx: ResolveContext): Promise<void> {
+  if (matches.length === 0) return;
+  // Locked in key order and followed to their survivors: a concurrent resolution may have
+  // merged some of them already (into this survivor or elsewhere).
   const proven: Match[] = [];
   for (const m of [...matches].sort((a, b) => a.customer - b.customer)) {
     const current = await lockSurvivor(em, m.customer);
     if (current !== survivor && !proven.some((p) => p.customer === current)) proven.push({ ...m, customer: current });
   }
-  if (proven.length === 0) return false;
-  if (!bridgeable([survivor, ...proven.map((m) => m.customer)], members, featuresOf(identity).name)) {
+  if (proven.length === 0) return;
+  // Names as they are now, under the locks.
+  if (!(await namesFit(em, [survivor, ...proven.map((m) => m.customer)], null, identity.id))) {
     for (const m of proven) await proposeCandidate(em, survivor, m.customer, m.result, ctx.clock);
-    return false;
+    return;
   }
   const evidence = proven.map((m) => `${identity.channel} customer ${identity.channelCustomerId} matches ${customerGid(m.customer)}: ${m.result.evidence.join("; ")}`);
   const score = Math.min(...proven.map((m) => m.result.score));
-  await mergeCustomers(em, survivor, proven.map((m) => m.customer), { actor: null, note: "one identity matches both customers", clock: ctx.clock, source: "matching", match: { score, evidence } });
-  return true;
+  await mergeCustomers(em, survivor, proven.map((m) => m.customer), { actor: null, note: "one identity matches each of these customers", clock: ctx.clock, source: "matching", match: { score, evidence } });
+}
+
+/** Whether the names on these customers (and the given one) all read as one person. */
+async function namesFit(em: EntityManager, customers: number[], name: IdentityFeatures["name"], without?: number): Promise<boolean> {
+  const rows = (await em.find(ChannelIdentityRow, { where: { customerId: In(customers) } })).filter((r) => r.id !== without);
+  return oneNameCluster(name ? [name, ...namesOf(rows)] : namesOf(rows));
 }
 
 /**
@@ -178,7 +187,7 @@ async function joinProven(em: EntityManager, survivor: number, matches: Match[],
  * device, the same full address, and the same name in the same district (which finds a
  * mistyped phone). Each candidate customer is judged by its best-matching identity.
  */
-async function findMatches(em: EntityManager, f: IdentityFeatures, config: MatchConfig, self?: number): Promise<{ outcome: Match[]; members: ChannelIdentityRow[] }> {
+async function findMatches(em: EntityManager, f: IdentityFeatures, config: MatchConfig, self?: number): Promise<{ outcome: Match[] }> {
   const BLOCK = 50;
   // An identity being matched again is not its own candidate, nor one more person with its values.
   const block = async (where: FindOptionsWhere<ChannelIdentityRow>) => (await em.find(ChannelIdentityRow, { where, take: BLOCK })).filter((r) => r.id !== self);
@@ -189,7 +198,7 @@ async function findMatches(em: EntityManager, f: IdentityFeatures, config: Match
     f.name && f.district ? block({ nameKey: f.name.key, addressCode: f.district }) : [],
   ]);
   const candidates = [...new Map([...phoneRows, ...deviceRows, ...addressRows, ...nameRows].map((r) => [r.id, r])).values()];
-  if (candidates.length === 0) return { outcome: [], members: [] };
+  if (candidates.length === 0) return { outcome: [] };
   // Different people seen with the value: distinct name keys, and every nameless row as
   // possibly someone else (a full block counts as many).
   const people = (rows: ChannelIdentityRow[]) =>
@@ -224,17 +233,7 @@ async function findMatches(em: EntityManager, f: IdentityFeatures, config: Match
     .map(([customer, result]) => ({ customer, result }))
     .filter((o) => o.result.decision !== "none")
     .sort((a, b) => rank(b.result) - rank(a.result) || a.customer - b.customer);
-  return { outcome, members };
-}
-
-/**
- * When the new identity merges with several customers, they are one person seen
- * twice: the others are merged into the best match, but only when all their names (and
- * the new one) read as one person; otherwise a steward decides, from the review queue.
- */
-function bridgeable(customers: number[], members: ChannelIdentityRow[], name: IdentityFeatures["name"]): boolean {
-  const names = namesOf(members.filter((m) => customers.includes(m.customerId)));
-  return oneNameCluster(name ? [name, ...names] : names);
+  return { outcome };
 }
 
 const namesOf = (rows: ChannelIdentityRow[]) => rows.filter((r) => r.name && r.nameKey).map((r) => ({ display: r.name!, key: r.nameKey! }));
@@ -261,7 +260,9 @@ export function oneNameCluster(names: Array<{ display: string; key: string }>): 
 
 const rank = (r: MatchResult) => (r.decision === "merge" ? 10 : r.decision === "review" ? 5 : 0) + r.score;
 
-async function proposeCandidate(em: EntityManager, a: number, b: number, result: MatchResult, clock: Clock) {
+async function proposeCandidate(em: EntityManager, first: number, second: number, result: MatchResult, clock: Clock) {
+  // Keys read before a concurrent merge may name an absorbed customer: pair the survivors.
+  const [a, b] = [await survivorKeyOf(em, first), await survivorKeyOf(em, second)];
   if (a === b) return;
   const [lo, hi] = a < b ? [a, b] : [b, a];
   if (await em.findOneBy(MatchCandidateRow, { customerA: lo, customerB: hi, status: CandidateStatus.OPEN })) return;

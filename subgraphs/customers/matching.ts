@@ -72,7 +72,7 @@ export const MERGE_RULES: ReadonlyArray<{ name: string; all: readonly Signal[] }
   { name: "phone + name", all: ["samePhone", "closeName"] },
   { name: "phone + district", all: ["samePhone", "sameDistrict"] },
   { name: "device + near phone + name", all: ["sameDevice", "nearPhone", "closeName"] },
-  { name: "near phone + name + district", all: ["nearPhone", "closeName", "sameDistrict"] },
+  { name: "near phone + same name + district", all: ["nearPhone", "sameName", "sameDistrict"] },
   { name: "device + same name + district", all: ["sameDevice", "sameName", "sameDistrict"] },
   { name: "same name + full address", all: ["sameName", "sameAddress"] },
 ];

@@ -1,4 +1,5 @@
 import {
+  addressKeyOf,
   cleanAddress,
   cleanName,
   cleanPhone,
@@ -141,6 +142,26 @@ describe("cleanAddress", () => {
     for (const input of [null, undefined, "", "   ", {}, { province: " ", detail: null }]) {
       expect(cleanAddress(input)).toBeNull();
     }
+  });
+});
+
+describe("addressKeyOf", () => {
+  const key = (a: Parameters<typeof cleanAddress>[0]) => addressKeyOf(cleanAddress(a));
+  test("one key for one flat, however the address was written", () => {
+    const k = key("北京市朝阳区建国路1号3栋2单元801室");
+    expect(k).toMatch(/^[0-9a-f]{32}$/);
+    expect(key("北京朝阳区建国路1号 3栋2单元801室")).toBe(k);
+    expect(key({ province: "北京", city: "北京市", district: "朝阳区", detail: "建国路1号3栋2单元801室" })).toBe(k);
+    expect(key("北京市朝阳区建国路1号3栋2单元802室")).not.toBe(k);
+    expect(key("上海市浦东新区世纪大道100号9层")).not.toBeNull();
+    expect(key("上海市浦东新区世纪大道100号3-2-801")).not.toBeNull();
+  });
+
+  test("no key for a street number or a building (many households), or a place not placed for sure", () => {
+    expect(key("北京市朝阳区建国路1号")).toBeNull();
+    expect(key("北京市朝阳区建国路1号3号楼")).toBeNull();
+    expect(key("北京市朝阳区建国路1号菜鸟驿站")).toBeNull();
+    expect(key("火星市奥林匹斯区1号101室")).toBeNull();
   });
 });
 

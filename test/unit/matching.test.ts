@@ -7,6 +7,7 @@ const person = (f: Partial<Omit<IdentityFeatures, "name">> & { name?: string }):
   phone: f.phone ?? null,
   name: f.name ? cleanName(f.name) : null,
   device: f.device ?? null,
+  deviceIsTerminal: f.deviceIsTerminal ?? false,
   district: f.district ?? null,
   addressKey: f.addressKey ?? null,
 });
@@ -22,7 +23,7 @@ describe("compareIdentities: what merges", () => {
     ["phone + name", { phone: PHONE, name: "张伟" }, { phone: PHONE, name: "Zhang Wei" }],
     ["phone + district", { phone: PHONE, district: "110105" }, { phone: PHONE, district: "110105" }],
     ["device + near phone + name", { phone: PHONE, device: "d1", name: "李呈轩" }, { phone: TYPO, device: "d1", name: "李呈轩" }],
-    ["near phone + name + district", { phone: PHONE, name: "李呈轩", district: "110105" }, { phone: TYPO, name: "黎呈轩", district: "110105" }],
+    ["near phone + same name + district", { phone: PHONE, name: "李呈轩", district: "110105" }, { phone: TYPO, name: "黎呈轩", district: "110105" }],
     ["device + same name + district", { device: "d1", name: "王芳", district: "110105" }, { device: "d1", name: "王芳", district: "110105" }],
     ["same name + full address", { name: "王芳", district: "110105", addressKey: "k1" }, { name: "王芳", phone: PHONE, district: "110105", addressKey: "k1" }],
   ])("%s merges, and names the rule", (rule, a, b) => {
@@ -64,6 +65,16 @@ describe("compareIdentities: what never merges", () => {
     expect(decide(person({ phone: PHONE, device: "kiosk", name: "张伟" }), person({ phone: PHONE, device: "kiosk", name: "张伟" }), many(30, "device")).decision).not.toBe("merge");
     const station = { name: "张伟", district: "110105", addressKey: "station" };
     expect(decide(person(station), person(station), many(20, "address")).decision).not.toBe("merge");
+  });
+
+  test("a POS device is the shop's till: not evidence from its first sale, nor the phone typed on it", () => {
+    const till = { phone: PHONE, device: "till-1", district: "110105" };
+    const r = decide(person({ ...till, deviceIsTerminal: true }), person(till));
+    expect(r.signals).not.toContain("sameDevice");
+    expect(r.signals).not.toContain("samePhone");
+    expect(r.decision).toBe("none");
+    // The same values from the shopper's own phone are evidence.
+    expect(decide(person(till), person(till)).decision).toBe("merge");
   });
 
   test("a name seen at one address with two phones cannot tell its two people apart", () => {
