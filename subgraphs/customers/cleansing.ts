@@ -65,7 +65,8 @@ function nameKey(display: string): string {
     .toLowerCase()
     .normalize("NFKD")
     .replace(/\p{M}/gu, "") // "Zhāng" -> "zhang"
-    .replace(/[^\p{L}]/gu, ""); // spaces, dots (阿依古丽·买买提), hyphens, digits
+    .replace(/[^\p{L}\p{N}]/gu, ""); // spaces, dots (阿依古丽·买买提), hyphens
+  // Digits stay: 用户1234 and 用户5678 (a platform's default nickname) are two handles, not one name.
 }
 
 /**
@@ -76,10 +77,13 @@ function nameKey(display: string): string {
  *    there is half the name (张三/张四 are different people); or
  *  - both keys have at least 6 letters and differ by at most one edit (a pinyin typo:
  *    "zhangsan"/"zhangshan").
- * Displays are compared case-insensitively. Empty keys never count as equal.
+ * Displays are compared case-insensitively. Empty keys never count as equal. A name
+ * with digits (a platform's default nickname) is close only to the same handle.
  */
 export function namesClose(a: CleanName, b: CleanName): boolean {
   if (a.key && a.key === b.key) return true;
+  // A name with digits is a handle (顾客12, 用户5201314): only the very same one is close.
+  if (/\p{N}/u.test(a.display + b.display)) return false;
   // A Latin spelling may put the given name first ("Fenghua Sun" for 孙风华): try the
   // family name first too.
   if (familyFirstKey(a) === b.key || familyFirstKey(b) === a.key) return true;

@@ -205,6 +205,12 @@ describe("namesClose", () => {
     expect(namesClose(n("张三"), n("Zhang San"))).toBe(true);
   });
 
+  test("a platform's default nickname with digits is a handle: close only to the same handle", () => {
+    expect(namesClose(n("顾客12"), n("顾客13"))).toBe(false);
+    expect(namesClose(n("用户1234567"), n("用户7654321"))).toBe(false);
+    expect(namesClose(n("用户1234567"), n("用户1234567"))).toBe(true);
+  });
+
   test("a one-character typo in a 3-character name is close", () => {
     expect(namesClose(n("王小明"), n("王大明"))).toBe(true);
   });

@@ -77,6 +77,11 @@ describe("compareIdentities: what never merges", () => {
     expect(decide(person(till), person(till)).decision).toBe("merge");
   });
 
+  test("default nicknames with consecutive phones in one district are different people", () => {
+    const r = decide(person({ name: "顾客12", phone: "+8613900000012", district: "330106" }), person({ name: "顾客13", phone: "+8613900000013", district: "330106" }));
+    expect(r.decision).not.toBe("merge");
+  });
+
   test("a name seen at one address with two phones cannot tell its two people apart", () => {
     const home = { name: "袁志强", district: "330102", addressKey: "k1" };
     const r = decide(person(home), person({ ...home, phone: PHONE }), { ...seenOnce, phonesOfNameAt: () => 2 });
