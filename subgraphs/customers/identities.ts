@@ -166,14 +166,17 @@ async function joinProven(em: EntityManager, survivor: number, matches: Match[],
     if (current !== survivor && !proven.some((p) => p.customer === current)) proven.push({ ...m, customer: current });
   }
   if (proven.length === 0) return;
-  // Names as they are now, under the locks.
-  if (!(await namesFit(em, [survivor, ...proven.map((m) => m.customer)], null, identity.id))) {
+  // Names as they are now, under the locks: the customers' names read as one person
+  // without the linking identity's own spelling, and the identity's name fits theirs.
+  const keys = proven.map((m) => m.customer);
+  const fit = (await namesFit(em, [survivor, ...keys], null, identity.id)) && (await namesFit(em, keys, featuresOf(identity).name));
+  if (!fit) {
     for (const m of proven) await proposeCandidate(em, survivor, m.customer, m.result, ctx.clock);
     return;
   }
   const evidence = proven.map((m) => `${identity.channel} customer ${identity.channelCustomerId} matches ${customerGid(m.customer)}: ${m.result.evidence.join("; ")}`);
   const score = Math.min(...proven.map((m) => m.result.score));
-  await mergeCustomers(em, survivor, proven.map((m) => m.customer), { actor: null, note: "one identity matches each of these customers", clock: ctx.clock, source: "matching", match: { score, evidence } });
+  await mergeCustomers(em, survivor, keys, { actor: null, note: "one identity matches each of these customers", clock: ctx.clock, source: "matching", match: { score, evidence } });
 }
 
 /** Whether the names on these customers (and the given one) all read as one person. */
