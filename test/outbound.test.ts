@@ -1,3 +1,4 @@
+import { toGlobalId } from "../subgraphs/kernel/global-id";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
@@ -227,6 +228,48 @@ test("after OUTBOUND_MAX_ATTEMPTS a delivery is FAILED and no longer holds later
   await hub.settle();
   await dispatch();
   expect(receiver.calls.slice(before).map((c) => c.status)).toEqual([503, 503, 503, 503, 204]);
+});
+
+const REDELIVER = "mutation($ids: [ID!]!) { redeliverOutbound(ids: $ids) { id status attempts } }";
+
+test("an admin finds FAILED deliveries and sends them again: same webhook-id, delivered on the next run", async () => {
+  const { tb } = await person("13800000004");
+  receiver.failNext = 4;
+  clock.advance(60_000);
+  await register({ channel: "TAOBAO", channelCustomerId: tb, phone: "13900000012", phoneVerified: true });
+  await hub.settle();
+  for (let i = 0; i < 4; i++) {
+    await dispatch();
+    clock.advance(10 * 60_000);
+  }
+  const list = await hub.ok("{ outboundDeliveries(status: FAILED, channel: JD, first: 100) { edges { node { id status attempts lastError webhookId type nextAttemptAt } } } }");
+  const dead = list.outboundDeliveries.edges.map((e: any) => e.node).pop();
+  expect(dead).toMatchObject({ status: "FAILED", attempts: 4, lastError: "HTTP 503", type: "customer.updated", nextAttemptAt: null });
+
+  const supervisor = await hub.token(["cs_supervisor"]);
+  expect((await hub.query(REDELIVER, { ids: [dead.id] }, supervisor)).errors![0].extensions!.code).toBe("FORBIDDEN");
+  expect((await hub.query("{ outboundDeliveries(first: 1) { edges { cursor } } }", {}, supervisor)).errors![0].extensions!.code).toBe("FORBIDDEN");
+
+  const before = receiver.calls.length;
+  expect((await hub.ok(REDELIVER, { ids: [dead.id] })).redeliverOutbound).toEqual([{ id: dead.id, status: "PENDING", attempts: 0 }]);
+  await dispatch();
+  const calls = receiver.calls.slice(before);
+  expect(calls.map((c) => c.status)).toEqual([204]);
+  expect(calls[0].headers["webhook-id"]).toBe(dead.webhookId);
+  expect(verify(calls[0], new Date(Number(calls[0].headers["webhook-timestamp"]) * 1000)).changes).toMatchObject({ phone: "+8613900000012" });
+  const node = await hub.ok("query($id: ID!) { node(id: $id) { ... on OutboundDelivery { status attempts } } }", { id: dead.id });
+  expect(node.node).toEqual({ status: "DELIVERED", attempts: 1 });
+});
+
+test("sending again a delivered delivery, or an unknown one, is refused and changes nothing", async () => {
+  const rows = await deliveries();
+  const delivered = rows.find((d) => d.status === "DELIVERED")!;
+  const failed = rows.find((d) => d.status === "FAILED")!;
+  const ids = [toGlobalId("OutboundDelivery", failed.id), toGlobalId("OutboundDelivery", delivered.id)];
+  expect((await hub.query(REDELIVER, { ids }, hub.admin)).errors![0].extensions!.code).toBe("CONFLICT");
+  expect((await hub.query(REDELIVER, { ids: [ids[0], toGlobalId("OutboundDelivery", 999999)] }, hub.admin)).errors![0].extensions!.code).toBe("NOT_FOUND");
+  expect((await hub.query(REDELIVER, { ids: ["gid://orderhub/Customer/1"] }, hub.admin)).errors![0].extensions!.code).toBe("BAD_USER_INPUT");
+  expect(await deliveries()).toEqual(rows);
 });
 
 test("a change concerning only another channel's identities is not sent to JD", async () => {

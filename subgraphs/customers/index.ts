@@ -5,6 +5,7 @@ import { ChannelIdentityRow, CustomerRow, MatchCandidateRow, SpendRow } from "./
 import { createLoaders, type CustomerLoaders } from "./loaders";
 import { migrations } from "./migrations";
 import { OutboundDeliveryRow, outboundDispatcher, subscribeOutbound } from "./outbound";
+import { OutboundDeliveryResolver } from "./outbound-resolvers";
 import { CustomerChangeResolver, CustomerResolver, loadCustomerNode, MatchCandidateResolver, NodeResolver, OrderCustomerResolver } from "./resolvers";
 import { AfterSalesCase, Order, OrderException, OrderLine, Product } from "./schema";
 
@@ -12,7 +13,7 @@ type Ctx = SubgraphContext<CustomerLoaders>;
 
 export const customersSubgraph: SubgraphDefinition<CustomerLoaders> = {
   name: "customers",
-  resolvers: [CustomerResolver, OrderCustomerResolver, NodeResolver, MatchCandidateResolver, CustomerChangeResolver],
+  resolvers: [CustomerResolver, OrderCustomerResolver, NodeResolver, MatchCandidateResolver, CustomerChangeResolver, OutboundDeliveryResolver],
   orphanedTypes: [Order, OrderLine, OrderException, Product, AfterSalesCase],
   entities: [CustomerRow, ChannelIdentityRow, MatchCandidateRow, SpendRow, OutboundDeliveryRow],
   migrations,

@@ -14,6 +14,7 @@ import type { CustomerLoaders } from "./loaders";
 import { matchConfig } from "./match-config";
 import { mergeCustomers, unmergeCustomer } from "./merges";
 import { Node } from "./node";
+import { loadDeliveryNode } from "./outbound-resolvers";
 import {
   ChannelIdentity,
   Customer,
@@ -264,6 +265,7 @@ async function resolveNode(id: string, ctx: Ctx): Promise<Node | null> {
     if (!row || !(await visibleCustomer(ctx, await ctx.loaders.survivorById.load(row.customerId)))) throw notFound(`No identity ${id} that you can see.`);
     return toChannelIdentity(row, ctx.principal);
   }
+  if (type === "OutboundDelivery") return loadDeliveryNode(ctx, key);
   if (type === "CustomerMatchCandidate") {
     requireRole(ctx.principal, ...STEWARDS);
     const row = await ctx.ds.getRepository(MatchCandidateRow).findOneBy({ id: key });

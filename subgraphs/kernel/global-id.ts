@@ -4,7 +4,7 @@ import { badInput } from "./errors";
  * Global IDs: gid://orderhub/<Type>/<key>. <Type> equals the GraphQL __typename.
  * This is the only module that knows the format.
  */
-export const NODE_TYPES = ["Order", "OrderLine", "OrderException", "Customer", "ChannelIdentity", "CustomerMatchCandidate", "Product", "AfterSalesCase"] as const;
+export const NODE_TYPES = ["Order", "OrderLine", "OrderException", "Customer", "ChannelIdentity", "CustomerMatchCandidate", "OutboundDelivery", "Product", "AfterSalesCase"] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 
 const PREFIX = "gid://orderhub/";
