@@ -23,6 +23,9 @@ export interface GatewayConfig {
   internalSecret: string;
   maxBodyBytes: number;
   subgraphTimeoutMs: number;
+  /** Deepest selection and most aliases one operation may have: a cheap guard against queries built to exhaust the hub. */
+  maxQueryDepth: number;
+  maxQueryAliases: number;
   /** The environment, for settings read per channel (webhook secrets). */
   env: Env;
 }
@@ -59,6 +62,8 @@ export function gatewayConfig(env: Env = process.env): GatewayConfig {
     internalSecret: internalSecret(env),
     maxBodyBytes: int(env, "MAX_BODY_BYTES", 1_048_576, 1024, 64 * 1_048_576),
     subgraphTimeoutMs: int(env, "SUBGRAPH_TIMEOUT_MS", 10_000, 100, 120_000),
+    maxQueryDepth: int(env, "MAX_QUERY_DEPTH", 12, 4, 100),
+    maxQueryAliases: int(env, "MAX_QUERY_ALIASES", 30, 0, 1000),
     env,
   };
 }

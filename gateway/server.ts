@@ -1,3 +1,6 @@
+import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
+import { GraphQLError, type ValidationContext } from "graphql";
+import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
@@ -89,6 +92,16 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
+/**
+ * The limit rules throw by default, which Apollo turns into a 500; reported on the
+ * validation context instead, they are a 400 GRAPHQL_VALIDATION_FAILED like any other
+ * invalid operation (without the rules' misleading "Syntax Error:" prefix).
+ */
+const reportAsValidationError = {
+  propagateOnRejection: false,
+  onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, "")))],
+};
+
 export async function startGateway(config: GatewayConfig, supergraphSdl = readFileSync(SUPERGRAPH_PATH, "utf8")): Promise<RunningGateway> {
   const verify = await createTokenVerifier(config.jwt);
   const gateway = new ApolloGateway({
@@ -100,6 +113,12 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
+    // Refused before planning, so no subgraph is called: a query nested to exhaust the
+    // hub (customer → orders → customer → …) or repeated under hundreds of aliases.
+    validationRules: [
+      maxDepthRule({ n: config.maxQueryDepth, ignoreIntrospection: true, ...reportAsValidationError }),
+      maxAliasesRule({ n: config.maxQueryAliases, ...reportAsValidationError }),
+    ],
     includeStacktraceInErrorResponses: false,
     formatError: (formatted) => formatGatewayError(formatted),
   });

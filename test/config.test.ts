@@ -14,6 +14,8 @@ test.each([
   ["JWT_ALGORITHMS", { JWT_ALGORITHMS: "HS256" }],
   ["INTERNAL_SIGNING_SECRET", { INTERNAL_SIGNING_SECRET: "short" }],
   ["JWT_ISSUER", { JWT_ISSUER: "" }],
+  ["MAX_QUERY_DEPTH", { MAX_QUERY_DEPTH: "2" }],
+  ["MAX_QUERY_ALIASES", { MAX_QUERY_ALIASES: "many" }],
 ])("a bad %s stops start-up with a message naming it", (name, override) => {
   expect(() => gatewayConfig({ ...base, ...override })).toThrow(ConfigError);
   expect(() => gatewayConfig({ ...base, ...override })).toThrow(name);

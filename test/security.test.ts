@@ -106,6 +106,25 @@ describe("bad input is refused and changes nothing", () => {
     expect(badCursor.errors![0].extensions!.code).toBe("BAD_USER_INPUT");
   });
 
+  test("a query nested deeper than MAX_QUERY_DEPTH (12), or with more than MAX_QUERY_ALIASES (30) aliases, is refused before anything runs", async () => {
+    // customer → orders → customer → orders …: each hop is a subgraph fetch.
+    let selection = "id";
+    for (let i = 0; i < 4; i++) selection = `orders(first: 5) { edges { node { customer { ${selection} } } } }`;
+    const deep = await hub.query(`{ customers(first: 5) { edges { node { ${selection} } } } }`, {}, hub.admin);
+    expect(deep.status).toBe(400);
+    expect(deep.errors![0].extensions!.code).toBe("GRAPHQL_VALIDATION_FAILED");
+    expect(deep.errors![0].message).toMatch(/depth/i);
+    const aliases = Array.from({ length: 31 }, (_, i) => `a${i}: orders(first: 1) { edges { cursor } }`).join(" ");
+    const many = await hub.query(`{ ${aliases} }`, {}, hub.admin);
+    expect(many.errors![0].extensions!.code).toBe("GRAPHQL_VALIDATION_FAILED");
+    expect(many.errors![0].message).toMatch(/alias/i);
+    // Within the limits the same shapes run.
+    const fine = await hub.query(`{ customers(first: 1) { edges { node { orders(first: 1) { edges { node { customer { id } } } } } } } }`, {}, hub.admin);
+    expect(fine.errors).toBeUndefined();
+    const introspection = await hub.query("{ __schema { types { name fields { name type { name ofType { name ofType { name ofType { name ofType { name } } } } } } } } }", {}, hub.admin);
+    expect(introspection.errors).toBeUndefined();
+  });
+
   test("an oversized body gets 413 and malformed JSON gets 400", async () => {
     const big = await post(hub.url, JSON.stringify({ query: `{ products(search: "${"x".repeat(2_000_000)}") { edges { cursor } } }` }));
     expect(big.status).toBe(413);
