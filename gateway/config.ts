@@ -62,7 +62,7 @@ export function gatewayConfig(env: Env = process.env): GatewayConfig {
     internalSecret: internalSecret(env),
     maxBodyBytes: int(env, "MAX_BODY_BYTES", 1_048_576, 1024, 64 * 1_048_576),
     subgraphTimeoutMs: int(env, "SUBGRAPH_TIMEOUT_MS", 10_000, 100, 120_000),
-    maxQueryDepth: int(env, "MAX_QUERY_DEPTH", 12, 4, 100),
+    maxQueryDepth: int(env, "MAX_QUERY_DEPTH", 12, 8, 100),
     maxQueryAliases: int(env, "MAX_QUERY_ALIASES", 30, 0, 1000),
     env,
   };

@@ -1,4 +1,3 @@
-import { toGlobalId } from "../subgraphs/kernel/global-id";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
@@ -6,6 +5,8 @@ import { IsNull } from "typeorm";
 import { ManualClock } from "../subgraphs/kernel/clock";
 import { ConfigError } from "../subgraphs/kernel/config";
 import { OutboxEvent } from "../subgraphs/kernel/events";
+import { toGlobalId } from "../subgraphs/kernel/global-id";
+import { Channel } from "../subgraphs/kernel/types";
 import { afterFailure, DeliveryStatus, OutboundDeliveryRow, outboundConfig, retryDelaySeconds } from "../subgraphs/customers/outbound";
 import { unique } from "./support/fixtures";
 import { startTestHub, type TestHub } from "./support/hub";
@@ -270,6 +271,18 @@ test("sending again a delivered delivery, or an unknown one, is refused and chan
   expect((await hub.query(REDELIVER, { ids: [ids[0], toGlobalId("OutboundDelivery", 999999)] }, hub.admin)).errors![0].extensions!.code).toBe("NOT_FOUND");
   expect((await hub.query(REDELIVER, { ids: ["gid://orderhub/Customer/1"] }, hub.admin)).errors![0].extensions!.code).toBe("BAD_USER_INPUT");
   expect(await deliveries()).toEqual(rows);
+});
+
+test("a FAILED delivery for a channel no longer subscribed is not queued again: it would wait forever", async () => {
+  const repo = hub.subgraphs.customers.ds.getRepository(OutboundDeliveryRow);
+  const now = clock.now();
+  const orphan = await repo.save(
+    repo.create({ channel: Channel.TAOBAO, eventId: "00000000-0000-7000-8000-000000000001", type: "customer.updated", payload: { id: "x", type: "customer.updated", occurredAt: now.toISOString(), customerId: "gid://orderhub/Customer/1", identities: [] }, status: DeliveryStatus.FAILED, attempts: 4, nextAttemptAt: now, lastError: "HTTP 503", deliveredAt: null, createdAt: now }),
+  );
+  const r = await hub.query(REDELIVER, { ids: [toGlobalId("OutboundDelivery", orphan.id)] }, hub.admin);
+  expect(r.errors![0].extensions!.code).toBe("CONFLICT");
+  expect(r.errors![0].message).toContain("TAOBAO");
+  expect(await repo.findOneByOrFail({ id: orphan.id })).toMatchObject({ status: "FAILED", attempts: 4 });
 });
 
 test("a change concerning only another channel's identities is not sent to JD", async () => {

@@ -9,7 +9,7 @@ import type { SubgraphContext } from "../kernel/subgraph";
 import { Channel } from "../kernel/types";
 import type { CustomerLoaders } from "./loaders";
 import { Node } from "./node";
-import { DeliveryStatus, OutboundDeliveryRow, webhookId } from "./outbound";
+import { DeliveryStatus, OutboundDeliveryRow, outboundConfig, webhookId } from "./outbound";
 
 /**
  * What operations see of outbound customer-change webhooks, and the one thing they can do
@@ -102,8 +102,8 @@ export class OutboundDeliveryResolver {
    * FAILED deliveries go back to PENDING with a fresh count of attempts, due now; the
    * dispatcher sends them in their original order, ahead of newer ones for that channel,
    * under the same webhook-id (receivers that already applied a newer change compare
-   * occurredAt). A PENDING one stays as it is. A DELIVERED one, or an unknown ID, rejects
-   * the whole call and changes nothing.
+   * occurredAt). A PENDING one stays as it is. A DELIVERED one, one for a channel no
+   * longer subscribed, or an unknown ID rejects the whole call and changes nothing.
    */
   @Mutation(() => [OutboundDelivery], { description: "Sends FAILED outbound deliveries again (admin). Returns them as they are now." })
   async redeliverOutbound(@Arg("ids", () => [ID]) ids: string[], @Ctx() ctx: Ctx): Promise<OutboundDelivery[]> {
@@ -116,6 +116,10 @@ export class OutboundDeliveryResolver {
       if (missing.length) throw notFound(`No outbound delivery ${missing.map((k) => toGlobalId("OutboundDelivery", k)).join(", ")}.`);
       const delivered = found.filter((r) => r.status === DeliveryStatus.DELIVERED);
       if (delivered.length) throw conflict(`Already delivered: ${delivered.map((r) => toGlobalId("OutboundDelivery", r.id)).join(", ")}.`);
+      // A channel that is no longer subscribed has nowhere to send it: it would wait forever.
+      const subscribed = outboundConfig(ctx.env).targets;
+      const orphaned = found.filter((r) => r.status === DeliveryStatus.FAILED && !subscribed[r.channel]);
+      if (orphaned.length) throw conflict(`${[...new Set(orphaned.map((r) => r.channel))].join(", ")} is not subscribed any more (OUTBOUND_WEBHOOK_URL_<CHANNEL>); nothing to send to.`);
       const failed = found.filter((r) => r.status === DeliveryStatus.FAILED).map((r) => r.id);
       if (failed.length) await em.update(OutboundDeliveryRow, { id: In(failed), status: DeliveryStatus.FAILED }, { status: DeliveryStatus.PENDING, attempts: 0, nextAttemptAt: ctx.clock.now() });
       return em.find(OutboundDeliveryRow, { where: { id: In(keys) }, order: { id: "ASC" } });
