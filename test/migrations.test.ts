@@ -1,6 +1,7 @@
 import { pendingSchemaChanges } from "../gateway/migrations";
-import { addressKeyOf, cleanAddress } from "../subgraphs/customers/cleansing";
+import { addressKeyOf, cleanAddress, cleanName } from "../subgraphs/customers/cleansing";
 import { BackfillAddressKey1795389723899 } from "../subgraphs/customers/migrations/1795389723899-BackfillAddressKey";
+import { RekeyNamesWithDigits1795389723900 } from "../subgraphs/customers/migrations/1795389723900-RekeyNamesWithDigits";
 import { startTestHub, type TestHub } from "./support/hub";
 
 // On MySQL/MariaDB the schema comes from the checked-in migrations; they must cover every entity.
@@ -32,4 +33,25 @@ onMysql("identities stored before the address key get it from the backfill", asy
   const [row] = await ds.query("SELECT addressKey FROM channel_identities WHERE channelCustomerId = 'jd-before-address-key'");
   expect(row.addressKey).toBe(addressKeyOf(cleanAddress("北京市海淀区中关村大街1号3栋2单元801室")));
   expect(row.addressKey).not.toBeNull();
+}, 60_000);
+
+onMysql("identities stored before name keys kept digits get the new key; other names keep theirs", async () => {
+  hub ??= await startTestHub();
+  const ds = hub.subgraphs.customers.ds;
+  const REGISTER = "mutation($i: RegisterIdentityInput!) { registerChannelIdentity(input: $i) { id } }";
+  await hub.ok(REGISTER, { i: { channel: "DOUYIN", channelCustomerId: "dy-handle-12", name: "顾客12" } });
+  await hub.ok(REGISTER, { i: { channel: "DOUYIN", channelCustomerId: "dy-name-zhang", name: "张三" } });
+  await ds.query("UPDATE channel_identities SET nameKey = 'guke' WHERE channelCustomerId = 'dy-handle-12'"); // as stored before
+  const runner = ds.createQueryRunner();
+  try {
+    await new RekeyNamesWithDigits1795389723900().up(runner);
+  } finally {
+    await runner.release();
+  }
+  const keys = await ds.query("SELECT channelCustomerId, nameKey FROM channel_identities WHERE channelCustomerId IN ('dy-handle-12', 'dy-name-zhang') ORDER BY channelCustomerId");
+  expect(keys).toEqual([
+    { channelCustomerId: "dy-handle-12", nameKey: cleanName("顾客12")!.key },
+    { channelCustomerId: "dy-name-zhang", nameKey: "zhangsan" },
+  ]);
+  expect(cleanName("顾客12")!.key).toBe("guke12");
 }, 60_000);
