@@ -7,7 +7,7 @@ import { toGlobalId } from "../kernel/global-id";
 import type { Channel } from "../kernel/types";
 import { addressKeyOf, cleanAddress, cleanName, cleanPhone, namesClose } from "./cleansing";
 import { CandidateStatus, ChannelIdentityRow, CustomerRow, CustomerTier, MatchCandidateRow, SpendRow } from "./entities";
-import { compareIdentities, type IdentityFeatures, type MatchConfig, type MatchResult } from "./matching";
+import { compareIdentities, peopleAmong, type IdentityFeatures, type MatchConfig, type MatchResult } from "./matching";
 import { mergeCustomers } from "./merges";
 import { survivorship } from "./survivorship";
 
@@ -113,12 +113,13 @@ export async function resolveIdentity(em: EntityManager, input: IdentityInput, c
     customerKey = await lockSurvivor(em, input.customerKey);
     resolution = "attached";
   } else {
-    ({ outcome } = await findMatches(em, featuresOf({ ...fields, channel: input.channel }), ctx.config));
+    const features = featuresOf({ ...fields, channel: input.channel });
+    ({ outcome } = await findMatches(em, features, ctx.config));
     const best = outcome.find((o) => o.result.decision === "merge");
     // Locked, and followed to its survivor: a merge that committed since we read it is
     // seen, and the names of what is there now are checked again.
     const joined = best ? await lockSurvivor(em, best.customer) : null;
-    if (best && joined && (joined === best.customer || (await namesFit(em, [joined], featuresOf({ ...fields, channel: input.channel }).name)))) {
+    if (best && joined && (joined === best.customer || (await namesFit(em, [joined], features.name)))) {
       customerKey = joined;
       resolution = "matched";
       match = { score: best.result.score, evidence: best.result.evidence, with: joined };
@@ -202,10 +203,8 @@ async function findMatches(em: EntityManager, f: IdentityFeatures, config: Match
   ]);
   const candidates = [...new Map([...phoneRows, ...deviceRows, ...addressRows, ...nameRows].map((r) => [r.id, r])).values()];
   if (candidates.length === 0) return { outcome: [] };
-  // Different people seen with the value: distinct name keys, and every nameless row as
-  // possibly someone else (a full block counts as many).
-  const people = (rows: ChannelIdentityRow[]) =>
-    rows.length >= BLOCK ? Infinity : new Set(rows.map((r) => r.nameKey).filter(Boolean)).size + rows.filter((r) => !r.nameKey).length;
+  // Different people seen with the value (a full block counts as many).
+  const people = (rows: ChannelIdentityRow[]) => (rows.length >= BLOCK ? Infinity : peopleAmong(rows.map((r) => r.nameKey)));
   const phonePeople = people(phoneRows);
   const devicePeople = people(deviceRows);
   const addressPeople = people(addressRows);
@@ -283,21 +282,19 @@ export async function announceLink(em: EntityManager, identity: ChannelIdentityR
   });
 }
 
-/** Locks a customer row and follows merges to the survivor, locked too; the key of the survivor. */
-async function lockSurvivor(em: EntityManager, key: number): Promise<number> {
-  let row = await em.findOne(CustomerRow, { where: { id: key }, lock: writeLock(em) });
+/**
+ * Follows merges: the key of the golden record that survives. With `lock`, every row on
+ * the way is locked, so a merge committed meanwhile is seen and none can start until we commit.
+ */
+export async function survivorKeyOf(em: EntityManager, key: number, { lock = false } = {}): Promise<number> {
+  const read = (id: number) => em.findOne(CustomerRow, { where: { id }, lock: lock ? writeLock(em) : undefined });
+  let row = await read(key);
+  for (let hop = 0; row?.mergedIntoId && hop < 5; hop++) row = await read(row.mergedIntoId);
   if (!row) throw notFound(`No customer ${customerGid(key)}.`);
-  for (let hop = 0; row.mergedIntoId && hop < 5; hop++) row = await em.findOneOrFail(CustomerRow, { where: { id: row.mergedIntoId }, lock: writeLock(em) });
   return row.id;
 }
 
-/** Follows merges: the key of the golden record that survives. */
-export async function survivorKeyOf(em: EntityManager, key: number): Promise<number> {
-  let row = await em.findOneBy(CustomerRow, { id: key });
-  if (!row) throw notFound(`No customer ${customerGid(key)}.`);
-  for (let hop = 0; row.mergedIntoId && hop < 5; hop++) row = await em.findOneByOrFail(CustomerRow, { id: row.mergedIntoId });
-  return row.id;
-}
+const lockSurvivor = (em: EntityManager, key: number) => survivorKeyOf(em, key, { lock: true });
 
 /** Lifetime paid amount of a customer's identities, in CNY minor units. */
 async function lifetimePaid(em: EntityManager, identities: ChannelIdentityRow[]): Promise<number> {

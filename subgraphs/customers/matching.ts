@@ -46,6 +46,14 @@ export interface ValueFrequency {
   phonesOfNameAt(addressKey: string, nameKey: string): number;
 }
 
+/**
+ * Different people seen with a value, from the name keys of the identities that carry
+ * it: each distinct name once, each nameless identity as possibly someone else.
+ */
+export function peopleAmong(nameKeys: Array<string | null | undefined>): number {
+  return new Set(nameKeys.filter(Boolean)).size + nameKeys.filter((k) => !k).length;
+}
+
 export const WEIGHTS = {
   samePhone: 0.5,
   sameDevice: 0.3,

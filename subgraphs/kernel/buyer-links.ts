@@ -59,11 +59,9 @@ export function consumeBuyerLinks(ds: DataSource, bus: EventBus, consumer: strin
     const p = event.payload as { survivorKey?: number; absorbedKeys?: number[]; restoredKeys?: number[] };
     await consumeOnce(ds, `${consumer}.aliases`, event, async (em) => {
       if (event.type === "customer.merged" && p.survivorKey && p.absorbedKeys?.length) {
+        // Aliases of the absorbed customers now lead to the survivor, and so do the absorbed themselves.
         await em.update(CustomerAliasRow, { survivorKey: In(p.absorbedKeys) }, { survivorKey: p.survivorKey });
-        for (const aliasKey of p.absorbedKeys) {
-          if (await em.findOneBy(CustomerAliasRow, { aliasKey })) await em.update(CustomerAliasRow, { aliasKey }, { survivorKey: p.survivorKey });
-          else await em.insert(CustomerAliasRow, { aliasKey, survivorKey: p.survivorKey });
-        }
+        await em.upsert(CustomerAliasRow, p.absorbedKeys.map((aliasKey) => ({ aliasKey, survivorKey: p.survivorKey! })), ["aliasKey"]);
       }
       if (event.type === "customer.unmerged" && p.restoredKeys?.length) await em.delete(CustomerAliasRow, { aliasKey: In(p.restoredKeys) });
     });

@@ -50,7 +50,6 @@ function requiredText(value: string | null | undefined, field: string, max: numb
   return v;
 }
 
-
 export function planOrder(input: IncomingOrder): PlannedOrder {
   const currency = assertCurrency(input.currency);
   const status = input.status ?? OrderStatus.PENDING_PAYMENT;

@@ -15,7 +15,7 @@
  * table lists the issue's rules first, so a pair counts for the earliest set it meets.
  */
 import { addressKeyOf, cleanAddress, cleanName, cleanPhone } from "../../subgraphs/customers/cleansing";
-import { compareIdentities, DEFAULT_MATCH_CONFIG, MERGE_RULES, type IdentityFeatures, type ValueFrequency } from "../../subgraphs/customers/matching";
+import { compareIdentities, DEFAULT_MATCH_CONFIG, MERGE_RULES, peopleAmong, type IdentityFeatures, type ValueFrequency } from "../../subgraphs/customers/matching";
 import { generatePopulation, NOISE_PROFILES, type NoiseProfile } from "./population";
 
 interface Item {
@@ -34,8 +34,8 @@ function groupBy(items: Item[], key: (i: Item) => string | null): Map<string, It
   return groups;
 }
 
-/** Different people seen with a value, as the matcher counts them: distinct name keys, each nameless row as one more. */
-const people = (rows: Item[] = []) => new Set(rows.map((r) => r.f.name?.key).filter(Boolean)).size + rows.filter((r) => !r.f.name).length;
+/** Different people seen with a value, as the matcher counts them. */
+const people = (rows: Item[] = []) => peopleAmong(rows.map((r) => r.f.name?.key));
 
 const pairs = (n: number) => (n * (n - 1)) / 2;
 

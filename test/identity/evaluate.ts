@@ -26,7 +26,7 @@ import { customersSubgraph } from "../../subgraphs/customers";
 import { cleanAddress, namesClose, phonesNear } from "../../subgraphs/customers/cleansing";
 import { ChannelIdentityRow, MatchCandidateRow } from "../../subgraphs/customers/entities";
 import { featuresOf, IDENTITY_LINKED, resolveIdentity, type Resolution } from "../../subgraphs/customers/identities";
-import { compareIdentities, DEFAULT_MATCH_CONFIG, type MatchConfig } from "../../subgraphs/customers/matching";
+import { compareIdentities, DEFAULT_MATCH_CONFIG, peopleAmong, type MatchConfig } from "../../subgraphs/customers/matching";
 import { systemClock } from "../../subgraphs/kernel/clock";
 import { dropDatabases, inTransaction, isSqlite, openDatabase } from "../../subgraphs/kernel/database";
 import { EVENT_ENTITIES, OutboxEvent } from "../../subgraphs/kernel/events";
@@ -126,12 +126,12 @@ function signalsOf(evidence: string[]): string {
 }
 
 /**
- * How often a phone or device counts as seen, the way findMatches (identities.ts) counts
- * it at the time of writing: distinct name keys among the identities carrying it, a full
- * block of 50 rows counting as "many". Used only to explain missed pairs after the fact.
+ * How often a value counts as seen, the way findMatches (identities.ts) counts it:
+ * different people among the identities carrying it, a full block of 50 rows counting
+ * as "many". Used only to explain missed pairs after the fact.
  */
 function valueFrequency(rows: ChannelIdentityRow[]): number {
-  return rows.length >= 50 ? Infinity : new Set(rows.map((r) => r.nameKey).filter(Boolean)).size;
+  return rows.length >= 50 ? Infinity : peopleAmong(rows.map((r) => r.nameKey));
 }
 
 class UnionFind {
