@@ -6,8 +6,12 @@ import type { TokenMinter } from "./demo-keys";
 /**
  * A believable data set, created through the public API the way channels and staff
  * would: products and channel SKUs, shoppers with accounts on several channels,
- * orders on all five channels, and a few after-sales cases. Deterministic (fixed
- * seed) and idempotent, so a restart adds nothing.
+ * orders on all five channels, and a few after-sales cases. Idempotent, so a restart
+ * adds nothing, and deterministic, so the IDs in the docs exist on every machine: a
+ * fixed seed, fixed placement times (before DEMO_EPOCH, not before now), and every write
+ * whose key a reader sees (products, customers, identities, orders, lines, cases) made
+ * one at a time in a fixed order, because concurrent inserts take their keys in
+ * whatever order they commit.
  */
 const CHANNELS = ["TAOBAO", "JD", "DOUYIN", "WEB", "POS"] as const;
 type Channel = (typeof CHANNELS)[number];
@@ -24,6 +28,9 @@ const PLACES = [
   { province: "湖北省", city: "武汉市", district: "洪山区" },
   { province: "江苏省", city: "南京市", district: "鼓楼区" },
 ];
+
+/** Demo orders are placed in the 60 days before this instant. */
+export const DEMO_EPOCH = new Date("2026-12-01T00:00:00Z");
 
 export const DEMO_TOKEN_NAMES = ["admin", "cs_agent", "cs_supervisor", "finance", "bi_analyst", "warehouse", "customer1", "customer2"] as const;
 
@@ -54,6 +61,11 @@ function phoneAsChannelWrites(mobile: string, style: number): string {
 
 async function inBatches<T>(items: T[], size: number, work: (item: T) => Promise<unknown>) {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(work));
+}
+
+/** One at a time, in order: the keys the database hands out are then the same on every run. */
+async function inOrder<T>(items: T[], work: (item: T) => Promise<unknown>) {
+  for (const item of items) await work(item);
 }
 
 export interface SeedResult {
@@ -88,7 +100,7 @@ export async function seedDemoData(url: string, mint: TokenMinter, settle: () =>
   }));
 
   if (seeded) {
-    await inBatches(products, 8, (p) =>
+    await inOrder(products, (p) =>
       mustQuery(url, "mutation($i: UpsertProductInput!) { upsertProduct(input: $i) { id } }", {
         i: { sku: p.sku, title: p.title, attributes: [{ name: "brand", value: "OrderHub Demo" }] },
       }, admin),
@@ -100,7 +112,7 @@ export async function seedDemoData(url: string, mint: TokenMinter, settle: () =>
 
   // Identities: the first channel creates the golden record, the others attach to it.
   const customerIds: string[] = [];
-  await inBatches(people.map((p, i) => ({ p, i })), 8, async ({ p, i }) => {
+  await inOrder(people.map((p, i) => ({ p, i })), async ({ p, i }) => {
     let customerId: string | undefined;
     for (const [k, c] of p.channels.entries()) {
       const r = await mustQuery<{ registerChannelIdentity: { id: string } }>(
@@ -115,14 +127,14 @@ export async function seedDemoData(url: string, mint: TokenMinter, settle: () =>
   });
 
   if (seeded) {
-    const now = Date.now();
+    const epoch = DEMO_EPOCH.getTime();
     const orders = Array.from({ length: 220 }, (_, n) => {
       const person = n < 8 ? n % 2 : faker.number.int({ min: 0, max: people.length - 1 });
       const p = people[person];
       const c = p.channels[n % p.channels.length];
       const lineCount = faker.number.int({ min: 1, max: 3 });
       const items = faker.helpers.arrayElements(products.map((prod, i) => ({ ...prod, i })), lineCount);
-      const placedAt = new Date(now - faker.number.int({ min: 60_000, max: 60 * 24 * 3600 * 1000 }));
+      const placedAt = new Date(epoch - faker.number.int({ min: 60_000, max: 60 * 24 * 3600 * 1000 }));
       return {
         channel: c,
         channelOrderId: `${c.toLowerCase()}-demo-${String(n).padStart(5, "0")}`,
@@ -142,7 +154,7 @@ export async function seedDemoData(url: string, mint: TokenMinter, settle: () =>
       };
     });
     const created: Array<{ id: string; status: string; lines: Array<{ id: string; quantity: number }> }> = [];
-    await inBatches(orders, 8, async (o) => {
+    await inOrder(orders, async (o) => {
       const r = await mustQuery<{ ingestOrder: (typeof created)[number] }>(
         url,
         "mutation($i: IngestOrderInput!) { ingestOrder(input: $i) { id status lines { id quantity } } }",
@@ -156,7 +168,7 @@ export async function seedDemoData(url: string, mint: TokenMinter, settle: () =>
     const warehouse = await mint({ sub: "demo:warehouse", roles: ["warehouse"] }, 3600);
     const inFulfillment = created.filter((o) => o.status === "FULFILLING");
     const journeys: string[][] = [["SHIPPED"], ["SHIPPED", "DELIVERED"], ["SHIPPED", "DELIVERED", "COMPLETED"], ["CANCELLED"], []];
-    await inBatches(inFulfillment.map((o, k) => ({ o, steps: journeys[k % journeys.length] })), 8, async ({ o, steps }) => {
+    await inOrder(inFulfillment.map((o, k) => ({ o, steps: journeys[k % journeys.length] })), async ({ o, steps }) => {
       for (const to of steps) {
         await mustQuery(url, "mutation($id: ID!, $to: OrderStatus!) { transitionOrder(id: $id, to: $to) { id } }", { id: o.id, to }, warehouse);
       }
