@@ -37,9 +37,11 @@ export class ProductResolver {
     const qb = ctx.ds.getRepository(ProductRow).createQueryBuilder("p").orderBy("p.id", "ASC").take(limit + 1);
     if (cursor) qb.andWhere("p.id > :after", { after: cursor[0] });
     if (search?.trim()) {
-      const term = search.trim().replace(/[\\%_]/g, (c) => `\\${c}`);
+      // "!" escapes the LIKE wildcards on both databases. A backslash cannot: MySQL reads it
+      // as an escape inside the string literal too, so ESCAPE '\' does not even parse there.
+      const term = search.trim().replace(/[!%_]/g, (c) => `!${c}`);
       qb.andWhere(
-        new Brackets((w) => w.where("p.sku LIKE :prefix ESCAPE '\\'", { prefix: `${term}%` }).orWhere("p.title LIKE :word ESCAPE '\\'", { word: `%${term}%` })),
+        new Brackets((w) => w.where("p.sku LIKE :prefix ESCAPE '!'", { prefix: `${term}%` }).orWhere("p.title LIKE :word ESCAPE '!'", { word: `%${term}%` })),
       );
     }
     const rows = await qb.getMany();
