@@ -1,0 +1,53 @@
+import { createServer } from "node:net";
+import { seedDemoData, type SeedResult } from "../../gateway/demo-data";
+import { ManualClock } from "../../subgraphs/kernel/clock";
+import { startTestHub, type TestHub } from "./hub";
+
+export interface DemoHub extends TestHub {
+  clock: ManualClock;
+  tokens: SeedResult["tokens"];
+}
+
+/** A port nothing listens on: connections to it are refused at once. */
+async function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A hub with the demo data, as `npm start` leaves it once it has run for a while:
+ * - seeded through the API by the same code `npm start` uses;
+ * - 31 minutes later on the hub's clock, with the SLA watcher run, so the exception
+ *   queue is full (as it is about 30 minutes after the first start);
+ * - JD subscribed to customer-change webhooks at an address that refuses connections,
+ *   with one attempt per delivery, so there are FAILED deliveries to list and send again.
+ */
+export async function startDemoHub(): Promise<DemoHub> {
+  const clock = new ManualClock();
+  const hub = await startTestHub(
+    {
+      OUTBOUND_WEBHOOK_URL_JD: `http://127.0.0.1:${await closedPort()}/orderhub-changes`,
+      OUTBOUND_WEBHOOK_SECRET_JD: `whsec_${Buffer.from("demo hub outbound secret for JD").toString("base64")}`,
+      OUTBOUND_MAX_ATTEMPTS: "1",
+    },
+    { clock },
+  );
+  try {
+    const { tokens } = await seedDemoData(hub.url, hub.mintToken!, hub.settle);
+    clock.advance(31 * 60_000);
+    // Both jobs answer how many orders or deliveries they handled; run them until there are none left.
+    while (((await hub.subgraphs.orders.jobs.sla.runOnce()) as number) > 0);
+    await hub.settle();
+    while (((await hub.subgraphs.customers.jobs.outbound.runOnce()) as number) > 0);
+    return { ...hub, clock, tokens };
+  } catch (err) {
+    await hub.stop();
+    throw err;
+  }
+}
