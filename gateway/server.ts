@@ -5,11 +5,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { ApolloServer } from "@apollo/server";
+import { ApolloServer, HeaderMap, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import type { GraphQLFormattedError } from "graphql";
 import { projectRoot } from "../subgraphs/kernel/project-root";
 import { SUBGRAPH_NAMES, type SubgraphName } from "../subgraphs/kernel/config";
+import { ERROR_CODES, type HubErrorCode } from "../subgraphs/kernel/error-codes";
+import { withErrorCode } from "../subgraphs/kernel/errors";
 import { BodyTooLarge, executeGraphQL, parseJsonBody, readBody, sendError, sendJson } from "../subgraphs/kernel/http";
 import { encodePrincipal, PRINCIPAL_HEADER, signInternalRequest } from "../subgraphs/kernel/internal-auth";
 import type { Principal } from "../subgraphs/kernel/principal";
@@ -45,26 +47,18 @@ class SigningDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   }
 }
 
-const PASS_THROUGH_CODES = new Set([
-  "BAD_USER_INPUT",
-  "UNAUTHENTICATED",
-  "FORBIDDEN",
-  "NOT_FOUND",
-  "CONFLICT",
-  "GRAPHQL_PARSE_FAILED",
-  "GRAPHQL_VALIDATION_FAILED",
-  "BAD_REQUEST",
-  "PERSISTED_QUERY_NOT_FOUND",
-  "PERSISTED_QUERY_NOT_SUPPORTED",
-  "OPERATION_RESOLUTION_FAILURE",
-]);
+/** Codes that reach a client as they are; every other code is masked below. */
+const PASS_THROUGH_CODES = new Set<string>(
+  (Object.keys(ERROR_CODES) as HubErrorCode[]).filter((c) => !["INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE", "CHANNEL_DISABLED"].includes(c)),
+);
 
 const INTERNAL_ADDRESS = /(https?:\/\/|\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b|ECONNREFUSED|ECONNRESET|ETIMEDOUT|fetch failed)/i;
 
 /**
- * What a client sees of an error: our codes and messages as they are; a subgraph that
- * cannot be reached as SERVICE_UNAVAILABLE naming the service; anything else as an
- * internal error. Never an internal URL, SQL or a stack.
+ * What a client sees of an error, whether the gateway, Apollo or a subgraph raised it:
+ * our codes and messages as they are; a subgraph that cannot be reached as
+ * SERVICE_UNAVAILABLE naming the service; anything else as an internal error. Never an
+ * internal URL, SQL or a stack. Every error leaves with the errorCode of its code.
  */
 export function formatGatewayError(formatted: GraphQLFormattedError): GraphQLFormattedError {
   const ext = (formatted.extensions ?? {}) as Record<string, unknown>;
@@ -73,17 +67,24 @@ export function formatGatewayError(formatted: GraphQLFormattedError): GraphQLFor
   const clean = { message: formatted.message, locations: formatted.locations, path: formatted.path };
   if (PASS_THROUGH_CODES.has(code) && !INTERNAL_ADDRESS.test(formatted.message)) {
     const { stacktrace: _s, serviceName: _n, ...rest } = ext;
-    return { ...clean, extensions: { ...rest, code } };
+    return { ...clean, extensions: withErrorCode({ ...rest, code }) };
   }
   if (INTERNAL_ADDRESS.test(formatted.message) || code === "DOWNSTREAM_SERVICE_ERROR" || code === "SERVICE_UNAVAILABLE") {
     const which = serviceName ?? "A";
     return {
       ...clean,
       message: `${serviceName ? `The ${which} service` : "A service"} is unavailable; data from the other services is still returned.`,
-      extensions: { code: "SERVICE_UNAVAILABLE", ...(serviceName ? { service: serviceName } : {}) },
+      extensions: withErrorCode({ code: "SERVICE_UNAVAILABLE", ...(serviceName ? { service: serviceName } : {}) }),
     };
   }
-  return { ...clean, message: "Internal error; it has been logged.", extensions: { code: "INTERNAL_SERVER_ERROR" } };
+  return { ...clean, message: "Internal error; it has been logged.", extensions: withErrorCode({ code: "INTERNAL_SERVER_ERROR" }) };
+}
+
+/** The orders route's answer as the channel gets it: each error with its errorCode, whatever orders sent. */
+function withErrorCodes(body: unknown): unknown {
+  if (!body || typeof body !== "object" || !Array.isArray((body as { errors?: unknown }).errors)) return body;
+  const errors = (body as { errors: Array<{ message?: unknown; extensions?: Record<string, unknown> }> }).errors;
+  return { ...body, errors: errors.map((e) => ({ ...e, extensions: withErrorCode(e.extensions) })) };
 }
 
 export interface RunningGateway {
@@ -100,6 +101,25 @@ export interface RunningGateway {
 const reportAsValidationError = {
   propagateOnRejection: false,
   onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, "")))],
+};
+
+/**
+ * A document without the operation the request names is the client's mistake, but
+ * @apollo/gateway finds out only while executing and throws, which Apollo answers as a
+ * 500. Refused here, once the operation is resolved, it is a 400 like the rest.
+ */
+const refuseUnresolvedOperation: ApolloServerPlugin<GatewayContext> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ operation, request }) {
+        if (operation) return;
+        const message = request.operationName
+          ? `The document has no operation named "${request.operationName.slice(0, 100)}".`
+          : "The document has several operations: name the one to run in operationName.";
+        throw new GraphQLError(message, { extensions: { code: "OPERATION_RESOLUTION_FAILURE", http: { status: 400, headers: new HeaderMap() } } });
+      },
+    };
+  },
 };
 
 export async function startGateway(config: GatewayConfig, supergraphSdl = readFileSync(SUPERGRAPH_PATH, "utf8")): Promise<RunningGateway> {
@@ -119,6 +139,7 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
       maxDepthRule({ n: config.maxQueryDepth, ignoreIntrospection: true, ...reportAsValidationError }),
       maxAliasesRule({ n: config.maxQueryAliases, ...reportAsValidationError }),
     ],
+    plugins: [refuseUnresolvedOperation],
     includeStacktraceInErrorResponses: false,
     formatError: (formatted) => formatGatewayError(formatted),
   });
@@ -177,7 +198,7 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
         body: raw,
         signal: AbortSignal.timeout(config.subgraphTimeoutMs),
       });
-      sendJson(res, forwarded.status, await forwarded.json());
+      sendJson(res, forwarded.status, withErrorCodes(await forwarded.json()));
     } catch {
       sendError(res, 503, "SERVICE_UNAVAILABLE", "The orders service is unavailable; retry the delivery later.");
     }
@@ -200,7 +221,11 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
     );
     const subgraphs = Object.fromEntries(results);
     const failing = results.filter(([, s]) => s !== "ok").map(([n, s]) => `${n}: ${s}`);
-    sendJson(res, failing.length ? 503 : 200, { status: failing.length ? "unavailable" : "ok", subgraphs, ...(failing.length ? { failing } : {}) });
+    sendJson(res, failing.length ? 503 : 200, {
+      status: failing.length ? "unavailable" : "ok",
+      subgraphs,
+      ...(failing.length ? { failing, ...withErrorCode({ code: "SERVICE_UNAVAILABLE" }) } : {}),
+    });
   }
 
   const server: Server = createServer((req, res) => {

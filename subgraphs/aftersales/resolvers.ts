@@ -1,7 +1,7 @@
-import { Arg, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { EntityManager } from "typeorm";
 import { buyerKey } from "../kernel/buyer-links";
-import { connectionType, decodeCursor, pageSize, toConnection } from "../kernel/connection";
+import { connectionType, PageArgs, paginate } from "../kernel/connection";
 import { inTransaction, writeLock } from "../kernel/database";
 import { badInput, forbidden, hubError, notFound } from "../kernel/errors";
 import { appendEvent } from "../kernel/events";
@@ -84,23 +84,21 @@ export class AfterSalesCaseResolver {
   })
   async afterSalesCases(
     @Ctx() ctx: Ctx,
-    @Arg("first", () => Int, { nullable: true }) first?: number,
-    @Arg("after", () => String, { nullable: true }) after?: string,
+    @Args(() => PageArgs) page: PageArgs,
     @Arg("filter", () => AfterSalesCaseFilter, { nullable: true }) filter?: AfterSalesCaseFilter,
   ) {
     const principal = requireSignedIn(ctx.principal);
     const scope = ctx.loaders.scope;
     if (scope.kind === "none" && !hasRole(principal, "customer")) throw forbidden("Listing after-sales cases needs a staff or customer role.");
-    const limit = pageSize(first);
-    const cursor = decodeCursor(after, ["n"]);
-    const qb = ctx.ds.getRepository(AfterSalesCaseRow).createQueryBuilder("c").orderBy("c.id", "DESC").limit(limit + 1);
-    if (cursor) qb.andWhere("c.id < :after", { after: cursor[0] });
+    const qb = ctx.ds.getRepository(AfterSalesCaseRow).createQueryBuilder("c");
     if (filter?.orderId) qb.andWhere("c.orderKey = :orderKey", { orderKey: parseId(filter.orderId, "Order", "filter.orderId") });
     if (filter?.status) qb.andWhere("c.status = :status", { status: filter.status });
     if (filter?.type) qb.andWhere("c.type = :type", { type: filter.type });
-    const rows = scopeToViewer(qb, scope) ? await qb.getMany() : [];
-    rows.forEach((r) => ctx.loaders.caseById.prime(r.id, r));
-    return toConnection(rows, limit, (r) => [r.id], toCase);
+    if (!scopeToViewer(qb, scope)) qb.andWhere("1 = 0"); // a viewer who can see no case gets an empty page
+    return paginate(qb, page, { order: "DESC", keys: [{ column: "c.id", kind: "n", of: (r) => r.id }] }, (r) => {
+      ctx.loaders.caseById.prime(r.id, r);
+      return toCase(r);
+    });
   }
 
   @FieldResolver(() => [AfterSalesLine])

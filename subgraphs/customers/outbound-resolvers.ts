@@ -1,6 +1,6 @@
-import { Arg, Ctx, Field, ID, Int, Mutation, ObjectType, Query, registerEnumType, Resolver } from "type-graphql";
+import { Arg, Args, Ctx, Field, ID, Int, Mutation, ObjectType, Query, registerEnumType, Resolver } from "type-graphql";
 import { In } from "typeorm";
-import { connectionType, decodeCursor, pageSize, toConnection } from "../kernel/connection";
+import { connectionType, PageArgs, paginate } from "../kernel/connection";
 import { inTransaction, writeLock } from "../kernel/database";
 import { badInput, conflict, notFound } from "../kernel/errors";
 import { parseGlobalId, toGlobalId } from "../kernel/global-id";
@@ -83,19 +83,15 @@ export class OutboundDeliveryResolver {
   @Query(() => OutboundDeliveryConnection, { description: "Outbound customer-change webhooks, oldest first, e.g. the FAILED ones to send again (admin)." })
   async outboundDeliveries(
     @Ctx() ctx: Ctx,
+    @Args(() => PageArgs) page: PageArgs,
     @Arg("status", () => DeliveryStatus, { nullable: true }) status?: DeliveryStatus,
     @Arg("channel", () => Channel, { nullable: true }) channel?: Channel,
-    @Arg("first", () => Int, { nullable: true }) first?: number,
-    @Arg("after", () => String, { nullable: true }) after?: string,
   ) {
     requireRole(ctx.principal, "admin");
-    const limit = pageSize(first);
-    const cursor = decodeCursor(after, ["n"]);
-    const qb = ctx.ds.getRepository(OutboundDeliveryRow).createQueryBuilder("d").orderBy("d.id", "ASC").take(limit + 1);
+    const qb = ctx.ds.getRepository(OutboundDeliveryRow).createQueryBuilder("d");
     if (status) qb.andWhere("d.status = :status", { status });
     if (channel) qb.andWhere("d.channel = :channel", { channel });
-    if (cursor) qb.andWhere("d.id > :after", { after: cursor[0] });
-    return toConnection(await qb.getMany(), limit, (r) => [r.id], toDelivery);
+    return paginate(qb, page, { order: "ASC", keys: [{ column: "d.id", kind: "n", of: (r) => r.id }] }, toDelivery);
   }
 
   /**

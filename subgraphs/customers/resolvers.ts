@@ -1,6 +1,6 @@
-import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Args, Ctx, Directive, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import { In } from "typeorm";
-import { connectionType, decodeCursor, pageSize, toConnection } from "../kernel/connection";
+import { connectionType, PageArgs, paginate } from "../kernel/connection";
 import { inTransaction } from "../kernel/database";
 import { badInput, notFound } from "../kernel/errors";
 import { OutboxEvent } from "../kernel/events";
@@ -85,16 +85,11 @@ export class CustomerResolver {
   @Query(() => CustomerConnection, { description: "Golden customers, oldest first (staff)." })
   async customers(
     @Ctx() ctx: Ctx,
-    @Arg("first", () => Int, { nullable: true }) first?: number,
-    @Arg("after", () => String, { nullable: true }) after?: string,
+    @Args(() => PageArgs) page: PageArgs,
   ) {
     requireRole(ctx.principal, ...STAFF_ROLES);
-    const limit = pageSize(first);
-    const cursor = decodeCursor(after, ["n"]);
-    const qb = ctx.ds.getRepository(CustomerRow).createQueryBuilder("c").where("c.mergedIntoId IS NULL").orderBy("c.id", "ASC").take(limit + 1);
-    if (cursor) qb.andWhere("c.id > :after", { after: cursor[0] });
-    const rows = await qb.getMany();
-    return toConnection(rows, limit, (r) => [r.id], (r) => toCustomer(r, ctx.principal));
+    const qb = ctx.ds.getRepository(CustomerRow).createQueryBuilder("c").where("c.mergedIntoId IS NULL");
+    return paginate(qb, page, { order: "ASC", keys: [{ column: "c.id", kind: "n", of: (r) => r.id }] }, (r) => toCustomer(r, ctx.principal));
   }
 
   @FieldResolver(() => [ChannelIdentity])
@@ -172,16 +167,12 @@ export class MatchCandidateResolver {
   @Query(() => CustomerMatchCandidateConnection, { description: "Pairs the matcher could not decide alone, oldest first (admin, cs_supervisor)." })
   async customerMatchCandidates(
     @Ctx() ctx: Ctx,
-    @Arg("first", () => Int, { nullable: true }) first?: number,
-    @Arg("after", () => String, { nullable: true }) after?: string,
+    @Args(() => PageArgs) page: PageArgs,
     @Arg("status", () => CandidateStatus, { nullable: true, defaultValue: CandidateStatus.OPEN }) status?: CandidateStatus,
   ) {
     requireRole(ctx.principal, ...STEWARDS);
-    const limit = pageSize(first);
-    const cursor = decodeCursor(after, ["n"]);
-    const qb = ctx.ds.getRepository(MatchCandidateRow).createQueryBuilder("m").where("m.status = :status", { status }).orderBy("m.id", "ASC").take(limit + 1);
-    if (cursor) qb.andWhere("m.id > :after", { after: cursor[0] });
-    return toConnection(await qb.getMany(), limit, (r) => [r.id], toCandidate);
+    const qb = ctx.ds.getRepository(MatchCandidateRow).createQueryBuilder("m").where("m.status = :status", { status });
+    return paginate(qb, page, { order: "ASC", keys: [{ column: "m.id", kind: "n", of: (r) => r.id }] }, toCandidate);
   }
 
   @FieldResolver(() => [Customer], { description: "The two customers, as they are now (an absorbed one shows its survivor)." })
@@ -207,18 +198,13 @@ export class CustomerChangeResolver {
   @Query(() => CustomerChangeConnection, { description: "Every golden-record change and merge, in order (staff). Poll with after = the last cursor." })
   async customerChanges(
     @Ctx() ctx: Ctx,
-    @Arg("first", () => Int, { nullable: true }) first?: number,
-    @Arg("after", () => String, { nullable: true }) after?: string,
+    @Args(() => PageArgs) page: PageArgs,
   ) {
     requireRole(ctx.principal, ...STAFF_ROLES);
-    const limit = pageSize(first);
-    const cursor = decodeCursor(after, ["s"]);
     // UUIDv7 ids sort by time, so the id is the feed's keyset.
-    const qb = ctx.ds.getRepository(OutboxEvent).createQueryBuilder("e").where("e.type LIKE 'customer.%'").orderBy("e.id", "ASC").take(limit + 1);
-    if (cursor) qb.andWhere("e.id > :after", { after: cursor[0] });
-    const rows = await qb.getMany();
+    const qb = ctx.ds.getRepository(OutboxEvent).createQueryBuilder("e").where("e.type LIKE 'customer.%'");
     const bi = !hasRole(ctx.principal, "cs_agent", "cs_supervisor", "finance", "warehouse", "admin");
-    return toConnection(rows, limit, (r) => [r.id], (r) => ({
+    return paginate(qb, page, { order: "ASC", keys: [{ column: "e.id", kind: "s", of: (r) => r.id }] }, (r) => ({
       id: r.id,
       type: r.type,
       customerId: r.aggregateId,

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLResponse } from "@apollo/server";
+import type { HubErrorCode } from "./error-codes";
+import { withErrorCode } from "./errors";
 
 /** Small HTTP helpers shared by the gateway and the subgraphs. */
 export class BodyTooLarge extends Error {}
@@ -23,9 +25,13 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-/** A GraphQL-shaped error response for failures before GraphQL execution starts. */
-export function sendError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
-  sendJson(res, status, { errors: [{ message, extensions: { code } }] }, headers);
+/** A GraphQL-shaped error response for failures before GraphQL execution starts (code and errorCode from the table). */
+export function sendError(res: ServerResponse, status: number, code: HubErrorCode, message: string, headers: Record<string, string> = {}): void {
+  sendJson(res, status, errorBody(code, message), headers);
+}
+
+export function errorBody(code: HubErrorCode, message: string, extra: Record<string, unknown> = {}) {
+  return { errors: [{ message, extensions: withErrorCode({ ...extra, code }) }] };
 }
 
 export function toHeaderMap(req: IncomingMessage): HeaderMap {

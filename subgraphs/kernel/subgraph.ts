@@ -13,6 +13,7 @@ import type { DataSource } from "typeorm";
 import type { SubgraphConfig, SubgraphName } from "./config";
 import { openDatabase } from "./database";
 import { EVENT_ENTITIES, OutboxRelay, type EventBus } from "./events";
+import { withErrorCode } from "./errors";
 import { BodyTooLarge, executeGraphQL, parseJsonBody, readBody, sendError, sendJson } from "./http";
 import { verifyInternalRequest } from "./internal-auth";
 import { countingStatementsOf } from "./sql-stats";
@@ -108,17 +109,18 @@ const KNOWN_CODES = new Set(["BAD_USER_INPUT", "UNAUTHENTICATED", "FORBIDDEN", "
 
 /**
  * Errors we raise on purpose keep their code and message; anything else (a SQL error,
- * a bug) is logged here and reaches the client only as an internal error.
+ * a bug) is logged here and reaches the client only as an internal error. Every one
+ * leaves with its errorCode.
  */
 export function maskError(formatted: { message: string; extensions?: Record<string, unknown> }, error: unknown) {
   const original = unwrapResolverError(error);
   const code = formatted.extensions?.code as string | undefined;
   if (original instanceof GraphQLError && (KNOWN_CODES.has(String(code)) || !(original.originalError))) {
-    return { ...formatted, extensions: { ...formatted.extensions, stacktrace: undefined } };
+    return { ...formatted, extensions: withErrorCode({ ...formatted.extensions, stacktrace: undefined }) };
   }
-  if (code && code !== "INTERNAL_SERVER_ERROR") return { ...formatted, extensions: { code } };
+  if (code && code !== "INTERNAL_SERVER_ERROR") return { ...formatted, extensions: withErrorCode({ code }) };
   console.error("[internal error]", original);
-  return { message: "Internal error; it has been logged.", extensions: { code: "INTERNAL_SERVER_ERROR" } };
+  return { message: "Internal error; it has been logged.", extensions: withErrorCode({ code: "INTERNAL_SERVER_ERROR" }) };
 }
 
 export interface RunningSubgraph {
@@ -173,7 +175,7 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
           await ds.query("SELECT 1");
           return sendJson(res, 200, { status: "ok", database: "ok" });
         } catch {
-          return sendJson(res, 503, { status: "unavailable", database: "unreachable" });
+          return sendJson(res, 503, { status: "unavailable", database: "unreachable", ...withErrorCode({ code: "SERVICE_UNAVAILABLE" }) });
         }
       }
       const route = routes.find(([prefix]) => path.startsWith(prefix));

@@ -1,6 +1,6 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import { buyerKey } from "../kernel/buyer-links";
-import { connectionType, decodeCursor, pageSize, toConnection } from "../kernel/connection";
+import { connectionType, PageArgs, paginate } from "../kernel/connection";
 import { inTransaction } from "../kernel/database";
 import { badInput, notFound } from "../kernel/errors";
 import { parseGlobalId } from "../kernel/global-id";
@@ -102,21 +102,16 @@ export class OrderExceptionResolver {
   @Query(() => OrderExceptionConnection, { description: "The exception queue, oldest first (staff)." })
   async orderExceptions(
     @Ctx() ctx: OrdersContext,
-    @Arg("first", () => Int, { nullable: true }) first?: number,
-    @Arg("after", () => String, { nullable: true }) after?: string,
+    @Args(() => PageArgs) page: PageArgs,
     @Arg("filter", () => OrderExceptionFilter, { nullable: true }) filter?: OrderExceptionFilter,
   ) {
     requireRole(ctx.principal, ...STAFF_ROLES);
-    const limit = pageSize(first);
-    const cursor = decodeCursor(after, ["n"]);
-    const qb = ctx.ds.getRepository(OrderExceptionRow).createQueryBuilder("x").orderBy("x.id", "ASC").limit(limit + 1);
-    if (cursor) qb.andWhere("x.id > :after", { after: cursor[0] });
+    const qb = ctx.ds.getRepository(OrderExceptionRow).createQueryBuilder("x");
     if (filter?.kind) qb.andWhere("x.kind = :kind", { kind: filter.kind });
     if (filter?.open === true) qb.andWhere("x.resolvedAt IS NULL");
     if (filter?.open === false) qb.andWhere("x.resolvedAt IS NOT NULL");
     if (filter?.channel) qb.innerJoin(OrderRow, "o", "o.id = x.orderId AND o.channel = :channel", { channel: filter.channel });
-    const rows = await qb.getMany();
-    return toConnection(rows, limit, (r) => [r.id], toOrderException);
+    return paginate(qb, page, { order: "ASC", keys: [{ column: "x.id", kind: "n", of: (r) => r.id }] }, toOrderException);
   }
 
   @FieldResolver(() => Order, { nullable: true })

@@ -1,7 +1,7 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { SelectQueryBuilder } from "typeorm";
 import { BuyerLinkRow, buyerKey } from "../kernel/buyer-links";
-import { connectionType, decodeCursor, pageSize, toConnection } from "../kernel/connection";
+import { connectionType, PageArgs, paginate, type Keyset } from "../kernel/connection";
 import { badInput, forbidden } from "../kernel/errors";
 import { parseGlobalId } from "../kernel/global-id";
 import { dayInZone } from "../kernel/time-window";
@@ -37,17 +37,27 @@ export async function loadVisibleLine(ctx: Ctx, key: number): Promise<OrderLine 
 }
 
 /** Newest first, keyset on (placedAt, id): the index ix_orders_* serves every filter. */
-async function pageOfOrders(ctx: Ctx, qb: SelectQueryBuilder<OrderRow>, first?: number | null, after?: string | null) {
-  const limit = pageSize(first);
-  const cursor = decodeCursor(after, ["s", "n"]);
-  if (cursor) {
-    const placedAt = new Date(cursor[0] as string);
-    if (Number.isNaN(placedAt.getTime())) throw badInput('"after" is not a cursor from this list.', { argument: "after" });
-    qb.andWhere("(o.placedAt < :cAt OR (o.placedAt = :cAt AND o.id < :cId))", { cAt: placedAt, cId: cursor[1] });
-  }
-  const rows = await qb.orderBy("o.placedAt", "DESC").addOrderBy("o.id", "DESC").take(limit + 1).getMany();
-  rows.forEach((r) => ctx.loaders.orderById.prime(r.id, r));
-  return toConnection(rows, limit, (r) => [r.placedAt.toISOString(), r.id], (r) => toOrder(r, ctx.principal));
+const ORDER_KEYSET: Keyset<OrderRow> = {
+  order: "DESC",
+  keys: [
+    {
+      column: "o.placedAt",
+      kind: "s",
+      of: (r) => r.placedAt.toISOString(),
+      parse: (v) => {
+        const placedAt = new Date(v as string);
+        return Number.isNaN(placedAt.getTime()) ? undefined : placedAt;
+      },
+    },
+    { column: "o.id", kind: "n", of: (r) => r.id },
+  ],
+};
+
+async function pageOfOrders(ctx: Ctx, qb: SelectQueryBuilder<OrderRow>, page: PageArgs) {
+  return paginate(qb, page, ORDER_KEYSET, (r) => {
+    ctx.loaders.orderById.prime(r.id, r);
+    return toOrder(r, ctx.principal);
+  });
 }
 
 /** Restricts a query to one customer's orders through the buyer-link projection. */
@@ -67,8 +77,7 @@ export class OrderResolver {
   @Query(() => OrderConnection, { description: "Orders, newest first. Shoppers get their own; staff get all." })
   async orders(
     @Ctx() ctx: Ctx,
-    @Arg("first", () => Int, { nullable: true }) first?: number,
-    @Arg("after", () => String, { nullable: true }) after?: string,
+    @Args(() => PageArgs) page: PageArgs,
     @Arg("filter", () => OrderFilter, { nullable: true }) filter?: OrderFilter,
   ) {
     const principal = requireSignedIn(ctx.principal);
@@ -90,7 +99,7 @@ export class OrderResolver {
     if (filter?.placedFrom && filter?.placedTo && filter.placedFrom > filter.placedTo) {
       throw badInput("placedFrom must not be after placedTo.", { field: "filter.placedFrom" });
     }
-    return pageOfOrders(ctx, qb, first, after);
+    return pageOfOrders(ctx, qb, page);
   }
 
   @FieldResolver(() => [OrderLine])
@@ -116,13 +125,12 @@ export class CustomerOrdersResolver {
   async orders(
     @Root() customer: Customer,
     @Ctx() ctx: Ctx,
-    @Arg("first", () => Int, { nullable: true }) first?: number,
-    @Arg("after", () => String, { nullable: true }) after?: string,
+    @Args(() => PageArgs) page: PageArgs,
   ) {
     const principal = requireSignedIn(ctx.principal);
     const key = parseGlobalId(customer.id, "Customer");
     if (!isStaff(principal) && principal.customerKey !== key) throw forbidden("You can only list your own orders.");
-    return pageOfOrders(ctx, ownedBy(ctx.ds.getRepository(OrderRow).createQueryBuilder("o"), key), first, after);
+    return pageOfOrders(ctx, ownedBy(ctx.ds.getRepository(OrderRow).createQueryBuilder("o"), key), page);
   }
 }
 

@@ -1,5 +1,8 @@
 import { GraphQLError } from "graphql";
 import { ConfigError } from "../kernel/config";
+import { httpStatusOf, type HubErrorCode } from "../kernel/error-codes";
+import { withErrorCode } from "../kernel/errors";
+import { errorBody } from "../kernel/http";
 import { Channel } from "../kernel/types";
 import type { InternalRoute, SubgraphRuntime } from "../kernel/subgraph";
 import { ADAPTERS } from "./channels";
@@ -59,15 +62,15 @@ export function channelEventsRoute(runtime: SubgraphRuntime): InternalRoute {
       return { status: 200, body: { results } };
     } catch (err) {
       if (err instanceof GraphQLError) {
-        const code = String(err.extensions.code ?? "BAD_USER_INPUT");
-        const status = code === "CONFLICT" ? 409 : code === "NOT_FOUND" ? 404 : 400;
-        return { status, body: { errors: [{ message: err.message, extensions: err.extensions }] } };
+        // An error of ours: its code says the status. One without a code is a bad payload.
+        const extensions = withErrorCode({ ...err.extensions, code: err.extensions.code ?? "BAD_USER_INPUT" });
+        return { status: httpStatusOf(extensions.code), body: { errors: [{ message: err.message, extensions }] } };
       }
       throw err;
     }
   };
 }
 
-function error(status: number, code: string, message: string) {
-  return { status, body: { errors: [{ message, extensions: { code } }] } };
+function error(status: number, code: HubErrorCode, message: string) {
+  return { status, body: errorBody(code, message) };
 }

@@ -1,6 +1,6 @@
-import { Arg, Ctx, Directive, FieldResolver, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Args, Ctx, Directive, FieldResolver, Mutation, Query, Resolver, Root } from "type-graphql";
 import { Brackets } from "typeorm";
-import { connectionType, decodeCursor, pageSize, toConnection } from "../kernel/connection";
+import { connectionType, PageArgs, paginate } from "../kernel/connection";
 import { inTransaction, writeLock } from "../kernel/database";
 import { badInput, notFound } from "../kernel/errors";
 import { appendEvent } from "../kernel/events";
@@ -28,14 +28,10 @@ export class ProductResolver {
   @Query(() => ProductConnection, { description: "Products by id; search matches a SKU prefix or a word of the title." })
   async products(
     @Ctx() ctx: Ctx,
-    @Arg("first", () => Int, { nullable: true }) first?: number,
-    @Arg("after", () => String, { nullable: true }) after?: string,
+    @Args(() => PageArgs) page: PageArgs,
     @Arg("search", () => String, { nullable: true }) search?: string,
   ) {
-    const limit = pageSize(first);
-    const cursor = decodeCursor(after, ["n"]);
-    const qb = ctx.ds.getRepository(ProductRow).createQueryBuilder("p").orderBy("p.id", "ASC").take(limit + 1);
-    if (cursor) qb.andWhere("p.id > :after", { after: cursor[0] });
+    const qb = ctx.ds.getRepository(ProductRow).createQueryBuilder("p");
     if (search?.trim()) {
       // "!" escapes the LIKE wildcards on both databases. A backslash cannot: MySQL reads it
       // as an escape inside the string literal too, so ESCAPE '\' does not even parse there.
@@ -44,8 +40,7 @@ export class ProductResolver {
         new Brackets((w) => w.where("p.sku LIKE :prefix ESCAPE '!'", { prefix: `${term}%` }).orWhere("p.title LIKE :word ESCAPE '!'", { word: `%${term}%` })),
       );
     }
-    const rows = await qb.getMany();
-    return toConnection(rows, limit, (r) => [r.id], toProduct);
+    return paginate(qb, page, { order: "ASC", keys: [{ column: "p.id", kind: "n", of: (r) => r.id }] }, toProduct);
   }
 
   @FieldResolver(() => [ChannelSku])
