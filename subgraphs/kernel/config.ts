@@ -59,8 +59,21 @@ export function assertWebhookSecret(name: string, secret: string): string {
   return secret;
 }
 
+/**
+ * The NODE_ENV values of a developer's machine: unset, "development" or "test". Only
+ * there may local demo keys, demo webhook secrets and demo data fill in for real ones.
+ */
+export function isDevelopment(env: Env = process.env): boolean {
+  return env.NODE_ENV === undefined || env.NODE_ENV === "" || env.NODE_ENV === "development" || env.NODE_ENV === "test";
+}
+
+/**
+ * Any other NODE_ENV ("production", "staging", "prod", "Production", …) runs as
+ * production: real keys are required, test keys and plain-http key URLs refused. A
+ * misspelt value therefore fails safe instead of switching the demo keys on.
+ */
 export function isProduction(env: Env = process.env): boolean {
-  return env.NODE_ENV === "production";
+  return !isDevelopment(env);
 }
 
 /** Settings every subgraph process shares. */
