@@ -7,6 +7,7 @@ import { webhookVerifiers } from "../gateway/webhooks";
 import { ConfigError, subgraphConfig } from "../subgraphs/kernel/config";
 import { parseSlaPolicy } from "../subgraphs/orders/sla";
 import { channelZones } from "../subgraphs/orders/webhook-route";
+import { startTestHub } from "./support/hub";
 
 const base = { INTERNAL_SIGNING_SECRET: "s".repeat(32), JWT_PUBLIC_KEY: "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----", JWT_ISSUER: "i", JWT_AUDIENCE: "a" };
 
@@ -19,6 +20,7 @@ test.each([
   ["JWT_ISSUER", { JWT_ISSUER: "" }],
   ["MAX_QUERY_DEPTH", { MAX_QUERY_DEPTH: "2" }],
   ["MAX_QUERY_ALIASES", { MAX_QUERY_ALIASES: "many" }],
+  ["HOST", { HOST: "0.0.0.0:4000" }],
 ])("a bad %s stops start-up with a message naming it", (name, override) => {
   expect(() => gatewayConfig({ ...base, ...override })).toThrow(ConfigError);
   expect(() => gatewayConfig({ ...base, ...override })).toThrow(name);
@@ -28,6 +30,7 @@ test.each([
   ["MYSQL_URL", { MYSQL_URL: "postgres://x" }],
   ["ORDERS_PORT", { ORDERS_PORT: "70000" }],
   ["DB_NAME_PREFIX", { DB_NAME_PREFIX: "drop table;" }],
+  ["SUBGRAPH_HOST", { SUBGRAPH_HOST: "http://10.0.0.1" }],
 ])("a bad %s stops a subgraph with a message naming it", (name, override) => {
   expect(() => subgraphConfig("orders", { ...base, ...override })).toThrow(name);
 });
@@ -35,6 +38,20 @@ test.each([
 test("production refuses to start without real key configuration", async () => {
   const env = { NODE_ENV: "production", DATA_DIR: "/nonexistent", JWT_PUBLIC_KEY: "", JWT_JWKS_URL: "", INTERNAL_SIGNING_SECRET: "" };
   await expect(startHub({ env, ephemeralPorts: true })).rejects.toThrow(/INTERNAL_SIGNING_SECRET|JWT_PUBLIC_KEY/);
+});
+
+test("HOST opens the gateway only: the subgraphs stay on SUBGRAPH_HOST, 127.0.0.1 unless set", async () => {
+  expect(subgraphConfig("orders", { ...base, HOST: "0.0.0.0" }).host).toBe("127.0.0.1");
+  expect(subgraphConfig("orders", { ...base, SUBGRAPH_HOST: "10.1.2.3" }).host).toBe("10.1.2.3");
+  const hub = await startTestHub({ HOST: "0.0.0.0" });
+  try {
+    expect(new URL(hub.url).hostname).toBe("0.0.0.0");
+    // Each subgraph reports the address it is bound to; the gateway calls them there.
+    expect(Object.values(hub.subgraphs).map((s) => new URL(s.url).hostname)).toEqual(["127.0.0.1", "127.0.0.1", "127.0.0.1", "127.0.0.1"]);
+    expect(await hub.ok("{ orders(first: 1) { edges { cursor } } }")).toEqual({ orders: { edges: [] } });
+  } finally {
+    await hub.stop();
+  }
 });
 
 describe("demo keys and demo webhook secrets are for development only", () => {

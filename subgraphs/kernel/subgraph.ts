@@ -202,11 +202,12 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
     }
   });
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
-  const { port } = server.address() as AddressInfo;
+  // The address actually bound, so what the gateway is told is where we listen.
+  const { address, family, port } = server.address() as AddressInfo;
   let stopping: Promise<void> | undefined;
   return {
     name: def.name,
-    url: `http://${config.host}:${port}/graphql`,
+    url: `http://${family === "IPv6" ? `[${address}]` : address}:${port}/graphql`,
     ds,
     relay,
     jobs,
