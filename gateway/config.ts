@@ -1,4 +1,4 @@
-import { ConfigError, int, internalSecret, isProduction, optional, str, SUBGRAPH_DEFAULT_PORTS, SUBGRAPH_NAMES, url, type SubgraphName } from "../subgraphs/kernel/config";
+import { ConfigError, host, int, internalSecret, isProduction, optional, str, SUBGRAPH_DEFAULT_PORTS, SUBGRAPH_NAMES, url, type SubgraphName } from "../subgraphs/kernel/config";
 
 type Env = Record<string, string | undefined>;
 
@@ -55,7 +55,7 @@ export function gatewayConfig(env: Env = process.env): GatewayConfig {
     SUBGRAPH_NAMES.map((name) => [name, url(env, `${name.toUpperCase()}_URL`, `http://127.0.0.1:${SUBGRAPH_DEFAULT_PORTS[name]}/graphql`)]),
   ) as Record<SubgraphName, string>;
   return {
-    host: str(env, "HOST", "127.0.0.1"),
+    host: host(env, "HOST", "127.0.0.1"),
     port: int(env, "PORT", 4000, 0, 65535),
     subgraphUrls,
     jwt: jwtConfig(env),

@@ -6,9 +6,10 @@ import type { Role } from "../subgraphs/kernel/principal";
 import { secretVar, TEST_KEY_MARK, WEBHOOK_CHANNELS, type WebhookChannel } from "./webhooks";
 
 /**
- * Local keys for the embedded default only: a token signing key pair and the internal
- * signing secret, created on first run under the data folder. Production never uses
- * these (the hub refuses to start in production without real configuration).
+ * Local keys for development only (NODE_ENV unset, "development" or "test"): a token
+ * signing key pair and the internal signing secret, created on first run under the data
+ * folder. With any other NODE_ENV the hub never creates nor reads them, and refuses to
+ * start without real configuration.
  */
 export interface DemoKeys {
   privateJwk: JWK;
@@ -18,7 +19,8 @@ export interface DemoKeys {
 
 /**
  * Demo webhook secrets, one per channel, written to data/demo-secrets.json for whoever
- * plays the channel. They are marked as test keys, so production refuses them.
+ * plays the channel, in development only. They are marked as test keys, so any other
+ * NODE_ENV refuses them.
  */
 export function loadOrCreateDemoSecrets(dataDir: string): Record<WebhookChannel, string> {
   const file = path.join(dataDir, "demo-secrets.json");

@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import { IsNull } from "typeorm";
-import { ConfigError, databaseConfig, isProduction, SUBGRAPH_NAMES, subgraphConfig, type SubgraphName } from "../subgraphs/kernel/config";
+import { ConfigError, databaseConfig, isDevelopment, SUBGRAPH_NAMES, subgraphConfig, type SubgraphName } from "../subgraphs/kernel/config";
 import type { Clock } from "../subgraphs/kernel/clock";
 import { InProcessBus, OutboxEvent } from "../subgraphs/kernel/events";
 import { startSubgraph, type RunningSubgraph } from "../subgraphs/kernel/subgraph";
@@ -34,20 +34,34 @@ export interface Hub {
  * Runs the whole hub in one process: four subgraphs on their own ports and
  * databases, the in-process event bus, and the gateway in front.
  */
-export async function startHub(options: HubOptions = {}): Promise<Hub> {
-  let env: Env = { ...process.env, ...options.env };
+/**
+ * The environment the hub runs with. Only in development (NODE_ENV unset, "development"
+ * or "test": isDevelopment) do local demo keys fill in when no JWT key is set, and demo
+ * webhook secrets for channels without one. With any other NODE_ENV nothing is filled
+ * in, so start-up stops naming the first missing key.
+ */
+export async function hubEnvironment(base: Env): Promise<{ env: Env; mintToken?: TokenMinter }> {
+  let env = base;
+  if (!isDevelopment(env)) {
+    if (env.DEMO_DATA === "true") throw new ConfigError(`DEMO_DATA=true is not allowed with NODE_ENV=${env.NODE_ENV}; it is for development only.`);
+    return { env };
+  }
   let mintToken: TokenMinter | undefined;
-  if (!isProduction(env) && !env.JWT_PUBLIC_KEY && !env.JWT_JWKS_URL) {
-    const keys = await loadOrCreateDemoKeys(databaseConfig(env).dataDir);
-    env = { ...demoEnv(keys), ...env, JWT_PUBLIC_KEY: keys.publicPem, INTERNAL_SIGNING_SECRET: env.INTERNAL_SIGNING_SECRET ?? keys.internalSecret };
+  const { dataDir } = databaseConfig(env);
+  if (!env.JWT_PUBLIC_KEY && !env.JWT_JWKS_URL) {
+    const keys = await loadOrCreateDemoKeys(dataDir);
+    env = { ...demoEnv(keys), ...env, JWT_PUBLIC_KEY: keys.publicPem, INTERNAL_SIGNING_SECRET: env.INTERNAL_SIGNING_SECRET || keys.internalSecret };
     mintToken = demoTokenMinter(keys);
   }
-  if (!isProduction(env)) {
-    // Demo webhook secrets fill in for any channel without one (never in production).
-    const demo = demoSecretsEnv(loadOrCreateDemoSecrets(databaseConfig(env).dataDir));
-    for (const [name, secret] of Object.entries(demo)) if (!env[name]) env = { ...env, [name]: secret };
-  }
-  if (isProduction(env) && env.DEMO_DATA === "true") throw new ConfigError("DEMO_DATA=true is not allowed with NODE_ENV=production.");
+  const demo = demoSecretsEnv(loadOrCreateDemoSecrets(dataDir));
+  for (const [name, secret] of Object.entries(demo)) if (!env[name]) env = { ...env, [name]: secret };
+  return { env, mintToken };
+}
+
+export async function startHub(options: HubOptions = {}): Promise<Hub> {
+  const prepared = await hubEnvironment({ ...process.env, ...options.env });
+  const mintToken = prepared.mintToken;
+  let env = prepared.env;
   if (options.ephemeralPorts) {
     env = { ...env, PORT: "0", ...Object.fromEntries(SUBGRAPH_NAMES.map((n) => [`${n.toUpperCase()}_PORT`, "0"])) };
   }

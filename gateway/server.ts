@@ -13,7 +13,7 @@ import { SUBGRAPH_NAMES, type SubgraphName } from "../subgraphs/kernel/config";
 import { ERROR_CODES, type HubErrorCode } from "../subgraphs/kernel/error-codes";
 import { withErrorCode } from "../subgraphs/kernel/errors";
 import { BodyTooLarge, executeGraphQL, parseJsonBody, readBody, sendError, sendJson } from "../subgraphs/kernel/http";
-import { encodePrincipal, PRINCIPAL_HEADER, signInternalRequest } from "../subgraphs/kernel/internal-auth";
+import { encodePrincipal, PRINCIPAL_HEADER, requestTarget, signInternalRequest } from "../subgraphs/kernel/internal-auth";
 import type { Principal } from "../subgraphs/kernel/principal";
 import { AuthError, createTokenVerifier } from "./auth";
 import { verifyWebhook, WEBHOOK_CHANNELS, webhookVerifiers, type WebhookChannel } from "./webhooks";
@@ -26,18 +26,20 @@ interface GatewayContext {
 }
 
 /**
- * Signs every subgraph call: the verified principal and the exact body that goes on
- * the wire, so a subgraph can trust both.
+ * Signs every subgraph call: the subgraph it is for, method and path, the verified
+ * principal and the exact body that goes on the wire, so a subgraph can trust all of
+ * them and a captured call is good for that subgraph and route only.
  */
 class SigningDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  constructor(url: string, secret: string, timeoutMs: number) {
+  constructor(service: string, url: string, secret: string, timeoutMs: number) {
     super({
       url,
       fetcher: (async (input: string, init: { headers?: Record<string, string>; body?: string; method?: string }) => {
         const headers = { ...(init.headers ?? {}) };
         const body = init.body ?? "";
-        Object.assign(headers, signInternalRequest(secret, headers[PRINCIPAL_HEADER] ?? encodePrincipal(null), body));
-        return fetch(input, { method: init.method ?? "POST", headers, body, signal: AbortSignal.timeout(timeoutMs) });
+        const method = init.method ?? "POST";
+        Object.assign(headers, signInternalRequest(secret, headers[PRINCIPAL_HEADER] ?? encodePrincipal(null), { service, method, target: requestTarget(input), body }));
+        return fetch(input, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
       }) as never,
     });
   }
@@ -128,7 +130,7 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
     supergraphSdl,
     buildService: ({ name, url }) => {
       const known = config.subgraphUrls[name as SubgraphName];
-      return new SigningDataSource(known ?? url!, config.internalSecret, config.subgraphTimeoutMs);
+      return new SigningDataSource(name, known ?? url!, config.internalSecret, config.subgraphTimeoutMs);
     },
   });
   const apollo = new ApolloServer<GatewayContext>({
@@ -192,9 +194,10 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
     if (!verified.ok) return sendError(res, 401, "UNAUTHENTICATED", verified.message);
     const principal = encodePrincipal({ sub: `webhook:${slug}`, roles: ["channel"] });
     try {
-      const forwarded = await fetch(new URL(`/internal/channel-events/${slug}`, ordersBase), {
+      const target = new URL(`/internal/channel-events/${slug}`, ordersBase);
+      const forwarded = await fetch(target, {
         method: "POST",
-        headers: { "content-type": "application/json", ...signInternalRequest(config.internalSecret, principal, raw) },
+        headers: { "content-type": "application/json", ...signInternalRequest(config.internalSecret, principal, { service: "orders", method: "POST", target: requestTarget(target), body: raw }) },
         body: raw,
         signal: AbortSignal.timeout(config.subgraphTimeoutMs),
       });

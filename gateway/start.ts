@@ -1,14 +1,14 @@
 import "reflect-metadata";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { bool, ConfigError, databaseConfig, isProduction } from "../subgraphs/kernel/config";
+import { bool, ConfigError, databaseConfig, isDevelopment } from "../subgraphs/kernel/config";
 import { seedDemoData } from "./demo-data";
 import { startHub } from "./hub";
 
 /** `npm start`: the whole hub in one process; on embedded defaults it adds demo data and tokens. */
 async function main() {
   const env = process.env;
-  const demo = bool(env, "DEMO_DATA", !isProduction(env));
+  const demo = bool(env, "DEMO_DATA", isDevelopment(env));
   const hub = await startHub();
   console.log(`OrderHub gateway: ${hub.url}`);
   if (demo && hub.mintToken) {

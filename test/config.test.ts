@@ -1,9 +1,13 @@
 import { gatewayConfig } from "../gateway/config";
-import { startHub } from "../gateway/hub";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { hubEnvironment, startHub } from "../gateway/hub";
 import { webhookVerifiers } from "../gateway/webhooks";
 import { ConfigError, subgraphConfig } from "../subgraphs/kernel/config";
 import { parseSlaPolicy } from "../subgraphs/orders/sla";
 import { channelZones } from "../subgraphs/orders/webhook-route";
+import { startTestHub } from "./support/hub";
 
 const base = { INTERNAL_SIGNING_SECRET: "s".repeat(32), JWT_PUBLIC_KEY: "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----", JWT_ISSUER: "i", JWT_AUDIENCE: "a" };
 
@@ -16,6 +20,7 @@ test.each([
   ["JWT_ISSUER", { JWT_ISSUER: "" }],
   ["MAX_QUERY_DEPTH", { MAX_QUERY_DEPTH: "2" }],
   ["MAX_QUERY_ALIASES", { MAX_QUERY_ALIASES: "many" }],
+  ["HOST", { HOST: "0.0.0.0:4000" }],
 ])("a bad %s stops start-up with a message naming it", (name, override) => {
   expect(() => gatewayConfig({ ...base, ...override })).toThrow(ConfigError);
   expect(() => gatewayConfig({ ...base, ...override })).toThrow(name);
@@ -25,6 +30,7 @@ test.each([
   ["MYSQL_URL", { MYSQL_URL: "postgres://x" }],
   ["ORDERS_PORT", { ORDERS_PORT: "70000" }],
   ["DB_NAME_PREFIX", { DB_NAME_PREFIX: "drop table;" }],
+  ["SUBGRAPH_HOST", { SUBGRAPH_HOST: "http://10.0.0.1" }],
 ])("a bad %s stops a subgraph with a message naming it", (name, override) => {
   expect(() => subgraphConfig("orders", { ...base, ...override })).toThrow(name);
 });
@@ -32,6 +38,47 @@ test.each([
 test("production refuses to start without real key configuration", async () => {
   const env = { NODE_ENV: "production", DATA_DIR: "/nonexistent", JWT_PUBLIC_KEY: "", JWT_JWKS_URL: "", INTERNAL_SIGNING_SECRET: "" };
   await expect(startHub({ env, ephemeralPorts: true })).rejects.toThrow(/INTERNAL_SIGNING_SECRET|JWT_PUBLIC_KEY/);
+});
+
+test("HOST opens the gateway only: the subgraphs stay on SUBGRAPH_HOST, 127.0.0.1 unless set", async () => {
+  expect(subgraphConfig("orders", { ...base, HOST: "0.0.0.0" }).host).toBe("127.0.0.1");
+  expect(subgraphConfig("orders", { ...base, SUBGRAPH_HOST: "10.1.2.3" }).host).toBe("10.1.2.3");
+  const hub = await startTestHub({ HOST: "0.0.0.0" });
+  try {
+    expect(new URL(hub.url).hostname).toBe("0.0.0.0");
+    // Each subgraph reports the address it is bound to; the gateway calls them there.
+    expect(Object.values(hub.subgraphs).map((s) => new URL(s.url).hostname)).toEqual(["127.0.0.1", "127.0.0.1", "127.0.0.1", "127.0.0.1"]);
+    expect(await hub.ok("{ orders(first: 1) { edges { cursor } } }")).toEqual({ orders: { edges: [] } });
+  } finally {
+    await hub.stop();
+  }
+});
+
+describe("demo keys and demo webhook secrets are for development only", () => {
+  let dataDir: string;
+  beforeEach(() => (dataDir = mkdtempSync(path.join(tmpdir(), "orderhub-config-"))));
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+  const unset = { JWT_PUBLIC_KEY: undefined, JWT_JWKS_URL: undefined, INTERNAL_SIGNING_SECRET: undefined, WEBHOOK_SECRET_JD: undefined };
+
+  test.each([["unset", undefined], ["empty", ""], ["development", "development"], ["test", "test"]])("NODE_ENV %s: demo keys and secrets fill in", async (_label, NODE_ENV) => {
+    const { env, mintToken } = await hubEnvironment({ ...unset, NODE_ENV, DATA_DIR: dataDir });
+    expect(mintToken).toBeDefined();
+    expect(env.INTERNAL_SIGNING_SECRET).toHaveLength(43);
+    expect(env.WEBHOOK_SECRET_JD).toMatch(/^whsec_/);
+    expect(() => gatewayConfig(env)).not.toThrow();
+  });
+
+  test.each(["production", "staging", "prod", "Production", " test", "dev"])("NODE_ENV=%s: nothing is filled in, and start-up stops naming the missing variable", async (NODE_ENV) => {
+    const { env, mintToken } = await hubEnvironment({ ...unset, NODE_ENV, DATA_DIR: dataDir });
+    expect(mintToken).toBeUndefined();
+    expect(env.INTERNAL_SIGNING_SECRET).toBeUndefined();
+    expect(env.WEBHOOK_SECRET_JD).toBeUndefined();
+    expect(readdirSync(dataDir)).toEqual([]); // no demo key or secret file written either
+    await expect(startHub({ env: { ...unset, NODE_ENV, DATA_DIR: dataDir }, ephemeralPorts: true })).rejects.toThrow("INTERNAL_SIGNING_SECRET is required but not set.");
+    await expect(startHub({ env: { ...unset, NODE_ENV, DATA_DIR: dataDir, INTERNAL_SIGNING_SECRET: "s".repeat(32) }, ephemeralPorts: true })).rejects.toThrow(/Set JWT_PUBLIC_KEY/);
+    expect(() => webhookVerifiers({ NODE_ENV, WEBHOOK_SECRET_JD: `whsec_${Buffer.from("test_" + "k".repeat(27)).toString("base64")}` }, () => {})).toThrow(/WEBHOOK_SECRET_JD is a test key/);
+    await expect(hubEnvironment({ ...unset, NODE_ENV, DATA_DIR: dataDir, DEMO_DATA: "true" })).rejects.toThrow(`DEMO_DATA=true is not allowed with NODE_ENV=${NODE_ENV}`);
+  });
 });
 
 describe("webhook secrets", () => {

@@ -277,3 +277,59 @@ describe("survivorship and lineage", () => {
     expect(c.tier).toBe("STANDARD");
   });
 });
+
+describe("concurrent updates of one customer", () => {
+  const ADDRESS_OF = "query($id: ID!) { customer(id: $id) { id tier marketingOptIn address { detail } lineage { field rule source { channelCustomerId } } } }";
+
+  /** One customer with `n` channel identities, each attached by a steward. */
+  async function customerWithIdentities(n: number, name: string) {
+    const channels = ["POS", "WEB", "JD", "TAOBAO", "DOUYIN"];
+    const ids = Array.from({ length: n }, (_, i) => ({ channel: channels[i % channels.length], channelCustomerId: unique("many") }));
+    const first = await register({ ...ids[0], name });
+    for (const i of ids.slice(1)) await register({ ...i, name, customerId: first.id });
+    return { id: first.id as string, identities: ids };
+  }
+
+  test("channel updates of all its identities at once: the golden record ends on the newest values", async () => {
+    const { id, identities } = await customerWithIdentities(8, "司马光");
+    for (let round = 0; round < 3; round++) {
+      // Sent all at once, in an order unrelated to their source times.
+      const minutes = identities.map((_, i) => (i * 5 + round * 3) % identities.length);
+      const results = await Promise.all(
+        identities.map((identity, i) =>
+          hub.query(REGISTER, {
+            i: { ...identity, marketingOptIn: minutes[i] % 2 === 0, address: { text: `上海市黄浦区南京东路${round * 10 + i + 1}号` }, observedAt: `2027-0${round + 1}-01T00:0${minutes[i]}:00Z` },
+          }, hub.admin),
+        ),
+      );
+      expect(results.map((r) => r.errors?.[0]?.message ?? "ok")).toEqual(Array(identities.length).fill("ok"));
+      const newest = minutes.indexOf(identities.length - 1);
+      const c = (await hub.ok(ADDRESS_OF, { id })).customer;
+      expect(c.id).toBe(id);
+      expect(c.address.detail).toBe(`南京东路${round * 10 + newest + 1}号`);
+      expect(c.marketingOptIn).toBe((identities.length - 1) % 2 === 0);
+      expect(c.lineage.find((l: any) => l.field === "address").source.channelCustomerId).toBe(identities[newest].channelCustomerId);
+    }
+  });
+
+  test("orders paid while its identities change: the tier counts every order", async () => {
+    const { id, identities } = await customerWithIdentities(6, "欧阳修");
+    const buyer = { channelCustomerId: identities[0].channelCustomerId, name: "欧阳修" };
+    // Paid orders of 100.00 CNY each (99.90 + 0.10 shipping): from the 10th on, SILVER.
+    const order = () => orderInput({ channel: identities[0].channel, channelOrderId: unique("tier"), buyer, shippingFee: "0.10", lines: [{ channelSkuId: "SKU-T", title: "茶", quantity: 1, unitPrice: "99.90" }] });
+    const tierLine = async () => (await hub.ok(ADDRESS_OF, { id })).customer.lineage.find((l: any) => l.field === "tier");
+    const paidOrders = async () => Number((await hub.subgraphs.customers.ds.query("SELECT COUNT(*) AS n FROM customer_spend WHERE channelCustomerId = ? AND paid = ?", [buyer.channelCustomerId, true]))[0].n);
+    for (let round = 1; round <= 12; round++) {
+      const placed = ingest(hub, order());
+      // The channels keep updating the identities until the customers subgraph has taken in the payment.
+      for (let batch = 0; (await paidOrders()) < round; batch++) {
+        const updates = await Promise.all(identities.map((identity, i) => hub.query(REGISTER, { i: { ...identity, marketingOptIn: (batch + i) % 2 === 0 } }, hub.admin)));
+        expect(updates.map((r) => r.errors?.[0]?.message ?? "ok")).toEqual(Array(updates.length).fill("ok"));
+      }
+      await placed;
+      await hub.settle();
+      expect((await tierLine()).rule).toBe(`lifetime paid ${round * 100}.00 CNY across all channels`);
+    }
+    expect((await hub.ok(ADDRESS_OF, { id })).customer.tier).toBe("SILVER");
+  });
+});

@@ -7,7 +7,7 @@ import { ConfigError } from "../subgraphs/kernel/config";
 import { OutboxEvent } from "../subgraphs/kernel/events";
 import { toGlobalId } from "../subgraphs/kernel/global-id";
 import { Channel } from "../subgraphs/kernel/types";
-import { afterFailure, DeliveryStatus, OutboundDeliveryRow, outboundConfig, retryDelaySeconds } from "../subgraphs/customers/outbound";
+import { afterFailure, DeliveryStatus, OutboundDeliveryRow, outboundConfig, outboundDispatcher, retryDelaySeconds } from "../subgraphs/customers/outbound";
 import { unique } from "./support/fixtures";
 import { startTestHub, type TestHub } from "./support/hub";
 
@@ -110,12 +110,11 @@ const clock = new ManualClock(new Date("2026-11-20T02:00:00Z"));
 const receiver = new Receiver();
 let hub: TestHub;
 
+const outboundEnv = () => ({ OUTBOUND_WEBHOOK_URL_JD: receiver.url, OUTBOUND_WEBHOOK_SECRET_JD: SECRET, OUTBOUND_RETRY_SECONDS: "30", OUTBOUND_MAX_ATTEMPTS: "4" });
+
 beforeAll(async () => {
   await receiver.start();
-  hub = await startTestHub(
-    { OUTBOUND_WEBHOOK_URL_JD: receiver.url, OUTBOUND_WEBHOOK_SECRET_JD: SECRET, OUTBOUND_RETRY_SECONDS: "30", OUTBOUND_MAX_ATTEMPTS: "4" },
-    { clock },
-  );
+  hub = await startTestHub(outboundEnv(), { clock });
   // Only the test drives the dispatcher (runOnce still works after stop).
   hub.subgraphs.customers.jobs.outbound.stop();
 }, 60_000);
@@ -320,4 +319,31 @@ test("a redelivered outbox event creates no second delivery and no second call",
   await dispatch();
   expect((await deliveries()).filter((d) => d.eventId === row.eventId)).toHaveLength(1);
   expect(receiver.calls.length).toBe(callsBefore);
+});
+
+test("two instances dispatching at once send each delivery once, and count one attempt", async () => {
+  const { tb } = await person("13800000006");
+  // A second customers instance on the same database runs its own dispatcher.
+  const other = outboundDispatcher(hub.subgraphs.customers.ds, clock, outboundEnv());
+  other.stop();
+  try {
+    for (const [n, phone] of ["13900000014", "13900000015", "13900000016"].entries()) {
+      clock.advance(60_000);
+      receiver.failNext = n === 1 ? 1 : 0;
+      await register({ channel: "TAOBAO", channelCustomerId: tb, phone, phoneVerified: true });
+      await hub.settle();
+      const callsBefore = receiver.calls.length;
+      await Promise.all([dispatch(), other.runOnce()]);
+      const row = (await deliveries()).slice(-1)[0];
+      expect(receiver.calls.slice(callsBefore).map((c) => c.headers["webhook-id"])).toEqual([`${row.eventId}_JD`]);
+      expect(row).toMatchObject(n === 1 ? { status: "PENDING", attempts: 1, lastError: "HTTP 503" } : { status: "DELIVERED", attempts: 1 });
+      if (n === 1) {
+        clock.advance(30_000);
+        await Promise.all([dispatch(), other.runOnce()]);
+        expect((await deliveries()).slice(-1)[0]).toMatchObject({ status: "DELIVERED", attempts: 2 });
+      }
+    }
+  } finally {
+    other.stop();
+  }
 });

@@ -1,8 +1,10 @@
 import { getIntrospectionQuery } from "graphql";
 import { generateKeyPair, SignJWT } from "jose";
 import { DEMO_AUDIENCE, DEMO_ISSUER } from "../gateway/demo-keys";
-import { encodePrincipal, signInternalRequest } from "../subgraphs/kernel/internal-auth";
-import { countRows, ingest, orderInput } from "./support/fixtures";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { encodePrincipal, signInternalRequest, type InternalCall } from "../subgraphs/kernel/internal-auth";
+import { countRows, ingest, orderInput, sendWebhook } from "./support/fixtures";
 import { startTestHub, type TestHub } from "./support/hub";
 
 let hub: TestHub;
@@ -72,13 +74,59 @@ describe("subgraphs answer only the gateway", () => {
     expect(JSON.stringify(r.body)).not.toMatch(/sdl|total/);
   });
 
-  test("a signature made with the wrong secret, or over another body, is refused", async () => {
-    const body = JSON.stringify({ query: "{ _service { sdl } }" });
-    const admin = encodePrincipal({ sub: "x", roles: ["admin"] });
-    const wrongSecret = await post(hub.subgraphs.orders.url, body, signInternalRequest("not-the-secret-not-the-secret-123", admin, body));
-    expect(wrongSecret.status).toBe(401);
-    const otherBody = await post(hub.subgraphs.orders.url, body, signInternalRequest("x".repeat(32), admin, "{}"));
-    expect(otherBody.status).toBe(401);
+  const internalSecret = () => (JSON.parse(readFileSync(path.join(hub.dataDir, "demo-keys.json"), "utf8")) as { internalSecret: string }).internalSecret;
+  const admin = encodePrincipal({ sub: "x", roles: ["admin"] });
+  const SDL = JSON.stringify({ query: "{ _service { sdl } }" });
+  const call = (body: string, over: Partial<InternalCall> = {}): InternalCall => ({ service: "orders", method: "POST", target: "/graphql", body, ...over });
+
+  test("a signature made with the wrong secret, over another body, or for another method is refused; the right one is accepted", async () => {
+    const url = hub.subgraphs.orders.url;
+    expect((await post(url, SDL, signInternalRequest(internalSecret(), admin, call(SDL)))).status).toBe(200);
+    expect((await post(url, SDL, signInternalRequest("not-the-secret-not-the-secret-123", admin, call(SDL)))).status).toBe(401);
+    expect((await post(url, SDL, signInternalRequest(internalSecret(), admin, call("{}")))).status).toBe(401);
+    expect((await post(url, SDL, signInternalRequest(internalSecret(), admin, call(SDL, { method: "GET" })))).status).toBe(401);
+  });
+
+  /** The subgraph calls the gateway makes while `work` runs, as they went on the wire. */
+  async function captured(work: () => Promise<unknown>) {
+    const calls: Array<{ url: string; headers: Record<string, string>; body: string }> = [];
+    const send = globalThis.fetch;
+    const spy = jest.spyOn(globalThis, "fetch").mockImplementation((input, init) => {
+      calls.push({ url: String(input), headers: { ...(init?.headers as Record<string, string>) }, body: String(init?.body ?? "") });
+      return send(input, init);
+    });
+    try {
+      await work();
+    } finally {
+      spy.mockRestore();
+    }
+    return calls;
+  }
+  const on = (base: string, route: string) => new URL(route, base).href;
+
+  test("a captured call is refused when replayed to another subgraph or another route; replayed as it was it still works", async () => {
+    const calls = await captured(() => hub.ok("{ customers(first: 1) { edges { node { id } } } }"));
+    const toCustomers = calls.find((c) => c.url === hub.subgraphs.customers.url)!;
+    expect(toCustomers.headers).toHaveProperty("x-orderhub-signature");
+    const replay = (url: string) => post(url, toCustomers.body, toCustomers.headers);
+    expect((await replay(hub.subgraphs.customers.url)).status).toBe(200);
+    for (const other of ["orders", "products", "aftersales"] as const) {
+      const r = await replay(hub.subgraphs[other].url);
+      expect([other, r.status, r.body.errors[0].extensions.code]).toEqual([other, 401, "UNAUTHENTICATED"]);
+    }
+    expect((await replay(on(hub.subgraphs.orders.url, "/internal/channel-events/web"))).status).toBe(401);
+  });
+
+  test("a forwarded channel webhook replayed to another channel's route or to /graphql is refused", async () => {
+    const event = { eventId: `replay-${process.pid}`, type: "order.paid", occurredAt: new Date().toISOString(), order: { channelOrderId: `W-replay-${process.pid}` }, payment: {} };
+    const calls = await captured(() => sendWebhook(hub, "web", event));
+    const forwarded = calls.find((c) => c.url.includes("/internal/channel-events/web"))!;
+    expect(forwarded.body).toBe(JSON.stringify(event));
+    for (const route of ["/internal/channel-events/jd", "/graphql"]) {
+      const r = await post(on(hub.subgraphs.orders.url, route), forwarded.body, forwarded.headers);
+      expect([route, r.status]).toEqual([route, 401]);
+    }
+    expect(await countRows(hub, "orders", "channel_events")).toBe(1); // only the genuine delivery
   });
 });
 

@@ -1,5 +1,6 @@
 import { CustomerRow, CustomerTier } from "../subgraphs/customers/entities";
 import { inTransaction } from "../subgraphs/kernel/database";
+import { updateVersioned } from "../subgraphs/kernel/row-version";
 import { startTestHub, type TestHub } from "./support/hub";
 
 // Deadlocks happen on MySQL/MariaDB only: SQLite runs one transaction at a time here.
@@ -47,4 +48,18 @@ onMysql("any other error is final: the work runs once and the error reaches the 
   ).rejects.toThrow("not a deadlock");
   await new Promise((resolve) => setTimeout(resolve, 300)); // longer than any retry pause
   expect(attempts).toBe(1);
+}, 60_000);
+
+test("a write based on a stale read of a versioned row is refused with CONFLICT and changes nothing", async () => {
+  hub ??= await startTestHub();
+  const customers = hub.subgraphs.customers.ds.getRepository(CustomerRow);
+  const { id } = await customers.save({ displayName: "丙", phone: null, tier: CustomerTier.STANDARD, mergedIntoId: null });
+  const read = await customers.findOneByOrFail({ id });
+  const later = await customers.findOneByOrFail({ id });
+  await inTransaction(hub.subgraphs.customers.ds, (em) => updateVersioned(em, CustomerRow, later, { displayName: "丙 (newer)" }, "Customer 1"));
+  await expect(inTransaction(hub.subgraphs.customers.ds, (em) => updateVersioned(em, CustomerRow, read, { displayName: "丙 (older)" }, "Customer 1"))).rejects.toMatchObject({
+    extensions: { code: "CONFLICT" },
+    message: expect.stringMatching(/Customer 1 was changed by another request/),
+  });
+  expect(await customers.findOneByOrFail({ id })).toMatchObject({ displayName: "丙 (newer)", version: read.version + 1 });
 }, 60_000);

@@ -36,10 +36,6 @@ export class AfterSalesCaseRow {
   @Column({ type: "varchar", length: 120 })
   requestedBy!: string;
 
-  /** For conditional updates once cases move through approval. */
-  @Column({ type: "int", default: 1 })
-  version!: number;
-
   @CreateDateColumn()
   createdAt!: Date;
 

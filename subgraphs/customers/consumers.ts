@@ -3,7 +3,8 @@ import type { Clock } from "../kernel/clock";
 import { consumeOnce, type EventBus, type OutboxRelay } from "../kernel/events";
 import type { Channel } from "../kernel/types";
 import { ChannelIdentityRow, SpendRow } from "./entities";
-import { refreshGolden, resolveIdentity } from "./identities";
+import { refreshGolden } from "./golden-record";
+import { resolveIdentity } from "./identities";
 import { matchConfig } from "./match-config";
 
 interface OrderCreated {

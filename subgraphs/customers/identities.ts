@@ -1,15 +1,13 @@
 import { In, type EntityManager, type FindOptionsWhere } from "typeorm";
 import type { Clock } from "../kernel/clock";
 import { writeLock } from "../kernel/database";
-import { appendEvent } from "../kernel/events";
-import { badInput, conflict, notFound } from "../kernel/errors";
-import { toGlobalId } from "../kernel/global-id";
+import { badInput, conflict } from "../kernel/errors";
 import type { Channel } from "../kernel/types";
 import { addressKeyOf, cleanAddress, cleanName, cleanPhone, namesClose } from "./cleansing";
-import { CandidateStatus, ChannelIdentityRow, CustomerRow, CustomerTier, MatchCandidateRow, SpendRow } from "./entities";
+import { CandidateStatus, ChannelIdentityRow, CustomerRow, CustomerTier, MatchCandidateRow } from "./entities";
+import { announceLink, customerGid, lockSurvivor, refreshGolden, survivorKeyOf, type ChangeSource } from "./golden-record";
 import { compareIdentities, peopleAmong, type IdentityFeatures, type MatchConfig, type MatchResult } from "./matching";
 import { mergeCustomers } from "./merges";
-import { survivorship } from "./survivorship";
 
 /**
  * Identity resolution: every channel identity is kept as received (and cleansed), and
@@ -32,21 +30,15 @@ export interface IdentityInput {
   customerKey?: number | null;
 }
 
-export interface ResolveContext {
+export interface ResolveContext extends ChangeSource {
   config: MatchConfig;
   clock: Clock;
-  source: string;
-  actor: string | null;
   /** API callers get errors for unreadable phones; event consumers keep the identity without the phone. */
   strict: boolean;
 }
 
 export type Resolution = "existing" | "attached" | "matched" | "new";
 
-export const IDENTITY_LINKED = "customer.identity_linked";
-export const CUSTOMER_UPDATED = "customer.updated";
-
-const customerGid = (key: number) => toGlobalId("Customer", key);
 
 function cleanse(input: IdentityInput, strict: boolean) {
   const channelCustomerId = input.channelCustomerId?.trim() ?? "";
@@ -269,70 +261,4 @@ async function proposeCandidate(em: EntityManager, first: number, second: number
   const [lo, hi] = a < b ? [a, b] : [b, a];
   if (await em.findOneBy(MatchCandidateRow, { customerA: lo, customerB: hi, status: CandidateStatus.OPEN })) return;
   await em.insert(MatchCandidateRow, { customerA: lo, customerB: hi, score: result.score, evidence: result.evidence, status: CandidateStatus.OPEN, createdAt: clock.now(), decidedBy: null });
-}
-
-export async function announceLink(em: EntityManager, identity: ChannelIdentityRow, customerKey: number, ctx: Pick<ResolveContext, "source" | "actor">, match: Record<string, unknown> | null) {
-  const customer = await em.findOneByOrFail(CustomerRow, { id: customerKey });
-  await appendEvent(em, {
-    aggregateId: customerGid(customerKey),
-    type: IDENTITY_LINKED,
-    source: ctx.source,
-    actor: ctx.actor,
-    payload: { channel: identity.channel, channelCustomerId: identity.channelCustomerId, customerKey, tier: customer.tier, ...(match ? { match } : {}) },
-  });
-}
-
-/**
- * Follows merges: the key of the golden record that survives. With `lock`, every row on
- * the way is locked, so a merge committed meanwhile is seen and none can start until we commit.
- */
-export async function survivorKeyOf(em: EntityManager, key: number, { lock = false } = {}): Promise<number> {
-  const read = (id: number) => em.findOne(CustomerRow, { where: { id }, lock: lock ? writeLock(em) : undefined });
-  let row = await read(key);
-  for (let hop = 0; row?.mergedIntoId && hop < 5; hop++) row = await read(row.mergedIntoId);
-  if (!row) throw notFound(`No customer ${customerGid(key)}.`);
-  return row.id;
-}
-
-const lockSurvivor = (em: EntityManager, key: number) => survivorKeyOf(em, key, { lock: true });
-
-/** Lifetime paid amount of a customer's identities, in CNY minor units. */
-async function lifetimePaid(em: EntityManager, identities: ChannelIdentityRow[]): Promise<number> {
-  if (identities.length === 0) return 0;
-  const rows = await em.find(SpendRow, { where: { channelCustomerId: In(identities.map((i) => i.channelCustomerId)), paid: true, cancelled: false, currency: "CNY" } });
-  const keys = new Set(identities.map((i) => `${i.channel}:${i.channelCustomerId}`));
-  return rows.filter((r) => keys.has(`${r.channel}:${r.channelCustomerId}`)).reduce((sum, r) => sum + r.totalMinor, 0);
-}
-
-/**
- * Recomputes a golden record from its identities. When anything a channel shows
- * changed, customer.updated goes out (with the identities it concerns), and a new
- * tier is passed on to the buyer links of every identity.
- */
-export async function refreshGolden(em: EntityManager, customerKey: number, ctx: Pick<ResolveContext, "source" | "actor">) {
-  const customer = await em.findOneByOrFail(CustomerRow, { id: customerKey });
-  const identities = await em.find(ChannelIdentityRow, { where: { customerId: customerKey }, order: { id: "ASC" } });
-  const golden = survivorship(
-    identities.map((i) => ({ id: i.id, channel: i.channel, name: i.name, phone: i.phone, phoneVerified: i.phoneVerified, address: i.address, marketingOptIn: i.marketingOptIn, observedAt: i.observedAt })),
-    await lifetimePaid(em, identities),
-    customer.displayName,
-  );
-  const next = { displayName: golden.displayName, phone: golden.phone, tier: golden.tier, addressCode: golden.address?.code ?? null, address: golden.address, marketingOptIn: golden.marketingOptIn };
-  const changed = Object.entries(next).filter(([k, v]) => JSON.stringify((customer as unknown as Record<string, unknown>)[k] ?? null) !== JSON.stringify(v ?? null));
-  await em.update(CustomerRow, { id: customerKey }, { ...next, lineage: golden.lineage, version: customer.version + (changed.length ? 1 : 0) });
-  if (changed.length === 0) return;
-  await appendEvent(em, {
-    aggregateId: customerGid(customerKey),
-    type: CUSTOMER_UPDATED,
-    source: ctx.source,
-    actor: ctx.actor,
-    payload: {
-      customerKey,
-      changes: Object.fromEntries(changed.map(([k]) => [k, (next as Record<string, unknown>)[k]])),
-      identities: identities.map((i) => ({ channel: i.channel, channelCustomerId: i.channelCustomerId })),
-    },
-  });
-  if (changed.some(([k]) => k === "tier")) {
-    for (const identity of identities) await announceLink(em, identity, customerKey, ctx, null);
-  }
 }

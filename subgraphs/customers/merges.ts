@@ -4,8 +4,9 @@ import { writeLock } from "../kernel/database";
 import { appendEvent } from "../kernel/events";
 import { badInput, conflict, notFound } from "../kernel/errors";
 import { toGlobalId } from "../kernel/global-id";
+import { NEXT_VERSION } from "../kernel/row-version";
 import { CandidateStatus, ChannelIdentityRow, CustomerRow, CustomerTier, MatchCandidateRow } from "./entities";
-import { announceLink, refreshGolden } from "./identities";
+import { announceLink, customerGid, refreshGolden } from "./golden-record";
 
 /**
  * Data stewards merge and unmerge golden records. Rows are locked in key order, so two
@@ -13,7 +14,7 @@ import { announceLink, refreshGolden } from "./identities";
  * first's result (and gets a CONFLICT if a customer it names is gone). No identity is
  * ever dropped: identities move, customers are only marked absorbed.
  */
-const gid = (key: number) => toGlobalId("Customer", key);
+const gid = customerGid;
 
 async function lockCustomers(em: EntityManager, keys: number[]): Promise<Map<number, CustomerRow>> {
   const rows = await em.find(CustomerRow, {
@@ -50,9 +51,9 @@ export async function mergeCustomers(em: EntityManager, survivorKey: number, abs
 
   const moved = await em.find(ChannelIdentityRow, { where: { customerId: In(absorbed) }, order: { id: "ASC" } });
   await em.update(ChannelIdentityRow, { customerId: In(absorbed) }, { customerId: survivorKey });
-  await em.update(CustomerRow, { id: In(absorbed) }, { mergedIntoId: survivorKey });
+  await em.update(CustomerRow, { id: In(absorbed) }, { mergedIntoId: survivorKey, ...NEXT_VERSION });
   // Customers absorbed earlier into an absorbed one now point at the survivor: chains stay one hop.
-  await em.update(CustomerRow, { mergedIntoId: In(absorbed) }, { mergedIntoId: survivorKey });
+  await em.update(CustomerRow, { mergedIntoId: In(absorbed) }, { mergedIntoId: survivorKey, ...NEXT_VERSION });
   const candidates = await em.find(MatchCandidateRow, { where: { status: CandidateStatus.OPEN, customerA: In([survivorKey, ...absorbed]), customerB: In([survivorKey, ...absorbed]) } });
   if (candidates.length) await em.update(MatchCandidateRow, { id: In(candidates.map((c) => c.id)) }, { status: CandidateStatus.MERGED, decidedBy: action.actor ?? action.source ?? null });
   const best = action.match ?? candidates.sort((a, b) => b.score - a.score)[0];
@@ -100,7 +101,7 @@ export async function unmergeCustomer(em: EntityManager, customerKey: number, id
     let target: number;
     if (origin && origin.mergedIntoId === customerKey) {
       target = origin.id;
-      if (!targets.has(origin.id)) await em.update(CustomerRow, { id: origin.id }, { mergedIntoId: null });
+      if (!targets.has(origin.id)) await em.update(CustomerRow, { id: origin.id }, { mergedIntoId: null, ...NEXT_VERSION });
     } else {
       const fresh = await em.save(em.create(CustomerRow, { displayName: identity.name ?? `${identity.channel} ${identity.channelCustomerId}`, phone: identity.phone, tier: CustomerTier.STANDARD, mergedIntoId: null }));
       target = fresh.id;

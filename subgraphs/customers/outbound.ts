@@ -273,15 +273,21 @@ export function outboundDispatcher(ds: DataSource, clock: Clock, env: Record<str
       const now = clock.now();
       // The oldest pending delivery goes first; later ones wait behind it.
       if (row.nextAttemptAt.getTime() > now.getTime()) break;
+      // The attempt is counted before it is made, by a conditional update: of several
+      // dispatchers (one per instance) only the one that counted it sends it, and the
+      // others leave this channel to it, so its deliveries stay in order.
+      const attempts = row.attempts + 1;
+      const claimed = await repo().update({ id: row.id, status: DeliveryStatus.PENDING, attempts: row.attempts }, { attempts });
+      if (claimed.affected !== 1) break;
       const outcome = await post(target, row, now);
       attempted++;
-      const attempts = row.attempts + 1;
+      const ours = { id: row.id, status: DeliveryStatus.PENDING, attempts };
       if (outcome.ok) {
-        await repo().update({ id: row.id, status: DeliveryStatus.PENDING }, { status: DeliveryStatus.DELIVERED, attempts, deliveredAt: clock.now(), lastError: null });
+        await repo().update(ours, { status: DeliveryStatus.DELIVERED, deliveredAt: clock.now(), lastError: null });
         continue;
       }
       const next = afterFailure(attempts, now, cfg);
-      await repo().update({ id: row.id, status: DeliveryStatus.PENDING }, { status: next.status, attempts, nextAttemptAt: next.nextAttemptAt, lastError: outcome.error.slice(0, 300) });
+      await repo().update(ours, { status: next.status, nextAttemptAt: next.nextAttemptAt, lastError: outcome.error.slice(0, 300) });
       if (next.status === DeliveryStatus.FAILED) {
         console.warn(`[outbound] ${target.channel} delivery ${webhookId(row)} failed ${attempts} times (${outcome.error}); giving up.`);
         continue;

@@ -1,3 +1,5 @@
+import { isIP } from "node:net";
+
 /**
  * Environment configuration, validated at start-up. A bad value throws a ConfigError
  * that names the variable; the process entry points print it and exit.
@@ -51,6 +53,14 @@ export function url(env: Env, name: string, fallback?: string, protocols = ["htt
   return raw;
 }
 
+/** An interface to listen on: an IPv4 or IPv6 address, or a host name. */
+export function host(env: Env, name: string, fallback: string): string {
+  const raw = str(env, name, fallback).trim();
+  const hostname = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+  if (isIP(raw) === 0 && !hostname.test(raw)) throw new ConfigError(`${name}="${raw.slice(0, 80)}" is invalid: expected an IP address (127.0.0.1, 0.0.0.0, ::1) or a host name.`);
+  return raw;
+}
+
 /** A Standard Webhooks secret (whsec_ + base64), for inbound and outbound channel webhooks. */
 export function assertWebhookSecret(name: string, secret: string): string {
   if (!/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/.test(secret)) {
@@ -59,8 +69,21 @@ export function assertWebhookSecret(name: string, secret: string): string {
   return secret;
 }
 
+/**
+ * The NODE_ENV values of a developer's machine: unset, "development" or "test". Only
+ * there may local demo keys, demo webhook secrets and demo data fill in for real ones.
+ */
+export function isDevelopment(env: Env = process.env): boolean {
+  return env.NODE_ENV === undefined || env.NODE_ENV === "" || env.NODE_ENV === "development" || env.NODE_ENV === "test";
+}
+
+/**
+ * Any other NODE_ENV ("production", "staging", "prod", "Production", …) runs as
+ * production: real keys are required, test keys and plain-http key URLs refused. A
+ * misspelt value therefore fails safe instead of switching the demo keys on.
+ */
 export function isProduction(env: Env = process.env): boolean {
-  return env.NODE_ENV === "production";
+  return !isDevelopment(env);
 }
 
 /** Settings every subgraph process shares. */
@@ -97,7 +120,9 @@ export function databaseConfig(env: Env) {
 export function subgraphConfig(name: SubgraphName, env: Env = process.env): SubgraphConfig {
   const portVar = `${name.toUpperCase()}_PORT`;
   return {
-    host: str(env, "HOST", "127.0.0.1"),
+    // Not HOST: opening the gateway to the network must not open the subgraphs, which
+    // only the gateway (or a load balancer in front of them) should reach.
+    host: host(env, "SUBGRAPH_HOST", "127.0.0.1"),
     port: int(env, portVar, SUBGRAPH_DEFAULT_PORTS[name], 0, 65535),
     ...databaseConfig(env),
     internalSecret: internalSecret(env),

@@ -181,7 +181,8 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
       const route = routes.find(([prefix]) => path.startsWith(prefix));
       if ((path !== "/graphql" && !route) || req.method !== "POST") return sendError(res, 404, "NOT_FOUND", "Not found.");
       const raw = await readBody(req, config.maxBodyBytes);
-      const verified = verifyInternalRequest(config.internalSecret, req.headers, raw);
+      // Checked against this subgraph's own name and the request as it arrived.
+      const verified = verifyInternalRequest(config.internalSecret, req.headers, { service: def.name, method: req.method ?? "", target: req.url ?? "/", body: raw });
       if (!verified.ok) return sendError(res, 401, "UNAUTHENTICATED", `Refused: ${verified.reason}. Subgraphs only answer the gateway.`);
       if (route) {
         const out = await route[1]({ path, body: raw, headers: req.headers, principal: verified.principal });
@@ -204,11 +205,12 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
     }
   });
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
-  const { port } = server.address() as AddressInfo;
+  // The address actually bound, so what the gateway is told is where we listen.
+  const { address, family, port } = server.address() as AddressInfo;
   let stopping: Promise<void> | undefined;
   return {
     name: def.name,
-    url: `http://${config.host}:${port}/graphql`,
+    url: `http://${family === "IPv6" ? `[${address}]` : address}:${port}/graphql`,
     ds,
     relay,
     jobs,

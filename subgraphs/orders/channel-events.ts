@@ -9,7 +9,7 @@ import { ChannelEventRow, ChannelEventStatus, OrderRow } from "./entities";
 import { parseInstant } from "../kernel/time-window";
 import { planOrder } from "./intake";
 import { decideStatus, targetOf } from "./lifecycle";
-import { createOrder, lockOrder, lockOrderByChannelId, moveTo } from "./order-service";
+import { createOrder, lockOrder, lockOrderByChannelId, moveTo, updateOrder } from "./order-service";
 import { OrderStatus } from "./status";
 
 export type EventOutcome = "applied" | "duplicate" | "held" | "ignored";
@@ -113,10 +113,10 @@ async function applyToOrder(em: EntityManager, order: OrderRow, stored: ChannelE
       await mark(em, stored, ChannelEventStatus.IGNORED, order.id, "older than the order's current state");
       return "ignored";
     }
-    const changes: Partial<OrderRow> = { sourceUpdatedAt: stored.occurredAt, version: order.version + 1 };
+    const changes: Partial<OrderRow> = { sourceUpdatedAt: stored.occurredAt };
     if (event.order.buyer?.address) changes.shippingAddress = event.order.buyer.address;
     if (event.order.promisedDeliveryBy) changes.promisedDeliveryBy = parseInstant(event.order.promisedDeliveryBy, "order.promisedDeliveryBy");
-    await em.update(OrderRow, { id: order.id }, changes);
+    await updateOrder(em, order, changes);
     await moveTo(em, await lockOrder(em, order.id), [], provenance, clock);
     await mark(em, stored, ChannelEventStatus.APPLIED, order.id, null);
     return "applied";

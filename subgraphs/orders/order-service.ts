@@ -4,6 +4,7 @@ import { writeLock } from "../kernel/database";
 import { appendEvent } from "../kernel/events";
 import { notFound } from "../kernel/errors";
 import { toGlobalId } from "../kernel/global-id";
+import { updateVersioned } from "../kernel/row-version";
 import { ExceptionKind, KnownSkuRow, OrderExceptionRow, OrderLineRow, OrderRow } from "./entities";
 import type { PlannedOrder } from "./intake";
 import { assertTransition } from "./lifecycle";
@@ -26,11 +27,19 @@ export const ORDER_CREATED = "order.created";
 export const STATUS_CHANGED = "order.status_changed";
 export const FULFILLMENT_REQUESTED = "order.fulfillment_requested";
 
-/** Reads the order with a row lock (MySQL); SQLite transactions are already one at a time. */
+/**
+ * Reads the order with a row lock (MySQL); SQLite transactions are already one at a
+ * time. Writes of what was read go through updateVersioned, which refuses a stale read.
+ */
 export async function lockOrder(em: EntityManager, id: number): Promise<OrderRow> {
   const row = await em.findOne(OrderRow, { where: { id }, lock: writeLock(em) });
   if (!row) throw notFound(`No order ${toGlobalId("Order", id)}.`);
   return row;
+}
+
+/** Writes an order that was read with lockOrder (or created in this transaction), checking its version. */
+export function updateOrder(em: EntityManager, order: OrderRow, changes: Partial<Omit<OrderRow, "id" | "version">>): Promise<void> {
+  return updateVersioned(em, OrderRow, order, changes, `Order ${toGlobalId("Order", order.id)}`);
 }
 
 export async function lockOrderByChannelId(em: EntityManager, channel: string, channelOrderId: string): Promise<OrderRow | null> {
@@ -104,10 +113,9 @@ export async function moveTo(em: EntityManager, order: OrderRow, path: OrderStat
   for (const to of path) {
     assertTransition(current.status, to);
     const now = clock.now();
-    await em.update(OrderRow, { id: current.id }, {
+    await updateOrder(em, current, {
       status: to,
       statusChangedAt: now,
-      version: current.version + 1,
       ...(p.occurredAt && p.occurredAt > current.sourceUpdatedAt ? { sourceUpdatedAt: p.occurredAt } : {}),
     });
     await record(em, current, STATUS_CHANGED, p, { from: current.status, to });
@@ -167,7 +175,7 @@ export async function resolveUnmapped(em: EntityManager, orderId: number, clock:
 export async function setHold(em: EntityManager, id: number, hold: boolean, reason: string | null, actor: string, clock: Clock): Promise<OrderRow> {
   const order = await lockOrder(em, id);
   if (order.onHold === hold) return order;
-  await em.update(OrderRow, { id }, { onHold: hold, holdReason: hold ? reason : null, version: order.version + 1 });
+  await updateOrder(em, order, { onHold: hold, holdReason: hold ? reason : null });
   await record(em, order, hold ? "order.held" : "order.released", { source: "api", actor, reason }, {});
   const updated = await em.findOneByOrFail(OrderRow, { id });
   return hold ? updated : handOffIfReady(em, updated, clock);

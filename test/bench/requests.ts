@@ -1,5 +1,5 @@
 import { Webhook } from "standardwebhooks";
-import { signInternalRequest } from "../../subgraphs/kernel/internal-auth";
+import { requestTarget, signInternalRequest } from "../../subgraphs/kernel/internal-auth";
 import type { CanonicalEvent } from "../../subgraphs/orders/channels/canonical";
 import type { BenchBuyer } from "./fill";
 
@@ -76,7 +76,7 @@ export function buildRequest(job: LoadJob, i: number): BuiltRequest {
   }
   const body = JSON.stringify({ query: SUBGRAPH_ORDERS_QUERY, variables: { first } });
   // Signed fresh each time: the subgraph refuses timestamps more than 5 minutes off.
-  return { headers: { ...json, ...signInternalRequest(job.secret, caller, body) }, body };
+  return { headers: { ...json, ...signInternalRequest(job.secret, caller, { service: "orders", method: "POST", target: requestTarget(job.url), body }) }, body };
 }
 
 /** The order.created event of webhook request i: 1 to 3 lines of distinct mapped SKUs, a buyer from the pool, paid. */
