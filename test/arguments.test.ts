@@ -92,6 +92,9 @@ describe("products", () => {
     expect(made.upsertProduct).toMatchObject({ sku: "PEN-ARG", title: "Pen", attributes: [{ name: "color", value: "blue" }] });
     const again = await hub.ok(UPSERT, { i: { sku: "PEN-ARG", title: "Pen 2" } });
     expect(again.upsertProduct).toEqual({ ...made.upsertProduct, title: "Pen 2", attributes: [] });
+    await hub.ok(UPSERT, { i: { sku: "PEN-ARG", title: "Pen 2" } }); // the same again changes nothing
+    const history = await hub.subgraphs.products.ds.query("SELECT type FROM outbox_events WHERE aggregateId = ? ORDER BY sequence", [made.upsertProduct.id]);
+    expect(history.map((e: { type: string }) => e.type)).toEqual(["product.created", "product.updated"]);
     const before = await countRows(hub, "products", "products");
     const bad = [
       { sku: "bad sku", title: "x" },
