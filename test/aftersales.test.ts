@@ -48,3 +48,38 @@ test("concurrent requests never claim more units than were bought", async () => 
   const total = cases.order.afterSalesCases.reduce((sum, c) => sum + Math.round(Number(c.requestedAmount.amount) * 100), 0);
   expect(total).toBe(2900);
 });
+
+describe("after-sales needs a paid order", () => {
+  const TRANSITION = "mutation($id: ID!, $to: OrderStatus!) { transitionOrder(id: $id, to: $to) { status } }";
+  const requestOn = (o: { id: string; lines: Array<{ id: string }> }, token: string) =>
+    hub.query(REQUEST, { i: { orderId: o.id, type: "REFUND_ONLY", reason: "changed my mind", lines: [{ orderLineId: o.lines[0].id, quantity: 1 }] } }, token);
+
+  test("an unpaid order is refused with CONFLICT naming its status, nothing is written; once paid it is accepted", async () => {
+    const unpaid = await ingest(hub, orderInput({ channelOrderId: "W-as-unpaid", status: "PENDING_PAYMENT", lines: [{ channelSkuId: "A", quantity: 1, unitPrice: "10.00" }] }));
+    await hub.settle();
+    const before = await countRows(hub, "aftersales", "after_sales_cases");
+    for (const token of [owner, hub.admin]) {
+      const r = await requestOn(unpaid, token);
+      expect(r.errors![0]).toMatchObject({ extensions: { code: "CONFLICT", orderStatus: "PENDING_PAYMENT", field: "orderId" } });
+      expect(r.errors![0].message).toMatch(/needs a paid order.*PENDING_PAYMENT.*not been paid/);
+    }
+    expect(await countRows(hub, "aftersales", "after_sales_cases")).toBe(before);
+
+    await hub.ok(TRANSITION, { id: unpaid.id, to: "PAID" });
+    await hub.settle();
+    const r = await requestOn(unpaid, owner);
+    expect(r.errors).toBeUndefined();
+    expect(r.data!.requestAfterSales).toMatchObject({ status: "REQUESTED", requestedAmount: { amount: "10.00" } });
+  });
+
+  test("a cancelled order is refused with CONFLICT naming its status, and nothing is written", async () => {
+    const cancelled = await ingest(hub, orderInput({ channelOrderId: "W-as-cancelled", lines: [{ channelSkuId: "A", quantity: 1, unitPrice: "10.00" }] }));
+    await hub.ok(TRANSITION, { id: cancelled.id, to: "CANCELLED" });
+    await hub.settle();
+    const before = await countRows(hub, "aftersales", "after_sales_cases");
+    const r = await requestOn(cancelled, owner);
+    expect(r.errors![0]).toMatchObject({ extensions: { code: "CONFLICT", orderStatus: "CANCELLED" } });
+    expect(r.errors![0].message).toMatch(/cancelled/);
+    expect(await countRows(hub, "aftersales", "after_sales_cases")).toBe(before);
+  });
+});

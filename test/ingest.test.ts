@@ -79,6 +79,10 @@ test("concurrent changes to one aggregate get consecutive history sequence numbe
   );
   for (const r of results) expect(r.errors).toBeUndefined();
   const id = results[0].data!.mapChannelSku.id;
-  const rows = await hub.subgraphs.products.ds.query("SELECT sequence FROM outbox_events WHERE aggregateId = ? ORDER BY sequence", [id]);
-  expect(rows.map((r: { sequence: number }) => Number(r.sequence))).toEqual([1, 2, 3, 4, 5]);
+  const rows = await hub.subgraphs.products.ds.query("SELECT sequence, type FROM outbox_events WHERE aggregateId = ? ORDER BY sequence", [id]);
+  // product.created first, then the five mappings.
+  expect(rows.map((r: { sequence: number; type: string }) => [Number(r.sequence), r.type])).toEqual([
+    [1, "product.created"],
+    ...channels.map((_, i) => [i + 2, "product.channel_sku_mapped"]),
+  ]);
 });

@@ -1,4 +1,9 @@
+import "reflect-metadata";
 import { ManualClock } from "../subgraphs/kernel/clock";
+import { Channel } from "../subgraphs/kernel/types";
+import { ExceptionKind, OrderExceptionRow, OrderRow } from "../subgraphs/orders/entities";
+import { SLA_BATCH } from "../subgraphs/orders/sla";
+import { OrderStatus } from "../subgraphs/orders/status";
 import { createProduct, ingest, orderInput, sendWebhook, unique } from "./support/fixtures";
 import { startTestHub, type TestHub } from "./support/hub";
 
@@ -85,6 +90,65 @@ test("an order that sits past its stage's SLA gets one SLA_BREACH naming the sta
   await sla();
   expect((await get(web.id)).exceptions).toHaveLength(1);
 });
+
+test("a backlog of more than 1,000 breached orders hides no new breach: every late order gets one in the same run", async () => {
+  const ds = hub.subgraphs.orders.ds;
+  const since = new Date(clock.now().getTime() - 10 * 24 * 3600_000);
+  const BREACHED = 1_100;
+  const LATE = SLA_BATCH + 10; // more late orders than one batch holds
+  // The backlog goes straight into the orders database: 1,600 orders through the API would only make the test slow.
+  const rows = Array.from({ length: BREACHED + LATE }, (_, i) => ({
+    channel: Channel.POS,
+    channelOrderId: `SLA-BACKLOG-${i}`,
+    status: OrderStatus.PAID,
+    placedAt: since,
+    buyerChannelCustomerId: "walk-in:S1",
+    currency: "CNY",
+    subtotalMinor: 100,
+    discountMinor: 0,
+    shippingMinor: 0,
+    totalMinor: 100,
+    shippingAddress: null,
+    promisedDeliveryBy: null,
+    // The breached ones are the oldest: a scan of the oldest candidates sees only them.
+    statusChangedAt: new Date(since.getTime() + i * 1000),
+    sourceUpdatedAt: since,
+    onHold: false,
+    holdReason: null,
+    number: null,
+  }));
+  const ids: number[] = [];
+  for (let i = 0; i < rows.length; i += 200) {
+    await ds.createQueryBuilder().insert().into(OrderRow).values(rows.slice(i, i + 200)).execute();
+  }
+  for (const r of await ds.getRepository(OrderRow).find({ select: { id: true, channelOrderId: true }, where: { channel: Channel.POS }, order: { statusChangedAt: "ASC" } })) {
+    if (r.channelOrderId.startsWith("SLA-BACKLOG-")) ids.push(r.id);
+  }
+  expect(ids).toHaveLength(BREACHED + LATE);
+  const breaches = ids.slice(0, BREACHED).map((orderId) => ({ orderId, kind: ExceptionKind.SLA_BREACH, stage: "PAID", detail: "backlog", openedAt: since }));
+  for (let i = 0; i < breaches.length; i += 200) {
+    await ds.createQueryBuilder().insert().into(OrderExceptionRow).values(breaches.slice(i, i + 200)).execute();
+  }
+
+  const fresh = await ingest(hub, orderInput({ channelOrderId: unique("W"), status: "PENDING_PAYMENT" }));
+  clock.advance(31 * 60_000);
+  await sla();
+
+  expect((await get(fresh.id)).exceptions).toMatchObject([{ kind: "SLA_BREACH", stage: "PENDING_PAYMENT", resolvedAt: null }]);
+  const perOrder = await ds
+    .getRepository(OrderExceptionRow)
+    .createQueryBuilder("x")
+    .select("x.orderId", "orderId")
+    .addSelect("COUNT(*)", "n")
+    .where("x.orderId IN (:...ids)", { ids })
+    .andWhere("x.kind = :kind", { kind: ExceptionKind.SLA_BREACH })
+    .groupBy("x.orderId")
+    .getRawMany<{ orderId: number; n: number | string }>();
+  // Every backlog order has exactly one breach: the old ones kept theirs, the late ones got one.
+  expect(perOrder).toHaveLength(BREACHED + LATE);
+  expect(perOrder.every((r) => Number(r.n) === 1)).toBe(true);
+  expect(await sla()).toBe(0);
+}, 120_000);
 
 test("a line whose SKU maps to no product holds a paid order in the queue until it is mapped", async () => {
   const o = await ingest(hub, orderInput({ channelOrderId: unique("W"), lines: [{ channelSkuId: "SKU-NEW", quantity: 1, unitPrice: "20.00" }] }));

@@ -159,3 +159,92 @@ describe("bad deliveries are refused and change nothing", () => {
     await unchanged(() => sendWebhook(hub, "web", evt), 413, "PAYLOAD_TOO_LARGE");
   });
 });
+
+describe("order.updated", () => {
+  const ORDER = "query($f: OrderFilter) { orders(first: 1, filter: $f) { edges { node { id updatedAt promisedDeliveryBy shippingAddress { province city district detail } events { type source data } } } } }";
+  const get = async (channelOrderId: string) => (await hub.ok(ORDER, { f: { channelOrderId } })).orders.edges[0].node;
+  const updated = (channelOrderId: string, occurredAt: string, order: Record<string, unknown>) => ({ eventId: unique("evt"), type: "order.updated", occurredAt, order: { channelOrderId, ...order } });
+  const address = { province: "浙江省", city: "杭州市", district: "西湖区", detail: "文三路2号" };
+
+  test("a change appends order.updated to the history with what changed, and other subgraphs get the event", async () => {
+    await sendWebhook(hub, "web", created("WEB-UPD-1"));
+    const r = await sendWebhook(hub, "web", updated("WEB-UPD-1", "2026-11-20T03:00:00Z", { buyer: { channelCustomerId: "web-wh-1", address }, promisedDeliveryBy: "2026-11-23T12:00:00+08:00" }));
+    expect(r.body.results[0]).toMatchObject({ outcome: "applied" });
+    const o = await get("WEB-UPD-1");
+    expect(o).toMatchObject({ shippingAddress: address, promisedDeliveryBy: "2026-11-23T04:00:00.000Z" });
+    expect(o.events.map((e: any) => e.type)).toEqual(["order.created", "order.updated"]);
+    expect(o.events[1].source).toBe("web");
+    expect(JSON.parse(o.events[1].data)).toMatchObject({ changed: ["shippingAddress", "promisedDeliveryBy"], shippingAddress: address, promisedDeliveryBy: "2026-11-23T04:00:00.000Z" });
+    await hub.settle();
+    const unpublished = await hub.subgraphs.orders.ds.query("SELECT COUNT(*) AS n FROM outbox_events WHERE type = 'order.updated' AND publishedAt IS NULL");
+    expect(Number(unpublished[0].n)).toBe(0);
+  });
+
+  test("an update that changes nothing appends nothing and leaves the order as it was", async () => {
+    await sendWebhook(hub, "web", created("WEB-UPD-2"));
+    await sendWebhook(hub, "web", updated("WEB-UPD-2", "2026-11-20T03:00:00Z", { buyer: { channelCustomerId: "web-wh-1", address } }));
+    const before = await get("WEB-UPD-2");
+    const same = await sendWebhook(hub, "web", updated("WEB-UPD-2", "2026-11-20T04:00:00Z", { buyer: { channelCustomerId: "web-wh-1", address: { ...address } } }));
+    expect(same.status).toBe(200);
+    expect(same.body.results[0]).toMatchObject({ outcome: "ignored", note: "nothing changed" });
+    expect(await get("WEB-UPD-2")).toEqual(before);
+    // The same data with an older time stays ignored too, and an older different address does not overwrite it.
+    const older = await sendWebhook(hub, "web", updated("WEB-UPD-2", "2026-11-20T03:30:00Z", { buyer: { channelCustomerId: "web-wh-1", address: { ...address, detail: "旧地址" } } }));
+    expect(older.body.results[0]).toMatchObject({ outcome: "ignored" });
+    expect(await get("WEB-UPD-2")).toEqual(before);
+  });
+});
+
+describe("held events", () => {
+  const orders = () => hub.subgraphs.orders.ds;
+  const heldRows = async (channelOrderId: string) =>
+    orders().query("SELECT status, note FROM channel_events WHERE channelOrderId = ? ORDER BY id", [channelOrderId]) as Promise<Array<{ status: string; note: string | null }>>;
+
+  test("a held event the lifecycle refuses by then is rolled back alone and kept as ignored, with the reason", async () => {
+    await sendWebhook(hub, "web", statusEvent("WEB-HELD-1", "order.cancelled", "2026-11-20T03:00:00Z"));
+    await sendWebhook(hub, "web", statusEvent("WEB-HELD-1", "order.paid", "2026-11-20T04:00:00Z", { payment: {} }));
+    const r = await sendWebhook(hub, "web", created("WEB-HELD-1"));
+    expect(r.status).toBe(200);
+    const o = await order("WEB-HELD-1");
+    expect(o.status).toBe("CANCELLED");
+    expect(o.events.map((e: any) => e.type)).toEqual(["order.created", "order.status_changed"]);
+    expect(await heldRows("WEB-HELD-1")).toEqual([
+      { status: "APPLIED", note: null },
+      { status: "IGNORED", note: "An order cannot go from CANCELLED to PAID." },
+      { status: "APPLIED", note: null },
+    ]);
+  });
+
+  describe("a held event that fails midway in the database", () => {
+    // The warehouse hand-off is the last write of applying a payment: failing it leaves the
+    // status changes before it written, unless the whole apply is undone.
+    const sqlite = !process.env.MYSQL_URL;
+    const createTrigger = sqlite
+      ? "CREATE TRIGGER fail_handoff BEFORE INSERT ON outbox_events WHEN NEW.type = 'order.fulfillment_requested' AND NEW.payload LIKE '%SKU-HF%' BEGIN SELECT RAISE(ABORT, 'hand-off refused'); END"
+      : "CREATE TRIGGER fail_handoff BEFORE INSERT ON outbox_events FOR EACH ROW BEGIN IF NEW.type = 'order.fulfillment_requested' AND NEW.payload LIKE '%SKU-HF%' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'hand-off refused'; END IF; END";
+    afterEach(() => orders().query("DROP TRIGGER IF EXISTS fail_handoff"));
+
+    test("fails the whole delivery, keeps none of it, and the same delivery succeeds when sent again", async () => {
+      await createProduct(hub, "HF-1", [{ channel: "WEB", channelSkuId: "SKU-HF" }]);
+      await sendWebhook(hub, "web", statusEvent("WEB-HF-1", "order.paid", "2026-11-20T02:05:00Z", { payment: {} }));
+      const creation = created("WEB-HF-1", {});
+      creation.order.lines = [{ channelSkuId: "SKU-HF", quantity: 1, unitPrice: "50.00" }];
+      const before = [await countRows(hub, "orders", "orders"), await countRows(hub, "orders", "channel_events"), await countRows(hub, "orders", "outbox_events")];
+      await orders().query(createTrigger);
+
+      const failed = await sendWebhook(hub, "web", creation);
+      expect(failed.status).toBeGreaterThanOrEqual(500);
+      expect([await countRows(hub, "orders", "orders"), await countRows(hub, "orders", "channel_events"), await countRows(hub, "orders", "outbox_events")]).toEqual(before);
+      expect(await heldRows("WEB-HF-1")).toEqual([{ status: "HELD", note: null }]);
+
+      await orders().query("DROP TRIGGER fail_handoff");
+      const again = await sendWebhook(hub, "web", creation);
+      expect(again.status).toBe(200);
+      expect(again.body.results[0].outcome).toBe("applied");
+      const o = await order("WEB-HF-1");
+      expect(o.status).toBe("FULFILLING");
+      expect(o.events.map((e: any) => e.type)).toEqual(["order.created", "order.status_changed", "order.status_changed", "order.fulfillment_requested"]);
+      expect((await heldRows("WEB-HF-1")).map((r) => r.status)).toEqual(["APPLIED", "APPLIED"]);
+    });
+  });
+});

@@ -1,9 +1,9 @@
 import { allocate } from "../kernel/money";
 
 /**
- * After-sales rules as plain data and functions: no database, no GraphQL. The resolver
- * loads the order snapshot and the open claims, calls `planRequest`, and persists the
- * plan it gets back, so every rule here is testable on its own.
+ * After-sales rules as plain data and functions: no database, no GraphQL. The case
+ * service loads the order snapshot and the open claims, calls `planRequest`, and persists
+ * the plan it gets back, so every rule here is testable on its own.
  */
 
 export enum AfterSalesType {
@@ -89,8 +89,33 @@ export interface PlanInput {
   orderLines: OrderLineSnapshot[];
   /** Open claims by order line key; a line with no entry has none. */
   claims: ReadonlyMap<number, LineClaim>;
-  /** Formats a line key for messages (the resolver passes the global ID). */
+  /** Formats a line key for messages (the case service passes the global ID). */
   lineName: (lineKey: number) => string;
+}
+
+/**
+ * Order statuses in which the shopper has paid and the order still stands: only then is
+ * there something to return, refund or exchange. The names are the orders subgraph's.
+ */
+export const PAID_ORDER_STATUSES: readonly string[] = ["PAID", "FULFILLING", "PARTIALLY_SHIPPED", "SHIPPED", "DELIVERED", "COMPLETED"];
+
+/**
+ * Whether after-sales may be opened on an order in `status`. An unpaid order has nothing
+ * to refund yet (cancel it instead); a cancelled one has nothing left. A null status is
+ * an order recorded before statuses were kept: it is not refused for lack of data.
+ */
+export function checkOrderStatus(status: string | null, orderName: string): Problem | null {
+  if (status === null || PAID_ORDER_STATUSES.includes(status)) return null;
+  const why =
+    status === "CANCELLED"
+      ? "it is cancelled, so nothing on it is left to return or refund"
+      : "it has not been paid yet; an unpaid order is cancelled, not refunded";
+  return {
+    code: "CONFLICT",
+    message: `After-sales needs a paid order: order ${orderName} is ${status}, and ${why}.`,
+    field: "orderId",
+    extra: { orderStatus: status },
+  };
 }
 
 /** Checks what only the request itself can get wrong, before any database work. */

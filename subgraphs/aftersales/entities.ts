@@ -64,9 +64,9 @@ export class AfterSalesLineRow {
 }
 
 /**
- * What this subgraph knows of an order, projected from order.created: enough to check a
- * request (lines, quantities, prices) and who may make it (the buyer), since the orders
- * tables are not ours to read.
+ * What this subgraph knows of an order, projected from order.created and
+ * order.status_changed: enough to check a request (lines, quantities, prices, whether
+ * it is paid) and who may make it (the buyer), since the orders tables are not ours to read.
  */
 @Entity("order_refs")
 @Index("ix_order_refs_buyer", ["channel", "buyerChannelCustomerId"])
@@ -88,4 +88,12 @@ export class OrderRefRow {
 
   @Column({ type: "int" })
   totalMinor!: number;
+
+  /** The order's status as its events tell it; null for refs recorded before statuses were kept. */
+  @Column({ type: "varchar", length: 20, nullable: true })
+  status!: string | null;
+
+  /** The order event (sequence) the status is from: an older event never overwrites it. */
+  @Column({ type: "int", default: 0 })
+  statusSequence!: number;
 }

@@ -1,6 +1,6 @@
 import DataLoader from "dataloader";
 import { In, type DataSource, type SelectQueryBuilder } from "typeorm";
-import { BuyerLinkRow, buyerOwnerLoader } from "../kernel/buyer-links";
+import { BuyerLinkRow } from "../kernel/buyer-links";
 import { hasRole, isStaff, type Principal } from "../kernel/principal";
 import { AfterSalesCaseRow, AfterSalesLineRow, OrderRefRow } from "./entities";
 
@@ -57,13 +57,7 @@ export function createLoaders(ds: DataSource, principal: Principal | null) {
     return caseKeys.map((k) => byCase.get(k) ?? []);
   });
 
-  const orderRefByKey = new DataLoader<number, OrderRefRow | null>(async (orderKeys) => {
-    const rows = await ds.getRepository(OrderRefRow).findBy({ orderKey: In([...new Set(orderKeys)]) });
-    const byKey = new Map(rows.map((r) => [r.orderKey, r]));
-    return orderKeys.map((k) => byKey.get(k) ?? null);
-  });
-
-  return { scope, caseById, casesByOrder, linesByCase, orderRefByKey, buyerOwner: buyerOwnerLoader(ds) };
+  return { scope, caseById, casesByOrder, linesByCase };
 }
 
 function groupBy<T, K>(rows: T[], keyOf: (r: T) => K): Map<K, T[]> {

@@ -53,23 +53,29 @@ export function parseDecimal(amount: unknown, currency: string, field = "amount"
 }
 
 /**
- * Splits `total` over `weights` so the parts add up exactly (largest remainder).
- * Ties go to the earlier part, so the result is deterministic.
+ * Splits `total` minor units over `weights` so the parts add up exactly, by largest
+ * remainder in exact integer arithmetic: each part is total x weight / sum rounded
+ * down, and the units left over go one each to the parts with the largest remainders.
+ * Ties go to the earlier part, so the result is deterministic. BigInt, because
+ * total x weight passes 2^53 long before either does, and a float share is rounded.
+ * A negative total is split like its magnitude, with the sign put back.
+ * All weights zero: an equal split.
  */
-export function allocate(total: number, weights: number[]): number[] {
-  const sum = weights.reduce((a, b) => a + b, 0);
-  if (weights.length === 0) return [];
-  if (sum === 0) return allocate(total, weights.map(() => 1));
-  const raw = weights.map((w) => (total * w) / sum);
-  const parts = raw.map((r) => Math.trunc(r));
-  let rest = total - parts.reduce((a, b) => a + b, 0);
-  const order = raw
-    .map((r, i) => ({ i, frac: Math.abs(r - Math.trunc(r)) }))
-    .sort((a, b) => b.frac - a.frac || a.i - b.i);
-  const step = Math.sign(rest);
-  for (let k = 0; rest !== 0; k = (k + 1) % order.length) {
-    parts[order[k].i] += step;
-    rest -= step;
+export function allocate(total: number, weights: readonly number[]): number[] {
+  if (!Number.isSafeInteger(total)) throw new RangeError(`allocate: total ${total} is not a safe integer`);
+  for (const w of weights) {
+    if (!Number.isSafeInteger(w) || w < 0) throw new RangeError(`allocate: weight ${w} is not a non-negative safe integer`);
   }
-  return parts;
+  if (weights.length === 0) return [];
+  const sum = weights.reduce((a, b) => a + BigInt(b), 0n);
+  const ws = sum === 0n ? weights.map(() => 1n) : weights.map((w) => BigInt(w));
+  const divisor = sum === 0n ? BigInt(weights.length) : sum;
+  const magnitude = BigInt(Math.abs(total));
+  const parts = ws.map((w) => (magnitude * w) / divisor);
+  const remainders = ws.map((w) => (magnitude * w) % divisor);
+  let left = magnitude - parts.reduce((a, b) => a + b, 0n); // fewer than weights.length units
+  const byRemainder = remainders.map((r, i) => ({ r, i })).sort((a, b) => (a.r === b.r ? a.i - b.i : a.r > b.r ? -1 : 1));
+  for (let k = 0; left > 0n; k++, left--) parts[byRemainder[k].i] += 1n;
+  const sign = total < 0 ? -1 : 1;
+  return parts.map((p) => sign * Number(p) + 0); // + 0 turns -0 into 0
 }

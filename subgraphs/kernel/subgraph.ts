@@ -93,6 +93,8 @@ export async function buildFederatedSchema(def: SubgraphDefinition<unknown>): Pr
     resolvers: def.resolvers,
     orphanedTypes: def.orphanedTypes,
     skipCheck: true,
+    // Resolvers and services check and bound their input themselves (with the field in
+    // the error); type-graphql's class-validator integration is not used or installed.
     validate: false,
   });
   const typeDefs = parse(`${FEDERATION_LINK}\n\n${printSchemaWithDirectives(typeGraphQLSchema)}`);

@@ -1,3 +1,4 @@
+import { GraphQLError } from "graphql";
 import type { DataSource, EntityManager } from "typeorm";
 import type { Clock } from "../kernel/clock";
 import { inTransaction } from "../kernel/database";
@@ -9,7 +10,7 @@ import { ChannelEventRow, ChannelEventStatus, OrderRow } from "./entities";
 import { parseInstant } from "../kernel/time-window";
 import { planOrder } from "./intake";
 import { decideStatus, targetOf } from "./lifecycle";
-import { createOrder, lockOrder, lockOrderByChannelId, moveTo, updateOrder } from "./order-service";
+import { createOrder, lockOrder, lockOrderByChannelId, moveTo, updateDetails } from "./order-service";
 import { OrderStatus } from "./status";
 
 export type EventOutcome = "applied" | "duplicate" | "held" | "ignored";
@@ -113,12 +114,15 @@ async function applyToOrder(em: EntityManager, order: OrderRow, stored: ChannelE
       await mark(em, stored, ChannelEventStatus.IGNORED, order.id, "older than the order's current state");
       return "ignored";
     }
-    const changes: Partial<OrderRow> = { sourceUpdatedAt: stored.occurredAt };
-    if (event.order.buyer?.address) changes.shippingAddress = event.order.buyer.address;
-    if (event.order.promisedDeliveryBy) changes.promisedDeliveryBy = parseInstant(event.order.promisedDeliveryBy, "order.promisedDeliveryBy");
-    await updateOrder(em, order, changes);
-    await moveTo(em, await lockOrder(em, order.id), [], provenance, clock);
-    await mark(em, stored, ChannelEventStatus.APPLIED, order.id, null);
+    const changed = await updateDetails(em, order, {
+      shippingAddress: event.order.buyer?.address ?? undefined,
+      promisedDeliveryBy: event.order.promisedDeliveryBy ? parseInstant(event.order.promisedDeliveryBy, "order.promisedDeliveryBy") : undefined,
+    }, provenance);
+    if (changed.length === 0) {
+      await mark(em, stored, ChannelEventStatus.IGNORED, order.id, "nothing changed");
+      return "ignored";
+    }
+    await mark(em, stored, ChannelEventStatus.APPLIED, order.id, `changed ${changed.join(", ")}`);
     return "applied";
   }
   const decision = decideStatus(order.status, targetOf(event.type, order.status));
@@ -131,15 +135,21 @@ async function applyToOrder(em: EntityManager, order: OrderRow, stored: ChannelE
   return "ignored";
 }
 
-/** Applies events that waited for this order, oldest first. */
+/**
+ * Applies events that waited for this order, oldest first, each in its own savepoint.
+ * One that the lifecycle refuses by now (e.g. paid after a cancel) is rolled back
+ * alone and kept as ignored, with the reason. Any other failure (the database) fails
+ * the whole delivery: nothing of it is kept, and the channel sends it again.
+ */
 export async function applyHeld(em: EntityManager, orderId: number, channel: Channel, channelOrderId: string, clock: Clock) {
   const held = await em.find(ChannelEventRow, { where: { channel, channelOrderId, status: ChannelEventStatus.HELD }, order: { occurredAt: "ASC", id: "ASC" } });
   for (const row of held) {
     try {
-      await applyToOrder(em, await lockOrder(em, orderId), row, clock);
+      // A nested transaction is a savepoint on both drivers.
+      await em.transaction(async (savepoint) => applyToOrder(savepoint, await lockOrder(savepoint, orderId), row, clock));
     } catch (err) {
-      // A held event that is illegal now (e.g. paid after a cancel) is kept as ignored, with the reason.
-      await mark(em, row, ChannelEventStatus.IGNORED, orderId, (err as Error).message.slice(0, 200));
+      if (!(err instanceof GraphQLError)) throw err;
+      await mark(em, row, ChannelEventStatus.IGNORED, orderId, err.message.slice(0, 200));
     }
   }
 }

@@ -5,7 +5,7 @@ import { appendEvent } from "../kernel/events";
 import { notFound } from "../kernel/errors";
 import { toGlobalId } from "../kernel/global-id";
 import { updateVersioned } from "../kernel/row-version";
-import { ExceptionKind, KnownSkuRow, OrderExceptionRow, OrderLineRow, OrderRow } from "./entities";
+import { ExceptionKind, KnownSkuRow, OrderExceptionRow, OrderLineRow, OrderRow, type AddressSnapshot } from "./entities";
 import type { PlannedOrder } from "./intake";
 import { assertTransition } from "./lifecycle";
 import { orderNumber } from "./schema";
@@ -26,6 +26,7 @@ export interface Provenance {
 export const ORDER_CREATED = "order.created";
 export const STATUS_CHANGED = "order.status_changed";
 export const FULFILLMENT_REQUESTED = "order.fulfillment_requested";
+export const ORDER_UPDATED = "order.updated";
 
 /**
  * Reads the order with a row lock (MySQL); SQLite transactions are already one at a
@@ -122,6 +123,51 @@ export async function moveTo(em: EntityManager, order: OrderRow, path: OrderStat
     current = await em.findOneByOrFail(OrderRow, { id: current.id });
   }
   return handOffIfReady(em, current, clock);
+}
+
+/** Order data a channel may change after the order was created; a field left out stays as it is. */
+export interface OrderDetails {
+  shippingAddress?: AddressSnapshot | null;
+  promisedDeliveryBy?: Date | null;
+}
+
+const ADDRESS_KEYS = ["province", "city", "district", "detail", "recipient", "phone"] as const;
+function sameAddress(a: AddressSnapshot | null, b: AddressSnapshot | null): boolean {
+  if (!a || !b) return a === b;
+  return ADDRESS_KEYS.every((k) => (a[k] ?? null) === (b[k] ?? null));
+}
+
+/**
+ * Applies newer channel data to the order, with one order.updated event naming what
+ * changed and the new values. Data equal to what is stored changes nothing and appends
+ * nothing; only the source time the order is up to date with moves on (so an older
+ * event cannot overwrite it later), and the order's own updatedAt stays.
+ * Returns the fields that changed.
+ */
+export async function updateDetails(em: EntityManager, order: OrderRow, details: OrderDetails, p: Provenance & { occurredAt: Date }): Promise<string[]> {
+  const changes: Partial<Pick<OrderRow, "shippingAddress" | "promisedDeliveryBy">> = {};
+  if (details.shippingAddress !== undefined && !sameAddress(details.shippingAddress, order.shippingAddress)) changes.shippingAddress = details.shippingAddress;
+  if (details.promisedDeliveryBy !== undefined && details.promisedDeliveryBy?.getTime() !== order.promisedDeliveryBy?.getTime()) {
+    changes.promisedDeliveryBy = details.promisedDeliveryBy;
+  }
+  const changed = Object.keys(changes);
+  const sourceUpdatedAt = p.occurredAt > order.sourceUpdatedAt ? p.occurredAt : order.sourceUpdatedAt;
+  if (changed.length === 0) {
+    if (sourceUpdatedAt !== order.sourceUpdatedAt) {
+      await em.createQueryBuilder().update(OrderRow).set({ sourceUpdatedAt, updatedAt: () => "updatedAt" }).where("id = :id", { id: order.id }).execute();
+    }
+    return [];
+  }
+  await updateOrder(em, order, { ...changes, sourceUpdatedAt });
+  await record(em, order, ORDER_UPDATED, p, {
+    orderKey: order.id,
+    channel: order.channel,
+    buyer: { channelCustomerId: order.buyerChannelCustomerId },
+    changed,
+    ...("shippingAddress" in changes ? { shippingAddress: changes.shippingAddress } : {}),
+    ...("promisedDeliveryBy" in changes ? { promisedDeliveryBy: changes.promisedDeliveryBy?.toISOString() ?? null } : {}),
+  });
+  return changed;
 }
 
 export async function handOffIfReady(em: EntityManager, order: OrderRow, clock: Clock): Promise<OrderRow> {

@@ -7,7 +7,7 @@ import { parseGlobalId } from "../kernel/global-id";
 import { dayInZone } from "../kernel/time-window";
 import { hasRole, isStaff, requireRole, requireSignedIn } from "../kernel/principal";
 import type { SubgraphContext } from "../kernel/subgraph";
-import { OrderLineRow, OrderRow } from "./entities";
+import { OrderRow } from "./entities";
 import { ingestOrder } from "./ingest";
 import type { OrderLoaders } from "./loaders";
 import { Customer, IngestOrderInput, Order, OrderFilter, OrderLine, toOrder, toOrderLine } from "./schema";
@@ -133,5 +133,3 @@ export class CustomerOrdersResolver {
     return pageOfOrders(ctx, ownedBy(ctx.ds.getRepository(OrderRow).createQueryBuilder("o"), key), page);
   }
 }
-
-export { OrderLineRow };

@@ -1,21 +1,16 @@
 import { Arg, Args, Ctx, Directive, FieldResolver, Mutation, Query, Resolver, Root } from "type-graphql";
 import { Brackets } from "typeorm";
 import { connectionType, PageArgs, paginate } from "../kernel/connection";
-import { inTransaction, writeLock } from "../kernel/database";
-import { badInput, notFound } from "../kernel/errors";
-import { appendEvent } from "../kernel/events";
-import { toGlobalId } from "../kernel/global-id";
 import { requireRole } from "../kernel/principal";
 import type { SubgraphContext } from "../kernel/subgraph";
-import { ChannelSkuRow, ProductRow } from "./entities";
+import { LIKE_ESCAPE, likeTerm, mapChannelSku, upsertProduct } from "./catalog-service";
+import { ProductRow } from "./entities";
 import type { ProductLoaders } from "./loaders";
 import { ChannelSku, MapChannelSkuInput, OrderLine, Product, toChannelSku, toProduct, UpsertProductInput } from "./schema";
 
 type Ctx = SubgraphContext<ProductLoaders>;
 
 export const ProductConnection = connectionType(Product, "Product");
-
-const SKU_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 @Resolver(() => Product)
 export class ProductResolver {
@@ -31,14 +26,11 @@ export class ProductResolver {
     @Args(() => PageArgs) page: PageArgs,
     @Arg("search", () => String, { nullable: true }) search?: string,
   ) {
+    const term = search ? likeTerm(search) : "";
     const qb = ctx.ds.getRepository(ProductRow).createQueryBuilder("p");
-    if (search?.trim()) {
-      // "!" escapes the LIKE wildcards on both databases. A backslash cannot: MySQL reads it
-      // as an escape inside the string literal too, so ESCAPE '\' does not even parse there.
-      const term = search.trim().replace(/[!%_]/g, (c) => `!${c}`);
-      qb.andWhere(
-        new Brackets((w) => w.where("p.sku LIKE :prefix ESCAPE '!'", { prefix: `${term}%` }).orWhere("p.title LIKE :word ESCAPE '!'", { word: `%${term}%` })),
-      );
+    if (term) {
+      const like = (column: string, param: string) => `${column} LIKE :${param} ESCAPE '${LIKE_ESCAPE}'`;
+      qb.andWhere(new Brackets((w) => w.where(like("p.sku", "prefix"), { prefix: `${term}%` }).orWhere(like("p.title", "word"), { word: `%${term}%` })));
     }
     return paginate(qb, page, { order: "ASC", keys: [{ column: "p.id", kind: "n", of: (r) => r.id }] }, toProduct);
   }
@@ -50,48 +42,20 @@ export class ProductResolver {
 
   @Mutation(() => Product, { description: "Creates or updates a product by SKU (admin, warehouse)." })
   async upsertProduct(@Arg("input") input: UpsertProductInput, @Ctx() ctx: Ctx): Promise<Product> {
-    requireRole(ctx.principal, "admin", "warehouse");
-    if (!SKU_PATTERN.test(input.sku)) throw badInput(`sku "${input.sku.slice(0, 80)}" is invalid: 1-64 letters, digits, ".", "_" or "-".`, { field: "sku" });
-    const title = input.title.trim();
-    if (!title || title.length > 200) throw badInput("title must be 1 to 200 characters.", { field: "title" });
-    const attributes = (input.attributes ?? []).map((a) => ({ name: a.name.trim(), value: a.value.trim() }));
-    const row = await inTransaction(ctx.ds, async (em) => {
-      const existing = await em.findOne(ProductRow, { where: { sku: input.sku }, lock: writeLock(em) });
-      if (existing) {
-        await em.update(ProductRow, { id: existing.id }, { title, attributes });
-        return em.findOneByOrFail(ProductRow, { id: existing.id });
-      }
-      return em.save(em.create(ProductRow, { sku: input.sku, title, attributes }));
-    });
+    const principal = requireRole(ctx.principal, "admin", "warehouse");
+    const row = await upsertProduct(ctx.ds, input, principal.sub);
+    void ctx.relay.poke();
     return toProduct(row);
   }
 
   @Mutation(() => Product, { description: "Maps a channel's SKU id to a product (admin, channel). Re-mapping moves it." })
   async mapChannelSku(@Arg("input") input: MapChannelSkuInput, @Ctx() ctx: Ctx): Promise<Product> {
-    requireRole(ctx.principal, "admin", "channel");
-    const channelSkuId = input.channelSkuId.trim();
-    if (!channelSkuId || channelSkuId.length > 100) throw badInput("channelSkuId must be 1 to 100 characters.", { field: "channelSkuId" });
-    const product = await ctx.ds.getRepository(ProductRow).findOneBy({ sku: input.sku });
-    if (!product) throw notFound(`No product with sku "${input.sku.slice(0, 80)}".`);
-    await inTransaction(ctx.ds, async (em) => {
-      const existing = await em.findOne(ChannelSkuRow, { where: { channel: input.channel, channelSkuId }, lock: writeLock(em) });
-      if (existing?.productId === product.id) return;
-      if (existing) await em.update(ChannelSkuRow, { id: existing.id }, { productId: product.id });
-      else await em.insert(ChannelSkuRow, { channel: input.channel, channelSkuId, productId: product.id });
-      // Orders waiting on this SKU (UNMAPPED_SKU) are released by this event.
-      await appendEvent(em, {
-        aggregateId: toGlobalId("Product", product.id),
-        type: "product.channel_sku_mapped",
-        source: "api",
-        actor: ctx.principal!.sub,
-        payload: { channel: input.channel, channelSkuId, productKey: product.id, sku: product.sku },
-      });
-    });
+    const principal = requireRole(ctx.principal, "admin", "channel");
+    const row = await mapChannelSku(ctx.ds, input, principal.sub);
     void ctx.relay.poke();
-    return toProduct(product);
+    return toProduct(row);
   }
 }
-
 @Resolver(() => OrderLine)
 export class OrderLineProductResolver {
   @FieldResolver(() => Product, { nullable: true, description: "The product the line's channel SKU maps to; null while unmapped." })

@@ -2,6 +2,7 @@ import { toE164 } from "../../subgraphs/customers/phone";
 import { parseAnyGlobalId, parseGlobalId, toGlobalId } from "../../subgraphs/kernel/global-id";
 import { allocate, formatMinor, parseDecimal } from "../../subgraphs/kernel/money";
 import { planOrder } from "../../subgraphs/orders/intake";
+import { checkOrderStatus } from "../../subgraphs/aftersales/domain";
 
 describe("global IDs", () => {
   test("round-trip and name the expected type when wrong", () => {
@@ -63,5 +64,20 @@ describe("phones", () => {
   test("landlines keep their area code; junk is refused", () => {
     expect(toE164("010-6552 9988")).toBe("+861065529988");
     expect(toE164("12345")).toBeNull();
+  });
+});
+
+describe("after-sales order status rule", () => {
+  test.each(["PAID", "FULFILLING", "PARTIALLY_SHIPPED", "SHIPPED", "DELIVERED", "COMPLETED"])("a %s order may have after-sales", (status) => {
+    expect(checkOrderStatus(status, "O")).toBeNull();
+  });
+  test.each([
+    ["PENDING_PAYMENT", /not been paid/],
+    ["CANCELLED", /cancelled/],
+  ])("a %s order is refused with CONFLICT, saying why", (status, why) => {
+    const p = checkOrderStatus(status, "gid://orderhub/Order/7");
+    expect(p).toMatchObject({ code: "CONFLICT", field: "orderId", extra: { orderStatus: status } });
+    expect(p!.message).toMatch(/needs a paid order: order gid:\/\/orderhub\/Order\/7 is/);
+    expect(p!.message).toMatch(why);
   });
 });
