@@ -37,6 +37,8 @@ export const OUTBOUND_CONSUMER = "customers.outbound";
 /** No retry waits longer than this, whatever the attempt. */
 export const MAX_RETRY_DELAY_SECONDS = 3600;
 const REQUEST_TIMEOUT_MS = 10_000;
+/** How long a claimed attempt keeps other dispatchers away: the request timeout and a margin. */
+const ATTEMPT_LEASE_MS = REQUEST_TIMEOUT_MS + 50_000;
 /** Deliveries looked at per channel and run. */
 const BATCH = 50;
 
@@ -273,11 +275,16 @@ export function outboundDispatcher(ds: DataSource, clock: Clock, env: Record<str
       const now = clock.now();
       // The oldest pending delivery goes first; later ones wait behind it.
       if (row.nextAttemptAt.getTime() > now.getTime()) break;
-      // The attempt is counted before it is made, by a conditional update: of several
-      // dispatchers (one per instance) only the one that counted it sends it, and the
-      // others leave this channel to it, so its deliveries stay in order.
+      // The attempt is counted before it is made, by a conditional update that also leases
+      // the delivery (it is not due again until the lease ends): of several dispatchers (one
+      // per instance) only the one that counted it sends it, and one that reads the row
+      // while the attempt is under way sees it not due and leaves this channel to it, so its
+      // deliveries stay in order. If the sender dies, the lease runs out and it is retried.
       const attempts = row.attempts + 1;
-      const claimed = await repo().update({ id: row.id, status: DeliveryStatus.PENDING, attempts: row.attempts }, { attempts });
+      const claimed = await repo().update(
+        { id: row.id, status: DeliveryStatus.PENDING, attempts: row.attempts, nextAttemptAt: LessThanOrEqual(now) },
+        { attempts, nextAttemptAt: new Date(now.getTime() + ATTEMPT_LEASE_MS) },
+      );
       if (claimed.affected !== 1) break;
       const outcome = await post(target, row, now);
       attempted++;
