@@ -21,8 +21,9 @@ export interface TestHub extends Hub {
   ok<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<T>;
 }
 
-export async function startTestHub(extraEnv: Record<string, string> = {}, options: { clock?: Clock } = {}): Promise<TestHub> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), "orderhub-test-"));
+/** `dataDir`: start on this SQLite folder (removed on stop) instead of a new empty one. */
+export async function startTestHub(extraEnv: Record<string, string> = {}, options: { clock?: Clock; dataDir?: string } = {}): Promise<TestHub> {
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), "orderhub-test-"));
   const prefix = `oht_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
   const hub = await startHub({
     env: { DATA_DIR: dataDir, DB_NAME_PREFIX: prefix, NODE_ENV: "test", OUTBOX_POLL_MS: "50", ...extraEnv },
