@@ -21,8 +21,8 @@ export interface TestHub extends Hub {
   ok<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<T>;
 }
 
-/** `dataDir`: start on this SQLite folder (removed on stop) instead of a new empty one. */
-export async function startTestHub(extraEnv: Record<string, string> = {}, options: { clock?: Clock; dataDir?: string } = {}): Promise<TestHub> {
+/** `dataDir`: start on this SQLite folder instead of a new empty one; stop removes it unless `keepDataDir`. */
+export async function startTestHub(extraEnv: Record<string, string> = {}, options: { clock?: Clock; dataDir?: string; keepDataDir?: boolean } = {}): Promise<TestHub> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), "orderhub-test-"));
   const prefix = `oht_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
   const hub = await startHub({
@@ -44,7 +44,7 @@ export async function startTestHub(extraEnv: Record<string, string> = {}, option
     async stop() {
       await hub.stop();
       if (process.env.MYSQL_URL) await dropDatabases(process.env.MYSQL_URL, prefix, SUBGRAPH_NAMES);
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!options.keepDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
