@@ -1,4 +1,5 @@
 import "reflect-metadata";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -149,10 +150,10 @@ async function generate(name: string | undefined) {
     const lacking = migrationFiles(sg).filter((m) => m.lacksSqlite);
     if (lacking.length) throw new Error(`${sg}: ${lacking.map((m) => m.className).join(", ")} has no SQLite statements yet: run \`npm run migration:sqlite\` first.`);
   }
+  const sqliteDiffs = JSON.parse(execFileSync(process.execPath, [__filename, "--sqlite-diff"], { env: withoutMysql(), encoding: "utf8" }).trim().split("\n").pop()!) as Record<SubgraphName, Statements>;
   for (const sg of SUBGRAPH_NAMES) {
-    const migrations = SUBGRAPHS[sg].migrations;
-    const mariadb = await mariadbDiff(sg, mysqlUrl, migrations);
-    const sqlite = await sqliteDiff(sg, migrations);
+    const mariadb = await mariadbDiff(sg, mysqlUrl, SUBGRAPHS[sg].migrations);
+    const sqlite = sqliteDiffs[sg];
     if (mariadb.up.length === 0 && sqlite.up.length === 0) {
       console.log(`${sg}: no changes`);
       continue;
@@ -196,8 +197,32 @@ async function addSqlite() {
   console.log("Check with: npx jest test/migrations.test.ts test/upgrade.test.ts (and the first on MariaDB).");
 }
 
+/**
+ * Entities can read MYSQL_URL when they load (orders' large text is MEDIUMTEXT on MySQL,
+ * TEXT on SQLite), so SQLite statements come from a process without it, as the hub on SQLite has.
+ */
+function withoutMysql(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.MYSQL_URL;
+  return env;
+}
+
+/** `--sqlite-diff` (run by generate): every subgraph's SQLite statements, as one JSON line. */
+async function printSqliteDiffs() {
+  const diffs: Partial<Record<SubgraphName, Statements>> = {};
+  for (const sg of SUBGRAPH_NAMES) diffs[sg] = await sqliteDiff(sg, SUBGRAPHS[sg].migrations);
+  console.log(JSON.stringify(diffs));
+}
+
+const commands: Record<string, (() => Promise<void>) | undefined> = { "--sqlite": addSqlite, "--sqlite-diff": printSqliteDiffs };
+
 if (require.main === module) {
-  (process.argv[2] === "--sqlite" ? addSqlite() : generate(process.argv[2])).catch((err) => {
+  const command = commands[process.argv[2]];
+  if (command && process.env.MYSQL_URL) {
+    const run = spawnSync(process.execPath, process.argv.slice(1), { env: withoutMysql(), stdio: "inherit" });
+    process.exit(run.status ?? 1);
+  }
+  (command ? command() : generate(process.argv[2])).catch((err) => {
     console.error(err instanceof Error ? err.message : err);
     process.exit(1);
   });

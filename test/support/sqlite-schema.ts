@@ -26,18 +26,29 @@ async function inScratchFile<T>(open: (file: string, dataDir: string) => Promise
   }
 }
 
-/** What TypeORM's synchronize makes of the subgraph's entities in a new file (what SQLite files used to get). */
-export function synchronizedSchema(sg: SubgraphName): Promise<string[]> {
+/** Reads (`schemaDump`, `schemaShape`) what TypeORM's synchronize makes of the subgraph's entities in a new file. */
+export function synchronizedSchema<T>(sg: SubgraphName, read: (ds: DataSource) => Promise<T>): Promise<T> {
   return inScratchFile(async (file) => {
     const ds = new DataSource({ type: "better-sqlite3", database: file, entities: [...SUBGRAPHS[sg].entities, ...EVENT_ENTITIES], synchronize: true });
     return ds.initialize();
-  }, schemaDump);
+  }, read);
 }
 
-/** What the subgraph's migrations make of a new file. */
-export function migratedSchema(sg: SubgraphName): Promise<string[]> {
+/** Reads what the subgraph's migrations (or the given ones) make of a new file. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export function migratedSchema<T>(sg: SubgraphName, read: (ds: DataSource) => Promise<T>, migrations: Function[] = SUBGRAPHS[sg].migrations): Promise<T> {
   return inScratchFile(
-    (_file, dataDir) => openDatabase({ service: sg, dbNamePrefix: "", dataDir, entities: [...SUBGRAPHS[sg].entities, ...EVENT_ENTITIES], migrations: SUBGRAPHS[sg].migrations }),
-    schemaDump,
+    (_file, dataDir) => openDatabase({ service: sg, dbNamePrefix: "", dataDir, entities: [...SUBGRAPHS[sg].entities, ...EVENT_ENTITIES], migrations }),
+    read,
   );
+}
+
+/** Reads a file as it is, without running anything on it. */
+export async function fileSchema<T>(file: string, read: (ds: DataSource) => Promise<T>): Promise<T> {
+  const ds = await new DataSource({ type: "better-sqlite3", database: file }).initialize();
+  try {
+    return await read(ds);
+  } finally {
+    await ds.destroy();
+  }
 }
