@@ -1,10 +1,10 @@
 import { rmSync } from "node:fs";
 import path from "node:path";
 import { pendingSchemaChanges } from "../gateway/migrations";
+import { SUBGRAPHS } from "../gateway/subgraph-list";
 import { addressKeyOf, cleanAddress, cleanName } from "../subgraphs/customers/cleansing";
 import { BackfillAddressKey1795389723899 } from "../subgraphs/customers/migrations/1795389723899-BackfillAddressKey";
 import { RekeyNamesWithDigits1795389723900 } from "../subgraphs/customers/migrations/1795389723900-RekeyNamesWithDigits";
-import { SUBGRAPHS } from "../gateway/subgraph-list";
 import { SUBGRAPH_NAMES } from "../subgraphs/kernel/config";
 import { schemaShape, SYNCHRONIZED_BASELINE } from "../subgraphs/kernel/sqlite-upgrade";
 import { startTestHub, type TestHub } from "./support/hub";

@@ -49,7 +49,7 @@ onSqlite("a data folder made by the release that created SQLite files from the e
     }
   }, 120_000);
 
-  test("takes new writes on top of the old rows, and a second start changes nothing", async () => {
+  test("takes new writes on top of the old rows, and the next start shows them all", async () => {
     const dataDir = copyPreviousReleaseData();
     const expected = expectedFromPreviousRelease();
     const old = expected.orders[0] as OrderSeen;
