@@ -1,23 +1,53 @@
+import { rmSync } from "node:fs";
+import path from "node:path";
 import { pendingSchemaChanges } from "../gateway/migrations";
+import { SUBGRAPHS } from "../gateway/subgraph-list";
 import { addressKeyOf, cleanAddress, cleanName } from "../subgraphs/customers/cleansing";
 import { BackfillAddressKey1795389723899 } from "../subgraphs/customers/migrations/1795389723899-BackfillAddressKey";
 import { RekeyNamesWithDigits1795389723900 } from "../subgraphs/customers/migrations/1795389723900-RekeyNamesWithDigits";
+import { SUBGRAPH_NAMES } from "../subgraphs/kernel/config";
+import { schemaShape, SYNCHRONIZED_BASELINE } from "../subgraphs/kernel/sqlite-upgrade";
 import { startTestHub, type TestHub } from "./support/hub";
+import { copyPreviousReleaseData } from "./support/previous-release";
+import { fileSchema, migratedSchema, schemaDump, synchronizedSchema } from "./support/sqlite-schema";
 
-// On MySQL/MariaDB the schema comes from the checked-in migrations; they must cover every entity.
-const onMysql = process.env.MYSQL_URL ? test : test.skip;
+// The schema comes from the checked-in migrations on both databases; they must cover every entity.
+const onSqlite = process.env.MYSQL_URL ? test.skip : test;
 
 let hub: TestHub | undefined;
 afterAll(() => hub?.stop());
 
-onMysql("the checked-in migrations leave no schema drift (run `npm run migration:generate -- <Name>` after entity changes)", async () => {
+test("the checked-in migrations leave no schema drift (run `npm run migration:generate -- <Name>` after entity changes)", async () => {
   hub = await startTestHub();
   for (const [name, sg] of Object.entries(hub.subgraphs)) {
     expect({ name, pending: await pendingSchemaChanges(sg.ds) }).toEqual({ name, pending: [] });
   }
 }, 60_000);
 
-onMysql("identities stored before the address key get it from the backfill", async () => {
+// SQLite files made before the migrations got their schema from synchronize; the baseline
+// migrations must make the very same one, statement for statement, or an adopted file and a
+// new one part ways. The fixture is such a file (the last synchronizing release made it).
+onSqlite("on SQLite the baseline migrations make exactly the schema the last synchronizing release made", async () => {
+  const dataDir = copyPreviousReleaseData();
+  try {
+    for (const name of SUBGRAPH_NAMES) {
+      const baseline = SUBGRAPHS[name].migrations.filter((m) => SYNCHRONIZED_BASELINE.has(m.name));
+      const made = await fileSchema(path.join(dataDir, `${name}.sqlite`), schemaDump);
+      expect({ name, schema: await migratedSchema(name, schemaDump, baseline) }).toEqual({ name, schema: made });
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 60_000);
+
+// Later migrations rebuild tables with new columns last, so only the column order may differ.
+onSqlite("on SQLite the migrations make the schema synchronize makes of the current entities, but for column order", async () => {
+  for (const name of SUBGRAPH_NAMES) {
+    expect({ name, schema: await migratedSchema(name, schemaShape) }).toEqual({ name, schema: await synchronizedSchema(name, schemaShape) });
+  }
+}, 60_000);
+
+test("identities stored before the address key get it from the backfill", async () => {
   hub ??= await startTestHub();
   const ds = hub.subgraphs.customers.ds;
   await hub.ok("mutation($i: RegisterIdentityInput!) { registerChannelIdentity(input: $i) { id } }", {
@@ -35,7 +65,7 @@ onMysql("identities stored before the address key get it from the backfill", asy
   expect(row.addressKey).not.toBeNull();
 }, 60_000);
 
-onMysql("identities stored before name keys kept digits get the new key; other names keep theirs", async () => {
+test("identities stored before name keys kept digits get the new key; other names keep theirs", async () => {
   hub ??= await startTestHub();
   const ds = hub.subgraphs.customers.ds;
   const REGISTER = "mutation($i: RegisterIdentityInput!) { registerChannelIdentity(input: $i) { id } }";

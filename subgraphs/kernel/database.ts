@@ -4,6 +4,7 @@ import retry from "async-retry";
 import mysql from "mysql2/promise";
 import { DataSource, type EntityManager, type MixedList } from "typeorm";
 import { CountingLogger } from "./sql-stats";
+import { adoptSynchronizedFile, assertForeignKeysHold } from "./sqlite-upgrade";
 
 export interface DatabaseOptions {
   /** Subgraph name; the database is `<prefix>_<service>` or `<dataDir>/<service>.sqlite`. */
@@ -18,9 +19,9 @@ export interface DatabaseOptions {
 }
 
 /**
- * Opens the subgraph's own database. MySQL/MariaDB: the database is created if missing
- * and the checked-in migrations run. SQLite (the embedded default) is created from the
- * entities, which is what a throw-away local file needs.
+ * Opens the subgraph's own database and runs the checked-in migrations on it. MySQL/MariaDB:
+ * the database is created if missing. SQLite (the embedded default): a file made by a release
+ * that created it from the entities is adopted first (see sqlite-upgrade.ts).
  */
 export async function openDatabase(opts: DatabaseOptions): Promise<DataSource> {
   const logger = new CountingLogger(process.env.SQL_LOG === "true");
@@ -49,15 +50,23 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DataSource> {
     await ds.runMigrations();
   } else {
     mkdirSync(opts.dataDir, { recursive: true });
+    const file = path.join(opts.dataDir, `${opts.service}.sqlite`);
+    await adoptSynchronizedFile(file, opts.migrations);
     ds = new DataSource({
       type: "better-sqlite3",
-      database: path.join(opts.dataDir, `${opts.service}.sqlite`),
+      database: file,
       entities: opts.entities,
-      synchronize: true,
+      migrations: opts.migrations,
+      // SQLite's schema changes are transactional: one transaction for all pending
+      // migrations leaves a file either fully upgraded or as it was. TypeORM turns foreign
+      // keys off around it (table rebuilds); assertForeignKeysHold checks them after.
+      migrationsTransactionMode: "all",
       enableWAL: true,
       logger,
     });
     await ds.initialize();
+    await ds.runMigrations();
+    await assertForeignKeysHold(ds);
   }
   return ds;
 }

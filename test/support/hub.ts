@@ -21,8 +21,9 @@ export interface TestHub extends Hub {
   ok<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<T>;
 }
 
-export async function startTestHub(extraEnv: Record<string, string> = {}, options: { clock?: Clock } = {}): Promise<TestHub> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), "orderhub-test-"));
+/** `dataDir`: start on this SQLite folder instead of a new empty one; stop removes it unless `keepDataDir`. */
+export async function startTestHub(extraEnv: Record<string, string> = {}, options: { clock?: Clock; dataDir?: string; keepDataDir?: boolean } = {}): Promise<TestHub> {
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), "orderhub-test-"));
   const prefix = `oht_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
   const hub = await startHub({
     env: { DATA_DIR: dataDir, DB_NAME_PREFIX: prefix, NODE_ENV: "test", OUTBOX_POLL_MS: "50", ...extraEnv },
@@ -43,7 +44,7 @@ export async function startTestHub(extraEnv: Record<string, string> = {}, option
     async stop() {
       await hub.stop();
       if (process.env.MYSQL_URL) await dropDatabases(process.env.MYSQL_URL, prefix, SUBGRAPH_NAMES);
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!options.keepDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,5 +1,5 @@
 import { DropCaseVersion1796164311540 } from "./1796164311540-DropCaseVersion";
 import { OrderRefStatus1796164131197 } from "./1796164131197-OrderRefStatus";
 import { Initial1795383151672 } from "./1795383151672-Initial";
-/** MySQL/MariaDB migrations, oldest first. Generated from the entities; see docs/operations.md. */
+/** Migrations for MySQL/MariaDB and SQLite, oldest first. Generated from the entities; see docs/operations.md. */
 export const migrations: Function[] = [Initial1795383151672, OrderRefStatus1796164131197, DropCaseVersion1796164311540];

@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from "typeorm";
+import { isSqlite } from "../../kernel/database";
 import { cleanName } from "../cleansing";
 
 /**
@@ -9,10 +10,12 @@ export class RekeyNamesWithDigits1795389723900 implements MigrationInterface {
   name = "RekeyNamesWithDigits1795389723900";
 
   async up(queryRunner: QueryRunner): Promise<void> {
+    // SQLite has no REGEXP operator unless the application defines one; GLOB is its own.
+    const hasDigit = isSqlite(queryRunner.connection) ? "`name` GLOB '*[0-9]*'" : "`name` REGEXP '[0-9]'";
     // In batches by id, so a big table is never read into memory at once.
     for (let after = 0; ; ) {
       const rows: Array<{ id: number; name: string }> = await queryRunner.query(
-        "SELECT `id`, `name` FROM `channel_identities` WHERE `id` > ? AND `name` REGEXP '[0-9]' ORDER BY `id` LIMIT 1000",
+        `SELECT \`id\`, \`name\` FROM \`channel_identities\` WHERE \`id\` > ? AND ${hasDigit} ORDER BY \`id\` LIMIT 1000`,
         [after],
       );
       if (rows.length === 0) return;

@@ -1,3 +1,3 @@
 import { Initial1795383151672 } from "./1795383151672-Initial";
-/** MySQL/MariaDB migrations, oldest first. Generated from the entities; see the README. */
+/** Migrations for MySQL/MariaDB and SQLite, oldest first. Generated from the entities; see docs/operations.md. */
 export const migrations: Function[] = [Initial1795383151672];
