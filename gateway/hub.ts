@@ -46,6 +46,8 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     // Demo webhook secrets fill in for any channel without one (never in production).
     const demo = demoSecretsEnv(loadOrCreateDemoSecrets(databaseConfig(env).dataDir));
     for (const [name, secret] of Object.entries(demo)) if (!env[name]) env = { ...env, [name]: secret };
+    // So is the demo pseudonym key, kept in the data folder so pseudonyms survive restarts.
+    if (!env.PSEUDONYM_KEY) env = { ...env, PSEUDONYM_KEY: (await loadOrCreateDemoKeys(databaseConfig(env).dataDir)).pseudonymKey };
   }
   if (isProduction(env) && env.DEMO_DATA === "true") throw new ConfigError("DEMO_DATA=true is not allowed with NODE_ENV=production.");
   if (options.ephemeralPorts) {

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { ApolloServer } from "@apollo/server";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import type { GraphQLFormattedError } from "graphql";
 import { projectRoot } from "../subgraphs/kernel/project-root";
@@ -13,6 +13,8 @@ import { SUBGRAPH_NAMES, type SubgraphName } from "../subgraphs/kernel/config";
 import { BodyTooLarge, executeGraphQL, parseJsonBody, readBody, sendError, sendJson } from "../subgraphs/kernel/http";
 import { encodePrincipal, PRINCIPAL_HEADER, signInternalRequest } from "../subgraphs/kernel/internal-auth";
 import type { Principal } from "../subgraphs/kernel/principal";
+import type { Channel } from "../subgraphs/kernel/types";
+import { deniedFields } from "../subgraphs/kernel/visibility";
 import { AuthError, createTokenVerifier } from "./auth";
 import { verifyWebhook, WEBHOOK_CHANNELS, webhookVerifiers, type WebhookChannel } from "./webhooks";
 import type { GatewayConfig } from "./config";
@@ -102,6 +104,27 @@ const reportAsValidationError = {
   onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, "")))],
 };
 
+/**
+ * A mutation that asks for a field its caller may not see is refused before it runs
+ * (queries get those fields as errors, with the rest of the data).
+ */
+const refuseDeniedMutations: ApolloServerPlugin<GatewayContext> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ operation, document, schema, contextValue }) {
+        if (operation?.operation !== "mutation") return;
+        const denied = deniedFields(schema, document, contextValue.principal);
+        if (denied.length === 0) return;
+        const signedIn = !!contextValue.principal;
+        throw new GraphQLError(
+          signedIn ? `You may not see ${denied.join(", ")}; ask without them. Nothing was changed.` : "Sign in first: send a bearer token.",
+          { extensions: { code: signedIn ? "FORBIDDEN" : "UNAUTHENTICATED", fields: denied, http: { status: signedIn ? 403 : 401 } } },
+        );
+      },
+    };
+  },
+};
+
 export async function startGateway(config: GatewayConfig, supergraphSdl = readFileSync(SUPERGRAPH_PATH, "utf8")): Promise<RunningGateway> {
   const verify = await createTokenVerifier(config.jwt);
   const gateway = new ApolloGateway({
@@ -121,6 +144,7 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
     ],
     includeStacktraceInErrorResponses: false,
     formatError: (formatted) => formatGatewayError(formatted),
+    plugins: [refuseDeniedMutations],
   });
   await apollo.start();
 
@@ -169,7 +193,7 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
     const raw = await readBody(req, config.maxBodyBytes);
     const verified = verifyWebhook(verifier, raw, req.headers);
     if (!verified.ok) return sendError(res, 401, "UNAUTHENTICATED", verified.message);
-    const principal = encodePrincipal({ sub: `webhook:${slug}`, roles: ["channel"] });
+    const principal = encodePrincipal({ sub: `webhook:${slug}`, roles: ["channel"], channel: slug.toUpperCase() as Channel });
     try {
       const forwarded = await fetch(new URL(`/internal/channel-events/${slug}`, ordersBase), {
         method: "POST",

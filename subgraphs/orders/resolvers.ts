@@ -5,7 +5,8 @@ import { connectionType, decodeCursor, pageSize, toConnection } from "../kernel/
 import { badInput, forbidden } from "../kernel/errors";
 import { parseGlobalId } from "../kernel/global-id";
 import { dayInZone } from "../kernel/time-window";
-import { hasRole, isStaff, requireRole, requireSignedIn } from "../kernel/principal";
+import { pseudonym } from "../kernel/masking";
+import { hasRole, isStaff, requireRoleForChannel, requireSignedIn } from "../kernel/principal";
 import type { SubgraphContext } from "../kernel/subgraph";
 import { OrderLineRow, OrderRow } from "./entities";
 import { ingestOrder } from "./ingest";
@@ -26,7 +27,7 @@ export async function canSeeOrder(ctx: Ctx, row: OrderRow): Promise<boolean> {
 export async function loadVisibleOrder(ctx: Ctx, key: number): Promise<Order | null> {
   requireSignedIn(ctx.principal);
   const row = await ctx.loaders.orderById.load(key);
-  return row && (await canSeeOrder(ctx, row)) ? toOrder(row, ctx.principal) : null;
+  return row && (await canSeeOrder(ctx, row)) ? toOrder(row) : null;
 }
 
 export async function loadVisibleLine(ctx: Ctx, key: number): Promise<OrderLine | null> {
@@ -47,7 +48,7 @@ async function pageOfOrders(ctx: Ctx, qb: SelectQueryBuilder<OrderRow>, first?: 
   }
   const rows = await qb.orderBy("o.placedAt", "DESC").addOrderBy("o.id", "DESC").take(limit + 1).getMany();
   rows.forEach((r) => ctx.loaders.orderById.prime(r.id, r));
-  return toConnection(rows, limit, (r) => [r.placedAt.toISOString(), r.id], (r) => toOrder(r, ctx.principal));
+  return toConnection(rows, limit, (r) => [r.placedAt.toISOString(), r.id], toOrder);
 }
 
 /** Restricts a query to one customer's orders through the buyer-link projection. */
@@ -93,6 +94,11 @@ export class OrderResolver {
     return pageOfOrders(ctx, qb, first, after);
   }
 
+  @FieldResolver()
+  buyerPseudonym(@Root() order: Order, @Ctx() ctx: Ctx): string {
+    return pseudonym(ctx.pseudonymKey, order.channel, order.buyerAccount);
+  }
+
   @FieldResolver(() => [OrderLine])
   async lines(@Root() order: Order, @Ctx() ctx: Ctx): Promise<OrderLine[]> {
     const [rows, row] = await Promise.all([ctx.loaders.linesByOrder.load(order.key), ctx.loaders.orderById.load(order.key)]);
@@ -103,10 +109,10 @@ export class OrderResolver {
     description: "Records an order from a channel (channel, admin). Idempotent per channel and channelOrderId: a repeat returns the stored order.",
   })
   async ingestOrder(@Arg("input") input: IngestOrderInput, @Ctx() ctx: Ctx): Promise<Order> {
-    const principal = requireRole(ctx.principal, "channel", "admin");
+    const principal = requireRoleForChannel(ctx.principal, input.channel, "channel", "admin");
     const row = await ingestOrder(ctx.ds, input, principal.sub, ctx.clock);
     void ctx.relay.poke();
-    return toOrder(row, principal);
+    return toOrder(row);
   }
 }
 

@@ -5,7 +5,7 @@ import { inTransaction, writeLock } from "../kernel/database";
 import { badInput, notFound } from "../kernel/errors";
 import { appendEvent } from "../kernel/events";
 import { toGlobalId } from "../kernel/global-id";
-import { requireRole } from "../kernel/principal";
+import { requireRole, requireRoleForChannel } from "../kernel/principal";
 import type { SubgraphContext } from "../kernel/subgraph";
 import { ChannelSkuRow, ProductRow } from "./entities";
 import type { ProductLoaders } from "./loaders";
@@ -71,7 +71,7 @@ export class ProductResolver {
 
   @Mutation(() => Product, { description: "Maps a channel's SKU id to a product (admin, channel). Re-mapping moves it." })
   async mapChannelSku(@Arg("input") input: MapChannelSkuInput, @Ctx() ctx: Ctx): Promise<Product> {
-    requireRole(ctx.principal, "admin", "channel");
+    requireRoleForChannel(ctx.principal, input.channel, "admin", "channel");
     const channelSkuId = input.channelSkuId.trim();
     if (!channelSkuId || channelSkuId.length > 100) throw badInput("channelSkuId must be 1 to 100 characters.", { field: "channelSkuId" });
     const product = await ctx.ds.getRepository(ProductRow).findOneBy({ sku: input.sku });
