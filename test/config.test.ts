@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { gatewayConfig } from "../gateway/config";
+import { loadOrCreateDemoKeys } from "../gateway/demo-keys";
 import { startHub } from "../gateway/hub";
 import { webhookVerifiers } from "../gateway/webhooks";
 import { ConfigError, subgraphConfig } from "../subgraphs/kernel/config";
@@ -25,6 +29,8 @@ test.each([
   ["MYSQL_URL", { MYSQL_URL: "postgres://x" }],
   ["ORDERS_PORT", { ORDERS_PORT: "70000" }],
   ["DB_NAME_PREFIX", { DB_NAME_PREFIX: "drop table;" }],
+  ["PSEUDONYM_KEY", { PSEUDONYM_KEY: "short" }],
+  ["PSEUDONYM_KEY", {}],
 ])("a bad %s stops a subgraph with a message naming it", (name, override) => {
   expect(() => subgraphConfig("orders", { ...base, ...override })).toThrow(name);
 });
@@ -32,6 +38,27 @@ test.each([
 test("production refuses to start without real key configuration", async () => {
   const env = { NODE_ENV: "production", DATA_DIR: "/nonexistent", JWT_PUBLIC_KEY: "", JWT_JWKS_URL: "", INTERNAL_SIGNING_SECRET: "" };
   await expect(startHub({ env, ephemeralPorts: true })).rejects.toThrow(/INTERNAL_SIGNING_SECRET|JWT_PUBLIC_KEY/);
+});
+
+test("production refuses to start without a pseudonym key", async () => {
+  const env = { ...base, NODE_ENV: "production", DATA_DIR: "/nonexistent", PSEUDONYM_KEY: "" };
+  await expect(startHub({ env, ephemeralPorts: true })).rejects.toThrow(/PSEUDONYM_KEY/);
+});
+
+test("outside production the pseudonym key is generated once and kept, also for a data folder from before pseudonyms", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "orderhub-keys-"));
+  try {
+    const first = await loadOrCreateDemoKeys(dir);
+    expect(first.pseudonymKey.length).toBeGreaterThanOrEqual(32);
+    expect((await loadOrCreateDemoKeys(dir)).pseudonymKey).toBe(first.pseudonymKey);
+    const { pseudonymKey: _dropped, ...old } = first;
+    writeFileSync(path.join(dir, "demo-keys.json"), JSON.stringify(old));
+    const upgraded = await loadOrCreateDemoKeys(dir);
+    expect(upgraded).toMatchObject({ internalSecret: first.internalSecret, publicPem: first.publicPem });
+    expect((await loadOrCreateDemoKeys(dir)).pseudonymKey).toBe(upgraded.pseudonymKey);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 describe("webhook secrets", () => {

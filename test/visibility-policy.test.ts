@@ -7,7 +7,7 @@ import { SCHEMA_DIR } from "../gateway/compose";
 import { SUBGRAPHS } from "../gateway/subgraph-list";
 import { SUBGRAPH_NAMES } from "../subgraphs/kernel/config";
 import { buildFederatedSchema } from "../subgraphs/kernel/subgraph";
-import { applyVisibility, AUDIENCES, isExemptType, POLICY, ruleFor } from "../subgraphs/kernel/visibility";
+import { actionFor, applyVisibility, AUDIENCES, isExemptType, POLICY, ruleFor } from "../subgraphs/kernel/visibility";
 
 /** The API the gateway serves: the checked-in supergraph (schema.test.ts keeps it fresh) without federation's own parts. */
 const api: GraphQLSchema = Supergraph.build(readFileSync(path.join(SCHEMA_DIR, "supergraph.graphql"), "utf8")).apiSchema().toGraphQLJSSchema();
@@ -54,5 +54,17 @@ describe("the visibility policy covers the whole public schema", () => {
   test("a subgraph with a field the policy does not name refuses to start", () => {
     const schema = buildSchema("type Query { order: Order } type Order { id: ID! secretNote: String }");
     expect(() => applyVisibility(schema)).toThrow(/No visibility rule for Order.secretNote/);
+  });
+});
+
+describe("deciding for a caller", () => {
+  const phone = ruleFor("Customer", "phone")!;
+  test("each audience gets its own action; a caller with several roles the most open of them", () => {
+    expect(actionFor(phone, { sub: "a", roles: ["cs_agent"] })).toBe("show");
+    expect(typeof actionFor(phone, { sub: "b", roles: ["bi_analyst"] })).toBe("object"); // masked
+    expect(actionFor(phone, { sub: "c", roles: ["channel"], channel: "JD" as never })).toBe("hide");
+    expect(actionFor(phone, { sub: "d", roles: ["bi_analyst", "cs_agent"] })).toBe("show");
+    expect(actionFor(phone, null)).toBe("deny");
+    expect(actionFor(ruleFor("Product", "title")!, null)).toBe("show");
   });
 });
