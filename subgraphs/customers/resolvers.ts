@@ -119,7 +119,7 @@ export class CustomerResolver {
   }
 
   @Mutation(() => Customer, {
-    description: "Records a channel identity (or a channel's customer update) and resolves it to a golden customer (admin, cs_supervisor, channel).",
+    description: "Records a channel identity (or a channel's customer update) and resolves it to a golden customer (admin, cs_supervisor, or a channel token for its own channel).",
   })
   async registerChannelIdentity(@Arg("input") input: RegisterIdentityInput, @Ctx() ctx: Ctx): Promise<Customer> {
     const principal = requireRoleForChannel(ctx.principal, input.channel, "admin", "cs_supervisor", "channel");

@@ -106,7 +106,7 @@ export class OrderResolver {
   }
 
   @Mutation(() => Order, {
-    description: "Records an order from a channel (channel, admin). Idempotent per channel and channelOrderId: a repeat returns the stored order.",
+    description: "Records an order from a channel (admin, or a channel token for its own channel). Idempotent per channel and channelOrderId: a repeat returns the stored order.",
   })
   async ingestOrder(@Arg("input") input: IngestOrderInput, @Ctx() ctx: Ctx): Promise<Order> {
     const principal = requireRoleForChannel(ctx.principal, input.channel, "channel", "admin");

@@ -69,7 +69,7 @@ export class ProductResolver {
     return toProduct(row);
   }
 
-  @Mutation(() => Product, { description: "Maps a channel's SKU id to a product (admin, channel). Re-mapping moves it." })
+  @Mutation(() => Product, { description: "Maps a channel's SKU id to a product (admin, or a channel token for its own channel). Re-mapping moves it." })
   async mapChannelSku(@Arg("input") input: MapChannelSkuInput, @Ctx() ctx: Ctx): Promise<Product> {
     requireRoleForChannel(ctx.principal, input.channel, "admin", "channel");
     const channelSkuId = input.channelSkuId.trim();
