@@ -1,6 +1,7 @@
 import { createRemoteJWKSet, errors, importSPKI, jwtVerify, type JWTVerifyGetKey, type KeyLike } from "jose";
 import { parseGlobalId } from "../subgraphs/kernel/global-id";
 import { ROLES, type Principal, type Role } from "../subgraphs/kernel/principal";
+import { CHANNELS, type Channel } from "../subgraphs/kernel/types";
 import type { JwtConfig } from "./config";
 
 export class AuthError extends Error {}
@@ -10,7 +11,8 @@ export type TokenVerifier = (token: string) => Promise<Principal>;
 /**
  * Verifies bearer JWTs with the algorithm, issuer, audience and lifetime pinned by
  * configuration, and turns the claims into the principal subgraphs see.
- * Claims: sub, roles: string[]; a customer's sub is their Customer global ID.
+ * Claims: sub, roles: string[]; a customer's sub is their Customer global ID; a
+ * channel token names the one channel it acts for in `channel` (e.g. "JD").
  */
 export async function createTokenVerifier(config: JwtConfig): Promise<TokenVerifier> {
   const key: KeyLike | JWTVerifyGetKey = config.jwksUrl
@@ -39,6 +41,12 @@ export async function createTokenVerifier(config: JwtConfig): Promise<TokenVerif
       } catch {
         throw new AuthError("A customer token's sub must be the customer's global ID.");
       }
+    }
+    if (roles.includes("channel")) {
+      if (!(CHANNELS as unknown[]).includes(payload.channel)) {
+        throw new AuthError(`A channel token must name its channel in the "channel" claim: one of ${CHANNELS.join(", ")}.`);
+      }
+      principal.channel = payload.channel as Channel;
     }
     return principal;
   };

@@ -32,7 +32,11 @@ const PLACES = [
 /** Demo orders are placed in the 60 days before this instant. */
 export const DEMO_EPOCH = new Date("2026-12-01T00:00:00Z");
 
-export const DEMO_TOKEN_NAMES = ["admin", "cs_agent", "cs_supervisor", "finance", "bi_analyst", "warehouse", "customer1", "customer2"] as const;
+export const DEMO_TOKEN_NAMES = [
+  "admin", "cs_agent", "cs_supervisor", "finance", "bi_analyst", "warehouse", "customer1", "customer2",
+  // A channel token acts for its own channel only.
+  "channel_taobao", "channel_jd", "channel_douyin", "channel_web", "channel_pos",
+] as const;
 
 function channelSkuId(channel: Channel, i: number): string {
   switch (channel) {
@@ -76,7 +80,9 @@ export interface SeedResult {
 export async function seedDemoData(url: string, mint: TokenMinter, settle: () => Promise<void>): Promise<SeedResult> {
   faker.seed(20261122);
   const admin = await mint({ sub: "demo:admin", roles: ["admin"] });
-  const channel = await mint({ sub: "demo:channel", roles: ["channel"] }, 3600);
+  const channelTokens = Object.fromEntries(
+    await Promise.all(CHANNELS.map(async (c) => [c, await mint({ sub: `demo:channel:${c.toLowerCase()}`, roles: ["channel"], channel: c }, 3600)])),
+  ) as Record<Channel, string>;
 
   const existing = await mustQuery<{ orders: { edges: unknown[] } }>(url, "{ orders(first: 1) { edges { cursor } } }", {}, admin);
   const seeded = existing.orders.edges.length === 0;
@@ -159,7 +165,7 @@ export async function seedDemoData(url: string, mint: TokenMinter, settle: () =>
         url,
         "mutation($i: IngestOrderInput!) { ingestOrder(input: $i) { id status lines { id quantity } } }",
         { i: o },
-        channel,
+        channelTokens[o.channel],
       );
       created.push(r.ingestOrder);
     });
@@ -193,5 +199,6 @@ export async function seedDemoData(url: string, mint: TokenMinter, settle: () =>
   for (const [name, role] of staff) tokens[name] = await mint({ sub: `demo:${name}`, roles: [role] });
   tokens.customer1 = await mint({ sub: customerIds[0], roles: ["customer"] });
   tokens.customer2 = await mint({ sub: customerIds[1], roles: ["customer"] });
+  for (const c of CHANNELS) tokens[`channel_${c.toLowerCase()}` as `channel_${Lowercase<Channel>}`] = await mint({ sub: `demo:channel:${c.toLowerCase()}`, roles: ["channel"], channel: c });
   return { seeded, tokens };
 }

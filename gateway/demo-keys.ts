@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { exportJWK, exportSPKI, generateKeyPair, importJWK, SignJWT, type JWK, type KeyLike } from "jose";
 import type { Role } from "../subgraphs/kernel/principal";
+import type { Channel } from "../subgraphs/kernel/types";
 import { secretVar, TEST_KEY_MARK, WEBHOOK_CHANNELS, type WebhookChannel } from "./webhooks";
 
 /**
@@ -15,6 +16,8 @@ export interface DemoKeys {
   privateJwk: JWK;
   publicPem: string;
   internalSecret: string;
+  /** Keys the pseudonyms BI sees instead of channel account ids (PSEUDONYM_KEY). */
+  pseudonymKey: string;
 }
 
 /**
@@ -42,12 +45,20 @@ export const DEMO_AUDIENCE = "orderhub";
 
 export async function loadOrCreateDemoKeys(dataDir: string): Promise<DemoKeys> {
   const file = path.join(dataDir, "demo-keys.json");
-  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as DemoKeys;
+  if (existsSync(file)) {
+    const keys = JSON.parse(readFileSync(file, "utf8")) as DemoKeys;
+    if (keys.pseudonymKey) return keys;
+    // A data folder from before pseudonyms: add the key once, so pseudonyms stay stable from now on.
+    const upgraded = { ...keys, pseudonymKey: randomBytes(32).toString("base64url") };
+    writeFileSync(file, JSON.stringify(upgraded, null, 2), { mode: 0o600 });
+    return upgraded;
+  }
   const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
   const keys: DemoKeys = {
     privateJwk: await exportJWK(privateKey),
     publicPem: await exportSPKI(publicKey),
     internalSecret: randomBytes(32).toString("base64url"),
+    pseudonymKey: randomBytes(32).toString("base64url"),
   };
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, JSON.stringify(keys, null, 2), { mode: 0o600 });
@@ -62,16 +73,18 @@ export function demoEnv(keys: DemoKeys): Record<string, string> {
     JWT_AUDIENCE: DEMO_AUDIENCE,
     JWT_ALGORITHMS: "EdDSA",
     INTERNAL_SIGNING_SECRET: keys.internalSecret,
+    PSEUDONYM_KEY: keys.pseudonymKey,
   };
 }
 
-export type TokenMinter = (claims: { sub: string; roles: Role[] }, ttlSeconds?: number) => Promise<string>;
+/** `channel` names the one channel a `channel` token acts for. */
+export type TokenMinter = (claims: { sub: string; roles: Role[]; channel?: `${Channel}` }, ttlSeconds?: number) => Promise<string>;
 
 export function demoTokenMinter(keys: DemoKeys): TokenMinter {
   let key: Promise<KeyLike | Uint8Array> | undefined;
-  return async ({ sub, roles }, ttlSeconds = 30 * 24 * 3600) => {
+  return async ({ sub, roles, channel }, ttlSeconds = 30 * 24 * 3600) => {
     key ??= importJWK(keys.privateJwk, "EdDSA");
-    return new SignJWT({ roles })
+    return new SignJWT({ roles, ...(channel ? { channel } : {}) })
       .setProtectedHeader({ alg: "EdDSA" })
       .setSubject(sub)
       .setIssuer(DEMO_ISSUER)

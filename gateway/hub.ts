@@ -55,6 +55,8 @@ export async function hubEnvironment(base: Env): Promise<{ env: Env; mintToken?:
   }
   const demo = demoSecretsEnv(loadOrCreateDemoSecrets(dataDir));
   for (const [name, secret] of Object.entries(demo)) if (!env[name]) env = { ...env, [name]: secret };
+  // So is the demo pseudonym key, kept in the data folder so pseudonyms survive restarts.
+  if (!env.PSEUDONYM_KEY) env = { ...env, PSEUDONYM_KEY: (await loadOrCreateDemoKeys(dataDir)).pseudonymKey };
   return { env, mintToken };
 }
 

@@ -15,6 +15,8 @@ import { withErrorCode } from "../subgraphs/kernel/errors";
 import { BodyTooLarge, executeGraphQL, parseJsonBody, readBody, sendError, sendJson } from "../subgraphs/kernel/http";
 import { encodePrincipal, PRINCIPAL_HEADER, requestTarget, signInternalRequest } from "../subgraphs/kernel/internal-auth";
 import type { Principal } from "../subgraphs/kernel/principal";
+import type { Channel } from "../subgraphs/kernel/types";
+import { deniedFields } from "../subgraphs/kernel/visibility";
 import { AuthError, createTokenVerifier } from "./auth";
 import { verifyWebhook, WEBHOOK_CHANNELS, webhookVerifiers, type WebhookChannel } from "./webhooks";
 import type { GatewayConfig } from "./config";
@@ -124,6 +126,27 @@ const refuseUnresolvedOperation: ApolloServerPlugin<GatewayContext> = {
   },
 };
 
+/**
+ * A mutation that asks for a field its caller may not see is refused before it runs
+ * (queries get those fields as errors, with the rest of the data).
+ */
+const refuseDeniedMutations: ApolloServerPlugin<GatewayContext> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ operation, document, schema, contextValue }) {
+        if (operation?.operation !== "mutation") return;
+        const denied = deniedFields(schema, document, contextValue.principal);
+        if (denied.length === 0) return;
+        const signedIn = !!contextValue.principal;
+        throw new GraphQLError(
+          signedIn ? `You may not see ${denied.join(", ")}; ask without them. Nothing was changed.` : "Sign in first: send a bearer token.",
+          { extensions: { code: signedIn ? "FORBIDDEN" : "UNAUTHENTICATED", fields: denied, http: { status: signedIn ? 403 : 401, headers: new HeaderMap() } } },
+        );
+      },
+    };
+  },
+};
+
 export async function startGateway(config: GatewayConfig, supergraphSdl = readFileSync(SUPERGRAPH_PATH, "utf8")): Promise<RunningGateway> {
   const verify = await createTokenVerifier(config.jwt);
   const gateway = new ApolloGateway({
@@ -141,7 +164,7 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
       maxDepthRule({ n: config.maxQueryDepth, ignoreIntrospection: true, ...reportAsValidationError }),
       maxAliasesRule({ n: config.maxQueryAliases, ...reportAsValidationError }),
     ],
-    plugins: [refuseUnresolvedOperation],
+    plugins: [refuseUnresolvedOperation, refuseDeniedMutations],
     includeStacktraceInErrorResponses: false,
     formatError: (formatted) => formatGatewayError(formatted),
   });
@@ -192,7 +215,7 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
     const raw = await readBody(req, config.maxBodyBytes);
     const verified = verifyWebhook(verifier, raw, req.headers);
     if (!verified.ok) return sendError(res, 401, "UNAUTHENTICATED", verified.message);
-    const principal = encodePrincipal({ sub: `webhook:${slug}`, roles: ["channel"] });
+    const principal = encodePrincipal({ sub: `webhook:${slug}`, roles: ["channel"], channel: slug.toUpperCase() as Channel });
     try {
       const target = new URL(`/internal/channel-events/${slug}`, ordersBase);
       const forwarded = await fetch(target, {

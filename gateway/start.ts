@@ -17,7 +17,7 @@ async function main() {
     const file = path.join(dataDir, "demo-tokens.json");
     writeFileSync(file, JSON.stringify(tokens, null, 2), { mode: 0o600 });
     console.log(seeded ? "Demo data created." : "Demo data already present.");
-    console.log(`Demo tokens: ${file} (admin, cs_agent, cs_supervisor, finance, bi_analyst, warehouse, customer1, customer2)`);
+    console.log(`Demo tokens: ${file} (admin, cs_agent, cs_supervisor, finance, bi_analyst, warehouse, customer1, customer2, channel_<channel>)`);
     console.log(`Webhook secrets (test keys) for POST ${hub.url.replace(/\/graphql$/, "/webhooks/<channel>")}: ${path.join(dataDir, "demo-secrets.json")}`);
     console.log(`Try: curl -s ${hub.url} -H 'content-type: application/json' \\
   -H "authorization: Bearer $(node -p "require('./${path.relative(process.cwd(), file)}').customer1")" \\

@@ -1,7 +1,8 @@
-import { gatewayConfig } from "../gateway/config";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { gatewayConfig } from "../gateway/config";
+import { loadOrCreateDemoKeys } from "../gateway/demo-keys";
 import { hubEnvironment, startHub } from "../gateway/hub";
 import { webhookVerifiers } from "../gateway/webhooks";
 import { ConfigError, subgraphConfig } from "../subgraphs/kernel/config";
@@ -31,6 +32,8 @@ test.each([
   ["ORDERS_PORT", { ORDERS_PORT: "70000" }],
   ["DB_NAME_PREFIX", { DB_NAME_PREFIX: "drop table;" }],
   ["SUBGRAPH_HOST", { SUBGRAPH_HOST: "http://10.0.0.1" }],
+  ["PSEUDONYM_KEY", { PSEUDONYM_KEY: "short" }],
+  ["PSEUDONYM_KEY", {}],
 ])("a bad %s stops a subgraph with a message naming it", (name, override) => {
   expect(() => subgraphConfig("orders", { ...base, ...override })).toThrow(name);
 });
@@ -79,6 +82,27 @@ describe("demo keys and demo webhook secrets are for development only", () => {
     expect(() => webhookVerifiers({ NODE_ENV, WEBHOOK_SECRET_JD: `whsec_${Buffer.from("test_" + "k".repeat(27)).toString("base64")}` }, () => {})).toThrow(/WEBHOOK_SECRET_JD is a test key/);
     await expect(hubEnvironment({ ...unset, NODE_ENV, DATA_DIR: dataDir, DEMO_DATA: "true" })).rejects.toThrow(`DEMO_DATA=true is not allowed with NODE_ENV=${NODE_ENV}`);
   });
+});
+
+test("production refuses to start without a pseudonym key", async () => {
+  const env = { ...base, NODE_ENV: "production", DATA_DIR: "/nonexistent", PSEUDONYM_KEY: "" };
+  await expect(startHub({ env, ephemeralPorts: true })).rejects.toThrow(/PSEUDONYM_KEY/);
+});
+
+test("outside production the pseudonym key is generated once and kept, also for a data folder from before pseudonyms", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "orderhub-keys-"));
+  try {
+    const first = await loadOrCreateDemoKeys(dir);
+    expect(first.pseudonymKey.length).toBeGreaterThanOrEqual(32);
+    expect((await loadOrCreateDemoKeys(dir)).pseudonymKey).toBe(first.pseudonymKey);
+    const { pseudonymKey: _dropped, ...old } = first;
+    writeFileSync(path.join(dir, "demo-keys.json"), JSON.stringify(old));
+    const upgraded = await loadOrCreateDemoKeys(dir);
+    expect(upgraded).toMatchObject({ internalSecret: first.internalSecret, publicPem: first.publicPem });
+    expect((await loadOrCreateDemoKeys(dir)).pseudonymKey).toBe(upgraded.pseudonymKey);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 describe("webhook secrets", () => {

@@ -124,7 +124,7 @@ afterAll(async () => {
 });
 
 const REGISTER = "mutation($i: RegisterIdentityInput!) { registerChannelIdentity(input: $i) { id } }";
-const register = async (input: Record<string, unknown>) => (await hub.ok(REGISTER, { i: { observedAt: clock.now().toISOString(), ...input } }, hub.channel)).registerChannelIdentity.id as string;
+const register = async (input: Record<string, unknown>) => (await hub.ok(REGISTER, { i: { observedAt: clock.now().toISOString(), ...input } }, hub.channels[input.channel as Channel])).registerChannelIdentity.id as string;
 const dispatch = () => hub.subgraphs.customers.jobs.outbound.runOnce();
 const deliveries = () => hub.subgraphs.customers.ds.getRepository(OutboundDeliveryRow).find({ order: { id: "ASC" } });
 

@@ -6,14 +6,14 @@ import { createLoaders, type CustomerLoaders } from "./loaders";
 import { migrations } from "./migrations";
 import { OutboundDeliveryRow, outboundDispatcher, subscribeOutbound } from "./outbound";
 import { OutboundDeliveryResolver } from "./outbound-resolvers";
-import { CustomerChangeResolver, CustomerResolver, loadCustomerNode, MatchCandidateResolver, NodeResolver, OrderCustomerResolver } from "./resolvers";
+import { ChannelIdentityResolver, CustomerChangeResolver, CustomerResolver, loadCustomerNode, MatchCandidateResolver, NodeResolver, OrderCustomerResolver } from "./resolvers";
 import { AfterSalesCase, Order, OrderException, OrderLine, Product } from "./schema";
 
 type Ctx = SubgraphContext<CustomerLoaders>;
 
 export const customersSubgraph: SubgraphDefinition<CustomerLoaders> = {
   name: "customers",
-  resolvers: [CustomerResolver, OrderCustomerResolver, NodeResolver, MatchCandidateResolver, CustomerChangeResolver, OutboundDeliveryResolver],
+  resolvers: [CustomerResolver, ChannelIdentityResolver, OrderCustomerResolver, NodeResolver, MatchCandidateResolver, CustomerChangeResolver, OutboundDeliveryResolver],
   orphanedTypes: [Order, OrderLine, OrderException, Product, AfterSalesCase],
   entities: [CustomerRow, ChannelIdentityRow, MatchCandidateRow, SpendRow, OutboundDeliveryRow],
   migrations,

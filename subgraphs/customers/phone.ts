@@ -13,9 +13,3 @@ export function toE164(raw: string, defaultCountry: "CN" = "CN"): string | null 
   const parsed = parsePhoneNumberFromString(folded, defaultCountry);
   return parsed && parsed.isValid() ? parsed.number : null;
 }
-
-/** +8613800138000 -> +86138****8000: enough to recognize, not enough to call. */
-export function maskPhone(e164: string): string {
-  if (e164.length < 8) return "****";
-  return `${e164.slice(0, 6)}****${e164.slice(-4)}`;
-}

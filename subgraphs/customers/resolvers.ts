@@ -6,7 +6,8 @@ import { badInput, notFound } from "../kernel/errors";
 import { OutboxEvent } from "../kernel/events";
 import { parseAnyGlobalId, parseGlobalId, toGlobalId } from "../kernel/global-id";
 import { parseInstant } from "../kernel/time-window";
-import { hasRole, isStaff, requireRole, requireSignedIn, STAFF_ROLES, type Principal } from "../kernel/principal";
+import { pseudonym } from "../kernel/masking";
+import { hasRole, isStaff, requireRole, requireRoleForChannel, requireSignedIn, STAFF_ROLES, type Principal } from "../kernel/principal";
 import type { SubgraphContext } from "../kernel/subgraph";
 import { CandidateStatus, ChannelIdentityRow, CustomerRow, MatchCandidateRow } from "./entities";
 import { resolveIdentity } from "./identities";
@@ -50,7 +51,7 @@ export async function loadCustomerNode(ctx: Ctx, key: number): Promise<Customer>
   requireSignedIn(ctx.principal);
   const row = await visibleCustomer(ctx, await ctx.loaders.survivorById.load(key));
   if (!row) throw notFound(`No customer ${toGlobalId("Customer", key)} that you can see.`);
-  return toCustomer(row, ctx.principal);
+  return toCustomer(row);
 }
 
 function toCandidate(row: MatchCandidateRow): CustomerMatchCandidate {
@@ -71,7 +72,7 @@ export class CustomerResolver {
     const principal = requireSignedIn(ctx.principal);
     if (!principal.customerKey) return null;
     const row = await ctx.loaders.survivorById.load(principal.customerKey);
-    return row ? toCustomer(row, principal) : null;
+    return row ? toCustomer(row) : null;
   }
 
   @Query(() => Customer, { nullable: true, description: "A customer by ID. An absorbed customer's ID gives its survivor." })
@@ -79,7 +80,7 @@ export class CustomerResolver {
     const key = parseGlobalId(id, "Customer");
     requireSignedIn(ctx.principal);
     const row = await visibleCustomer(ctx, await ctx.loaders.survivorById.load(key));
-    return row ? toCustomer(row, ctx.principal) : null;
+    return row ? toCustomer(row) : null;
   }
 
   @Query(() => CustomerConnection, { description: "Golden customers, oldest first (staff)." })
@@ -89,36 +90,34 @@ export class CustomerResolver {
   ) {
     requireRole(ctx.principal, ...STAFF_ROLES);
     const qb = ctx.ds.getRepository(CustomerRow).createQueryBuilder("c").where("c.mergedIntoId IS NULL");
-    return paginate(qb, page, { order: "ASC", keys: [{ column: "c.id", kind: "n", of: (r) => r.id }] }, (r) => toCustomer(r, ctx.principal));
+    return paginate(qb, page, { order: "ASC", keys: [{ column: "c.id", kind: "n", of: (r) => r.id }] }, (r) => toCustomer(r));
   }
 
   @FieldResolver(() => [ChannelIdentity])
   async identities(@Root() customer: Customer, @Ctx() ctx: Ctx): Promise<ChannelIdentity[]> {
-    return (await ctx.loaders.identitiesByCustomer.load(customer.key)).map((r) => toChannelIdentity(r, ctx.principal));
+    return (await ctx.loaders.identitiesByCustomer.load(customer.key)).map((r) => toChannelIdentity(r));
   }
 
   @FieldResolver(() => [LineageEntry], { description: "Per golden field: the value, the identity it came from and the rule that won." })
   async lineage(@Root() customer: Customer, @Ctx() ctx: Ctx): Promise<LineageEntry[]> {
     const identities = await ctx.loaders.identitiesByCustomer.load(customer.key);
-    const personal = ctx.principal && (isStaff(ctx.principal) || hasRole(ctx.principal, "customer"));
     return (customer.row.lineage ?? []).map((l) => {
       const source = identities.find((i) => i.id === l.identityId);
-      const sensitive = ["phone", "address", "displayName"].includes(l.field);
       return Object.assign(new LineageEntry(), {
         field: l.field,
-        value: sensitive && (!personal || hasRole(ctx.principal, "bi_analyst")) ? null : l.value,
+        value: l.value,
         rule: l.rule,
-        source: source ? toChannelIdentity(source, ctx.principal) : null,
+        source: source ? toChannelIdentity(source) : null,
         identityKey: l.identityId,
       });
     });
   }
 
   @Mutation(() => Customer, {
-    description: "Records a channel identity (or a channel's customer update) and resolves it to a golden customer (admin, cs_supervisor, channel).",
+    description: "Records a channel identity (or a channel's customer update) and resolves it to a golden customer (admin, cs_supervisor, or a channel token for its own channel).",
   })
   async registerChannelIdentity(@Arg("input") input: RegisterIdentityInput, @Ctx() ctx: Ctx): Promise<Customer> {
-    const principal = requireRole(ctx.principal, "admin", "cs_supervisor", "channel");
+    const principal = requireRoleForChannel(ctx.principal, input.channel, "admin", "cs_supervisor", "channel");
     const customerKey = input.customerId ? parseGlobalId(input.customerId, "Customer") : null;
     const observedAt = input.observedAt ? parseInstant(input.observedAt, "observedAt") : null;
     const result = await inTransaction(ctx.ds, (em) =>
@@ -126,7 +125,7 @@ export class CustomerResolver {
     );
     void ctx.relay.poke();
     const row = await ctx.ds.getRepository(CustomerRow).findOneByOrFail({ id: result.customerKey });
-    return toCustomer(row, principal);
+    return toCustomer(row);
   }
 
   @Mutation(() => Customer, { description: "Merges customers into a survivor (admin, cs_supervisor). Returns the survivor." })
@@ -142,7 +141,7 @@ export class CustomerResolver {
     if ((note?.length ?? 0) > 500) throw badInput("note must be at most 500 characters.", { field: "note" });
     const key = await inTransaction(ctx.ds, (em) => mergeCustomers(em, survivor, absorbed, { actor: principal.sub, note: note ?? null, clock: ctx.clock }));
     void ctx.relay.poke();
-    return toCustomer(await ctx.ds.getRepository(CustomerRow).findOneByOrFail({ id: key }), principal);
+    return toCustomer(await ctx.ds.getRepository(CustomerRow).findOneByOrFail({ id: key }));
   }
 
   @Mutation(() => [Customer], { description: "Takes identities out of a customer; they go back to their own customer (admin, cs_supervisor)." })
@@ -158,7 +157,15 @@ export class CustomerResolver {
     const keys = await inTransaction(ctx.ds, (em) => unmergeCustomer(em, key, identities, { actor: principal.sub, note: note ?? null, clock: ctx.clock }));
     void ctx.relay.poke();
     const rows = await ctx.ds.getRepository(CustomerRow).findBy({ id: In(keys) });
-    return keys.map((k) => toCustomer(rows.find((r) => r.id === k)!, principal));
+    return keys.map((k) => toCustomer(rows.find((r) => r.id === k)!));
+  }
+}
+
+@Resolver(() => ChannelIdentity)
+export class ChannelIdentityResolver {
+  @FieldResolver()
+  pseudonym(@Root() identity: ChannelIdentity, @Ctx() ctx: Ctx): string {
+    return pseudonym(ctx.pseudonymKey, identity.channel, identity.channelCustomerId);
   }
 }
 
@@ -178,7 +185,7 @@ export class MatchCandidateResolver {
   @FieldResolver(() => [Customer], { description: "The two customers, as they are now (an absorbed one shows its survivor)." })
   async customers(@Root() c: CustomerMatchCandidate, @Ctx() ctx: Ctx): Promise<Customer[]> {
     const rows = await ctx.loaders.survivorById.loadMany(c.keys);
-    return rows.filter((r): r is CustomerRow => !!r && !(r instanceof Error)).map((r) => toCustomer(r, ctx.principal));
+    return rows.filter((r): r is CustomerRow => !!r && !(r instanceof Error)).map(toCustomer);
   }
 
   @Mutation(() => CustomerMatchCandidate, { description: "Marks a candidate pair as not the same person (admin, cs_supervisor)." })
@@ -203,7 +210,6 @@ export class CustomerChangeResolver {
     requireRole(ctx.principal, ...STAFF_ROLES);
     // UUIDv7 ids sort by time, so the id is the feed's keyset.
     const qb = ctx.ds.getRepository(OutboxEvent).createQueryBuilder("e").where("e.type LIKE 'customer.%'");
-    const bi = !hasRole(ctx.principal, "cs_agent", "cs_supervisor", "finance", "warehouse", "admin");
     return paginate(qb, page, { order: "ASC", keys: [{ column: "e.id", kind: "s", of: (r) => r.id }] }, (r) => ({
       id: r.id,
       type: r.type,
@@ -211,7 +217,7 @@ export class CustomerChangeResolver {
       source: r.source,
       actor: r.actor,
       recordedAt: r.recordedAt,
-      data: bi ? JSON.stringify({ fields: Object.keys((r.payload.changes as object) ?? {}) }) : JSON.stringify(r.payload),
+      data: JSON.stringify(r.payload),
     }));
   }
 }
@@ -219,10 +225,10 @@ export class CustomerChangeResolver {
 @Resolver(() => Order)
 export class OrderCustomerResolver {
   @FieldResolver(() => Customer, { nullable: true, description: "The golden customer behind the buyer's channel account." })
-  @Directive('@requires(fields: "channel buyerChannelCustomerId")')
+  @Directive('@requires(fields: "channel buyerAccount")')
   async customer(@Root() order: Order, @Ctx() ctx: Ctx): Promise<Customer | null> {
-    const row = await visibleCustomer(ctx, await ctx.loaders.customerByIdentity.load(`${order.channel}:${order.buyerChannelCustomerId}`));
-    return row ? toCustomer(row, ctx.principal) : null;
+    const row = await visibleCustomer(ctx, await ctx.loaders.customerByIdentity.load(`${order.channel}:${order.buyerAccount}`));
+    return row ? toCustomer(row) : null;
   }
 }
 
@@ -249,7 +255,7 @@ async function resolveNode(id: string, ctx: Ctx): Promise<Node | null> {
   if (type === "ChannelIdentity") {
     const row = await ctx.ds.getRepository(ChannelIdentityRow).findOneBy({ id: key });
     if (!row || !(await visibleCustomer(ctx, await ctx.loaders.survivorById.load(row.customerId)))) throw notFound(`No identity ${id} that you can see.`);
-    return toChannelIdentity(row, ctx.principal);
+    return toChannelIdentity(row);
   }
   if (type === "OutboundDelivery") return loadDeliveryNode(ctx, key);
   if (type === "CustomerMatchCandidate") {

@@ -1,10 +1,8 @@
 import { Directive, Field, Float, ID, InputType, ObjectType, registerEnumType } from "type-graphql";
 import { toGlobalId } from "../kernel/global-id";
-import { type Principal, seesPersonalData } from "../kernel/principal";
 import { Channel } from "../kernel/types";
 import { Node } from "./node";
 import { CandidateStatus, ChannelIdentityRow, CustomerRow, CustomerTier, type GoldenAddress } from "./entities";
-import { maskPhone } from "./phone";
 
 registerEnumType(CustomerTier, { name: "CustomerTier", description: "One tier for the whole hub." });
 
@@ -22,16 +20,16 @@ export class CustomerAddress {
   @Field(() => String, { nullable: true })
   district!: string | null;
 
-  @Field(() => String, { nullable: true, description: "Street and number; masked for BI." })
+  @Field(() => String, { nullable: true, description: "Street and number; null for BI." })
   detail!: string | null;
 
   @Field({ description: "true when the place could not be recognized; kept as given, never guessed." })
   flagged!: boolean;
 }
 
-export function toAddress(a: GoldenAddress | null, viewer: Principal | null): CustomerAddress | null {
+export function toAddress(a: GoldenAddress | null): CustomerAddress | null {
   if (!a) return null;
-  return { code: a.code, province: a.province, city: a.city, district: a.district, detail: seesPersonalData(viewer) ? a.detail : null, flagged: a.flagged };
+  return { code: a.code, province: a.province, city: a.city, district: a.district, detail: a.detail, flagged: a.flagged };
 }
 
 @ObjectType({ implements: Node, description: "One account on one sales channel, as the channel sent it (cleansed)." })
@@ -39,13 +37,16 @@ export class ChannelIdentity extends Node {
   @Field(() => Channel)
   channel!: Channel;
 
-  @Field()
-  channelCustomerId!: string;
+  @Field(() => String, { nullable: true, description: "The account id on the channel (a JD pin is a login, a POS id a member card). Null for BI, who get pseudonym." })
+  channelCustomerId!: string; // always set here; the visibility policy nulls it for BI
 
-  @Field(() => String, { nullable: true })
+  @Field({ description: "A stable pseudonym of this channel account; the same as Order.buyerPseudonym of its orders." })
+  pseudonym!: string;
+
+  @Field(() => String, { nullable: true, description: "Null for BI." })
   name!: string | null;
 
-  @Field(() => String, { nullable: true, description: "E.164; masked for BI." })
+  @Field(() => String, { nullable: true, description: "E.164; masked for BI (+86*******8000)." })
   phone!: string | null;
 
   @Field(() => CustomerAddress, { nullable: true })
@@ -80,16 +81,15 @@ export class LineageEntry {
   identityKey!: number | null;
 }
 
-export function toChannelIdentity(row: ChannelIdentityRow, viewer: Principal | null): ChannelIdentity {
-  const personal = seesPersonalData(viewer);
+export function toChannelIdentity(row: ChannelIdentityRow): ChannelIdentity {
   return Object.assign(new ChannelIdentity(), {
     id: toGlobalId("ChannelIdentity", row.id),
     key: row.id,
     channel: row.channel,
     channelCustomerId: row.channelCustomerId,
-    name: personal ? row.name : null,
-    phone: row.phone && !personal ? maskPhone(row.phone) : row.phone,
-    address: toAddress(row.address, viewer),
+    name: row.name,
+    phone: row.phone,
+    address: toAddress(row.address),
     reportedTier: row.reportedTier,
     marketingOptIn: row.marketingOptIn,
     observedAt: row.observedAt,
@@ -142,10 +142,10 @@ export class CustomerChange {
 @ObjectType({ implements: Node, description: "The golden customer record, one per person across all channels." })
 @Directive('@key(fields: "id")')
 export class Customer extends Node {
-  @Field()
-  displayName!: string;
+  @Field(() => String, { nullable: true, description: "Null for BI." })
+  displayName!: string; // always set here; the visibility policy nulls it for BI
 
-  @Field(() => String, { nullable: true, description: "E.164; masked for BI." })
+  @Field(() => String, { nullable: true, description: "E.164; masked for BI (+86*******8000)." })
   phone!: string | null;
 
   @Field(() => CustomerTier, { description: "One tier for the whole hub, from the lifetime paid amount on all channels." })
@@ -164,16 +164,15 @@ export class Customer extends Node {
   row!: CustomerRow;
 }
 
-export function toCustomer(row: CustomerRow, viewer: Principal | null): Customer {
-  const personal = seesPersonalData(viewer);
+export function toCustomer(row: CustomerRow): Customer {
   return Object.assign(new Customer(), {
     id: toGlobalId("Customer", row.id),
     key: row.id,
-    displayName: personal ? row.displayName : `${[...row.displayName][0] ?? ""}**`,
-    phone: row.phone && !personal ? maskPhone(row.phone) : row.phone,
+    displayName: row.displayName,
+    phone: row.phone,
     tier: row.tier,
     createdAt: row.createdAt,
-    address: toAddress(row.address, viewer),
+    address: toAddress(row.address),
     marketingOptIn: row.marketingOptIn,
     row,
   });
@@ -187,9 +186,10 @@ export class Order extends Node {
   @Directive("@external")
   channel!: Channel;
 
+  /** The buyer's raw channel account, never in the public API (see the orders subgraph). */
   @Field()
   @Directive("@external")
-  buyerChannelCustomerId!: string;
+  buyerAccount!: string;
 }
 
 /** Stubs so Query.node can name every entity type; the owning subgraphs resolve their fields. */

@@ -94,6 +94,8 @@ export interface SubgraphConfig {
   dbNamePrefix: string;
   dataDir: string;
   internalSecret: string;
+  /** Keys the pseudonyms BI sees instead of channel account ids. */
+  pseudonymKey: string;
   maxBodyBytes: number;
 }
 
@@ -105,6 +107,17 @@ export function internalSecret(env: Env): string {
   const secret = str(env, "INTERNAL_SIGNING_SECRET");
   if (secret.length < 32) throw new ConfigError("INTERNAL_SIGNING_SECRET must be at least 32 characters.");
   return secret;
+}
+
+/**
+ * The key of the pseudonyms BI gets instead of channel account ids. Changing it changes
+ * every pseudonym (BI's distinct counts start over), so production sets it once, like
+ * the other secrets; outside production the hub keeps a generated one in the data folder.
+ */
+export function pseudonymKey(env: Env): string {
+  const key = str(env, "PSEUDONYM_KEY");
+  if (key.length < 32) throw new ConfigError("PSEUDONYM_KEY must be at least 32 characters.");
+  return key;
 }
 
 export function databaseConfig(env: Env) {
@@ -127,5 +140,6 @@ export function subgraphConfig(name: SubgraphName, env: Env = process.env): Subg
     ...databaseConfig(env),
     internalSecret: internalSecret(env),
     maxBodyBytes: int(env, "MAX_BODY_BYTES", 1_048_576, 1024, 64 * 1_048_576),
+    pseudonymKey: pseudonymKey(env),
   };
 }

@@ -1,4 +1,5 @@
 import { forbidden, unauthenticated } from "./errors";
+import type { Channel } from "./types";
 
 export const ROLES = ["customer", "cs_agent", "cs_supervisor", "finance", "warehouse", "bi_analyst", "admin", "channel"] as const;
 export type Role = (typeof ROLES)[number];
@@ -12,6 +13,8 @@ export interface Principal {
   roles: Role[];
   /** Numeric key of the golden customer, for role `customer`. */
   customerKey?: number;
+  /** The one channel a `channel` token acts for (its `channel` claim). */
+  channel?: Channel;
 }
 
 export function hasRole(p: Principal | null, ...roles: Role[]): boolean {
@@ -22,11 +25,6 @@ export function isStaff(p: Principal | null): boolean {
   return hasRole(p, ...STAFF_ROLES);
 }
 
-/** Personal data is masked for BI: they get aggregates, not people. */
-export function seesPersonalData(p: Principal | null): boolean {
-  return hasRole(p, "customer", "cs_agent", "cs_supervisor", "finance", "warehouse", "admin");
-}
-
 export function requireSignedIn(p: Principal | null): Principal {
   if (!p) throw unauthenticated();
   return p;
@@ -35,5 +33,17 @@ export function requireSignedIn(p: Principal | null): Principal {
 export function requireRole(p: Principal | null, ...roles: Role[]): Principal {
   const signedIn = requireSignedIn(p);
   if (!hasRole(signedIn, ...roles)) throw forbidden(`This needs one of the roles: ${roles.join(", ")}.`);
+  return signedIn;
+}
+
+/**
+ * requireRole for an operation on one channel's data (ingest an order, map a SKU,
+ * attach an identity): a channel token may only act for the channel it names. The
+ * other roles allowed are not narrowed. Call it before anything is written.
+ */
+export function requireRoleForChannel(p: Principal | null, channel: Channel, ...roles: Role[]): Principal {
+  const signedIn = requireRole(p, ...roles);
+  if (hasRole(signedIn, ...roles.filter((r) => r !== "channel"))) return signedIn;
+  if (signedIn.channel !== channel) throw forbidden(`This token acts for the ${signedIn.channel ?? "(unnamed)"} channel only; it cannot act for ${channel}.`);
   return signedIn;
 }

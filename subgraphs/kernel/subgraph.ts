@@ -19,9 +19,10 @@ import { verifyInternalRequest } from "./internal-auth";
 import { countingStatementsOf } from "./sql-stats";
 import type { Principal } from "./principal";
 import { systemClock, type Clock } from "./clock";
+import { applyVisibility } from "./visibility";
 
 const FEDERATION_LINK =
-  'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@external", "@requires"])';
+  'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@external", "@requires", "@inaccessible"])';
 
 /** What every resolver sees. `loaders` are created per request so batching never leaks across callers. */
 export interface SubgraphContext<L = unknown> {
@@ -32,6 +33,8 @@ export interface SubgraphContext<L = unknown> {
   clock: Clock;
   /** The environment the subgraph was started with (validated settings are read from it). */
   env: Record<string, string | undefined>;
+  /** Keys the pseudonyms that stand in for channel account ids (see kernel/masking). */
+  pseudonymKey: string;
 }
 
 /** What a subgraph's background work and extra routes get. */
@@ -85,7 +88,10 @@ export interface BuiltSchema {
 
 const schemaCache = new Map<string, BuiltSchema>();
 
-/** Builds the federated schema from type-graphql classes. Needs no database. */
+/**
+ * Builds the federated schema from type-graphql classes, every field behind the
+ * visibility policy (kernel/visibility). Needs no database.
+ */
 export async function buildFederatedSchema(def: SubgraphDefinition<unknown>): Promise<BuiltSchema> {
   const cached = schemaCache.get(def.name);
   if (cached) return cached;
@@ -102,6 +108,7 @@ export async function buildFederatedSchema(def: SubgraphDefinition<unknown>): Pr
     typeDefs,
     resolvers: merge(createResolversMap(typeGraphQLSchema), def.referenceResolvers) as never,
   });
+  applyVisibility(schema);
   const built = { schema, sdl: printSubgraphSchema(schema) };
   schemaCache.set(def.name, built);
   return built;
@@ -198,7 +205,7 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
       }
       const principal = def.resolvePrincipal ? await def.resolvePrincipal(ds, verified.principal) : verified.principal;
       await countingStatementsOf(() =>
-        executeGraphQL(apollo, req, res, body, async () => ({ principal, ds, relay, clock, env, loaders: def.createLoaders(ds, principal) })),
+        executeGraphQL(apollo, req, res, body, async () => ({ principal, ds, relay, clock, env, pseudonymKey: config.pseudonymKey, loaders: def.createLoaders(ds, principal) })),
       );
     } catch (err) {
       if (err instanceof BodyTooLarge) return sendError(res, 413, "PAYLOAD_TOO_LARGE", `The request body exceeds ${config.maxBodyBytes} bytes.`);

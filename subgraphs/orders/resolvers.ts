@@ -5,7 +5,8 @@ import { connectionType, PageArgs, paginate, type Keyset } from "../kernel/conne
 import { badInput, forbidden } from "../kernel/errors";
 import { parseGlobalId } from "../kernel/global-id";
 import { dayInZone } from "../kernel/time-window";
-import { hasRole, isStaff, requireRole, requireSignedIn } from "../kernel/principal";
+import { pseudonym } from "../kernel/masking";
+import { hasRole, isStaff, requireRoleForChannel, requireSignedIn } from "../kernel/principal";
 import type { SubgraphContext } from "../kernel/subgraph";
 import { OrderRow } from "./entities";
 import { ingestOrder } from "./ingest";
@@ -26,7 +27,7 @@ export async function canSeeOrder(ctx: Ctx, row: OrderRow): Promise<boolean> {
 export async function loadVisibleOrder(ctx: Ctx, key: number): Promise<Order | null> {
   requireSignedIn(ctx.principal);
   const row = await ctx.loaders.orderById.load(key);
-  return row && (await canSeeOrder(ctx, row)) ? toOrder(row, ctx.principal) : null;
+  return row && (await canSeeOrder(ctx, row)) ? toOrder(row) : null;
 }
 
 export async function loadVisibleLine(ctx: Ctx, key: number): Promise<OrderLine | null> {
@@ -56,7 +57,7 @@ const ORDER_KEYSET: Keyset<OrderRow> = {
 async function pageOfOrders(ctx: Ctx, qb: SelectQueryBuilder<OrderRow>, page: PageArgs) {
   return paginate(qb, page, ORDER_KEYSET, (r) => {
     ctx.loaders.orderById.prime(r.id, r);
-    return toOrder(r, ctx.principal);
+    return toOrder(r);
   });
 }
 
@@ -102,6 +103,11 @@ export class OrderResolver {
     return pageOfOrders(ctx, qb, page);
   }
 
+  @FieldResolver()
+  buyerPseudonym(@Root() order: Order, @Ctx() ctx: Ctx): string {
+    return pseudonym(ctx.pseudonymKey, order.channel, order.buyerAccount);
+  }
+
   @FieldResolver(() => [OrderLine])
   async lines(@Root() order: Order, @Ctx() ctx: Ctx): Promise<OrderLine[]> {
     const [rows, row] = await Promise.all([ctx.loaders.linesByOrder.load(order.key), ctx.loaders.orderById.load(order.key)]);
@@ -109,13 +115,13 @@ export class OrderResolver {
   }
 
   @Mutation(() => Order, {
-    description: "Records an order from a channel (channel, admin). Idempotent per channel and channelOrderId: a repeat returns the stored order.",
+    description: "Records an order from a channel (admin, or a channel token for its own channel). Idempotent per channel and channelOrderId: a repeat returns the stored order.",
   })
   async ingestOrder(@Arg("input") input: IngestOrderInput, @Ctx() ctx: Ctx): Promise<Order> {
-    const principal = requireRole(ctx.principal, "channel", "admin");
+    const principal = requireRoleForChannel(ctx.principal, input.channel, "channel", "admin");
     const row = await ingestOrder(ctx.ds, input, principal.sub, ctx.clock);
     void ctx.relay.poke();
-    return toOrder(row, principal);
+    return toOrder(row);
   }
 }
 

@@ -1,12 +1,11 @@
 import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
 import { toGlobalId } from "../kernel/global-id";
-import { type Principal, seesPersonalData } from "../kernel/principal";
 import { Channel, Money, money } from "../kernel/types";
 import { Node } from "./node";
 import { ExceptionKind, type OrderExceptionRow, type OrderLineRow, type OrderRow } from "./entities";
 import { OrderStatus } from "./status";
 
-@ObjectType({ description: "Where the order ships, as the channel sent it. Masked for BI." })
+@ObjectType({ description: "Where the order ships, as the channel sent it. BI does not see the street (detail)." })
 export class Address {
   @Field()
   province!: string;
@@ -64,8 +63,12 @@ export class Order extends Node {
   @Field({ description: "When the buyer placed it, in UTC." })
   placedAt!: Date;
 
-  @Field({ description: "The buyer's customer id on the channel; Order.customer resolves it to the golden record." })
-  buyerChannelCustomerId!: string;
+  @Field(() => String, { nullable: true, description: "The buyer's account id on the channel (a login, a member card). Null for BI, who get buyerPseudonym." })
+  buyerChannelCustomerId!: string; // always set here; the visibility policy nulls it for BI
+
+  @Field({ description: "Internal: the buyer's channel account, for Order.customer in the customers subgraph. Not in the public API." })
+  @Directive("@inaccessible")
+  buyerAccount!: string;
 
   @Field(() => Money)
   subtotal!: Money;
@@ -78,6 +81,9 @@ export class Order extends Node {
 
   @Field(() => Money)
   total!: Money;
+
+  @Field({ description: "A stable pseudonym of the buyer's channel account, the same on every order of that account: count distinct buyers without seeing who." })
+  buyerPseudonym!: string;
 
   @Field(() => Address, { nullable: true })
   shippingAddress!: Address | null;
@@ -203,7 +209,7 @@ export class OrderExceptionFilter {
   channel?: Channel;
 }
 
-export function toOrder(row: OrderRow, viewer: Principal | null): Order {
+export function toOrder(row: OrderRow): Order {
   const c = row.currency;
   const a = row.shippingAddress;
   return Object.assign(new Order(), {
@@ -215,11 +221,12 @@ export function toOrder(row: OrderRow, viewer: Principal | null): Order {
     status: row.status,
     placedAt: row.placedAt,
     buyerChannelCustomerId: row.buyerChannelCustomerId,
+    buyerAccount: row.buyerChannelCustomerId,
     subtotal: money(row.subtotalMinor, c),
     discount: money(row.discountMinor, c),
     shippingFee: money(row.shippingMinor, c),
     total: money(row.totalMinor, c),
-    shippingAddress: a ? { province: a.province, city: a.city, district: a.district, detail: seesPersonalData(viewer) ? a.detail : null } : null,
+    shippingAddress: a ? { province: a.province, city: a.city, district: a.district, detail: a.detail } : null,
     promisedDeliveryBy: row.promisedDeliveryBy,
     onHold: row.onHold,
     holdReason: row.holdReason,

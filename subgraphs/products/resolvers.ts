@@ -1,7 +1,7 @@
 import { Arg, Args, Ctx, Directive, FieldResolver, Mutation, Query, Resolver, Root } from "type-graphql";
 import { Brackets } from "typeorm";
 import { connectionType, PageArgs, paginate } from "../kernel/connection";
-import { requireRole } from "../kernel/principal";
+import { requireRole, requireRoleForChannel } from "../kernel/principal";
 import type { SubgraphContext } from "../kernel/subgraph";
 import { LIKE_ESCAPE, likeTerm, mapChannelSku, upsertProduct } from "./catalog-service";
 import { ProductRow } from "./entities";
@@ -48,9 +48,9 @@ export class ProductResolver {
     return toProduct(row);
   }
 
-  @Mutation(() => Product, { description: "Maps a channel's SKU id to a product (admin, channel). Re-mapping moves it." })
+  @Mutation(() => Product, { description: "Maps a channel's SKU id to a product (admin, or a channel token for its own channel). Re-mapping moves it." })
   async mapChannelSku(@Arg("input") input: MapChannelSkuInput, @Ctx() ctx: Ctx): Promise<Product> {
-    const principal = requireRole(ctx.principal, "admin", "channel");
+    const principal = requireRoleForChannel(ctx.principal, input.channel, "admin", "channel");
     const row = await mapChannelSku(ctx.ds, input, principal.sub);
     void ctx.relay.poke();
     return toProduct(row);

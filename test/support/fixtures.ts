@@ -34,7 +34,7 @@ export async function ingest(hub: TestHub, input: Record<string, unknown>) {
   const data = await hub.ok<{ ingestOrder: { id: string; lines: Array<{ id: string }> } }>(
     "mutation($i: IngestOrderInput!) { ingestOrder(input: $i) { id lines { id } } }",
     { i: input },
-    hub.channel,
+    hub.channels[(input.channel ?? "WEB") as keyof TestHub["channels"]],
   );
   return data.ingestOrder;
 }

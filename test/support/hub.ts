@@ -7,6 +7,7 @@ import { SUBGRAPH_NAMES } from "../../subgraphs/kernel/config";
 import { dropDatabases } from "../../subgraphs/kernel/database";
 import type { Clock } from "../../subgraphs/kernel/clock";
 import type { Role } from "../../subgraphs/kernel/principal";
+import { CHANNELS, type Channel } from "../../subgraphs/kernel/types";
 
 /**
  * A whole hub for one test file: its own SQLite folder, or its own MariaDB databases
@@ -14,9 +15,13 @@ import type { Role } from "../../subgraphs/kernel/principal";
  */
 export interface TestHub extends Hub {
   dataDir: string;
-  token(roles: Role[], sub?: string): Promise<string>;
+  /** A token with these roles; a `channel` token acts for `channel` (WEB unless given). */
+  token(roles: Role[], sub?: string, channel?: `${Channel}`): Promise<string>;
   admin: string;
+  /** A channel token for WEB, the fixtures' default channel. */
   channel: string;
+  /** A channel token per channel: each may only act for its own. */
+  channels: Record<Channel, string>;
   query<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string): ReturnType<typeof graphql<T>>;
   ok<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<T>;
 }
@@ -30,15 +35,17 @@ export async function startTestHub(extraEnv: Record<string, string> = {}, option
     ephemeralPorts: true,
     clock: options.clock,
   });
-  const token = (roles: Role[], sub = `test:${roles.join("+")}`) => hub.mintToken!({ sub, roles });
+  const token = (roles: Role[], sub = `test:${roles.join("+")}`, channel?: `${Channel}`) =>
+    hub.mintToken!({ sub, roles, channel: roles.includes("channel") ? (channel ?? "WEB") : channel });
   const admin = await token(["admin"]);
-  const channel = await token(["channel"]);
+  const channels = Object.fromEntries(await Promise.all(CHANNELS.map(async (c) => [c, await token(["channel"], `test:channel:${c}`, c)]))) as Record<Channel, string>;
   return {
     ...hub,
     dataDir,
     token,
     admin,
-    channel,
+    channel: channels.WEB,
+    channels,
     query: (q, v = {}, t) => graphql(hub.url, q, v, t),
     ok: (q, v = {}, t) => mustQuery(hub.url, q, v, t ?? admin),
     async stop() {
