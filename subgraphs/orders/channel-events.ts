@@ -7,7 +7,7 @@ import type { Channel } from "../kernel/types";
 import type { CanonicalEvent } from "./channels/canonical";
 import { ChannelEventRow, ChannelEventStatus, OrderRow } from "./entities";
 import { parseInstant } from "../kernel/time-window";
-import { planOrder } from "./intake";
+import { incomingFromEvent, planOrder, shippingOf } from "./intake";
 import { decideStatus, targetOf } from "./lifecycle";
 import { createOrder, lockOrder, lockOrderByChannelId, moveTo } from "./order-service";
 import { OrderStatus } from "./status";
@@ -62,19 +62,7 @@ async function receiveOne(ds: DataSource, channel: Channel, rawPayload: string, 
         return { eventId: event.eventId, outcome: "held" as const, note: "order not seen yet; applied when it arrives" };
       }
       if (!order) {
-        const plan = planOrder({
-          channel,
-          channelOrderId,
-          placedAt: event.order.placedAt ?? event.occurredAt,
-          currency: event.order.currency ?? "",
-          status: event.payment ? OrderStatus.PAID : OrderStatus.PENDING_PAYMENT,
-          buyer: event.order.buyer ?? { channelCustomerId: "" },
-          shippingAddress: event.order.buyer?.address ?? null,
-          shippingFee: event.order.shippingFee,
-          couponDiscount: event.order.couponDiscount,
-          promisedDeliveryBy: event.order.promisedDeliveryBy,
-          lines: event.order.lines ?? [],
-        });
+        const plan = planOrder(incomingFromEvent(channel, channelOrderId, event));
         order = await createOrder(em, plan, { source: channel.toLowerCase(), actor: `channel:${channel.toLowerCase()}`, occurredAt, channelEventId: stored.id }, clock);
         await mark(em, stored, ChannelEventStatus.APPLIED, order.id, null);
         await applyHeld(em, order.id, channel, channelOrderId, clock);
@@ -114,7 +102,8 @@ async function applyToOrder(em: EntityManager, order: OrderRow, stored: ChannelE
       return "ignored";
     }
     const changes: Partial<OrderRow> = { sourceUpdatedAt: stored.occurredAt, version: order.version + 1 };
-    if (event.order.buyer?.address) changes.shippingAddress = event.order.buyer.address;
+    const shipping = shippingOf(event.order);
+    if (shipping) changes.shippingAddress = shipping;
     if (event.order.promisedDeliveryBy) changes.promisedDeliveryBy = parseInstant(event.order.promisedDeliveryBy, "order.promisedDeliveryBy");
     await em.update(OrderRow, { id: order.id }, changes);
     await moveTo(em, await lockOrder(em, order.id), [], provenance, clock);

@@ -4,6 +4,7 @@ import { BuyerLinkRow, buyerKey } from "../kernel/buyer-links";
 import { connectionType, decodeCursor, pageSize, toConnection } from "../kernel/connection";
 import { badInput, forbidden } from "../kernel/errors";
 import { parseGlobalId } from "../kernel/global-id";
+import { parseInstant } from "../kernel/instant";
 import { dayInZone } from "../kernel/time-window";
 import { hasRole, isStaff, requireRole, requireSignedIn } from "../kernel/principal";
 import type { SubgraphContext } from "../kernel/subgraph";
@@ -41,8 +42,12 @@ async function pageOfOrders(ctx: Ctx, qb: SelectQueryBuilder<OrderRow>, first?: 
   const limit = pageSize(first);
   const cursor = decodeCursor(after, ["s", "n"]);
   if (cursor) {
-    const placedAt = new Date(cursor[0] as string);
-    if (Number.isNaN(placedAt.getTime())) throw badInput('"after" is not a cursor from this list.', { argument: "after" });
+    let placedAt: Date;
+    try {
+      placedAt = parseInstant(cursor[0], "after");
+    } catch {
+      throw badInput('"after" is not a cursor from this list.', { argument: "after" });
+    }
     qb.andWhere("(o.placedAt < :cAt OR (o.placedAt = :cAt AND o.id < :cId))", { cAt: placedAt, cId: cursor[1] });
   }
   const rows = await qb.orderBy("o.placedAt", "DESC").addOrderBy("o.id", "DESC").take(limit + 1).getMany();
@@ -80,14 +85,16 @@ export class OrderResolver {
     if (filter?.channel) qb.andWhere("o.channel = :channel", { channel: filter.channel });
     if (filter?.status) qb.andWhere("o.status = :status", { status: filter.status });
     if (filter?.channelOrderId) qb.andWhere("o.channelOrderId = :coid", { coid: filter.channelOrderId });
-    if (filter?.placedFrom) qb.andWhere("o.placedAt >= :from", { from: filter.placedFrom });
-    if (filter?.placedTo) qb.andWhere("o.placedAt < :to", { to: filter.placedTo });
+    const placedFrom = filter?.placedFrom != null ? parseInstant(filter.placedFrom, "filter.placedFrom") : null;
+    const placedTo = filter?.placedTo != null ? parseInstant(filter.placedTo, "filter.placedTo") : null;
+    if (placedFrom) qb.andWhere("o.placedAt >= :from", { from: placedFrom });
+    if (placedTo) qb.andWhere("o.placedAt < :to", { to: placedTo });
     if (filter?.placedOnDate || filter?.timeZone) {
       if (!filter.placedOnDate || !filter.timeZone) throw badInput("placedOnDate and timeZone go together.", { field: "filter.timeZone" });
       const day = dayInZone(filter.placedOnDate, filter.timeZone);
       qb.andWhere("o.placedAt >= :dayFrom AND o.placedAt < :dayTo", { dayFrom: day.from, dayTo: day.to });
     }
-    if (filter?.placedFrom && filter?.placedTo && filter.placedFrom > filter.placedTo) {
+    if (placedFrom && placedTo && placedFrom > placedTo) {
       throw badInput("placedFrom must not be after placedTo.", { field: "filter.placedFrom" });
     }
     return pageOfOrders(ctx, qb, first, after);

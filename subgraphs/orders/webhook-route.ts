@@ -2,7 +2,7 @@ import { GraphQLError } from "graphql";
 import { ConfigError } from "../kernel/config";
 import { Channel } from "../kernel/types";
 import type { InternalRoute, SubgraphRuntime } from "../kernel/subgraph";
-import { ADAPTERS } from "./channels";
+import { adapterFor } from "./channels";
 import { assertZone } from "./channels/time";
 import { receiveChannelEvents } from "./channel-events";
 
@@ -43,7 +43,7 @@ export function channelEventsRoute(runtime: SubgraphRuntime): InternalRoute {
   const zones = channelZones(runtime.env);
   return async ({ path, body }) => {
     const slug = path.slice(CHANNEL_EVENTS_PATH.length);
-    const adapter = ADAPTERS[slug as keyof typeof ADAPTERS];
+    const adapter = adapterFor(slug);
     const channel = slug.toUpperCase() as Channel;
     if (!adapter) return error(404, "NOT_FOUND", `Unknown channel "${slug.slice(0, 20)}".`);
     let payload: unknown;

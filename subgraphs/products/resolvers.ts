@@ -1,5 +1,6 @@
 import { Arg, Ctx, Directive, FieldResolver, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { Brackets } from "typeorm";
+import { assertCount, MAX_ATTRIBUTES, optionalText, requiredText } from "../kernel/bounds";
 import { connectionType, decodeCursor, pageSize, toConnection } from "../kernel/connection";
 import { inTransaction, writeLock } from "../kernel/database";
 import { badInput, notFound } from "../kernel/errors";
@@ -55,9 +56,11 @@ export class ProductResolver {
   async upsertProduct(@Arg("input") input: UpsertProductInput, @Ctx() ctx: Ctx): Promise<Product> {
     requireRole(ctx.principal, "admin", "warehouse");
     if (!SKU_PATTERN.test(input.sku)) throw badInput(`sku "${input.sku.slice(0, 80)}" is invalid: 1-64 letters, digits, ".", "_" or "-".`, { field: "sku" });
-    const title = input.title.trim();
-    if (!title || title.length > 200) throw badInput("title must be 1 to 200 characters.", { field: "title" });
-    const attributes = (input.attributes ?? []).map((a) => ({ name: a.name.trim(), value: a.value.trim() }));
+    const title = requiredText(input.title, "title", "title");
+    const attributes = assertCount(input.attributes ?? [], "attributes", MAX_ATTRIBUTES).map((a, i) => ({
+      name: requiredText(a.name, `attributes[${i}].name`, "attributeName"),
+      value: optionalText(a.value, `attributes[${i}].value`, "attributeValue") ?? "",
+    }));
     const row = await inTransaction(ctx.ds, async (em) => {
       const existing = await em.findOne(ProductRow, { where: { sku: input.sku }, lock: writeLock(em) });
       if (existing) {
@@ -72,8 +75,7 @@ export class ProductResolver {
   @Mutation(() => Product, { description: "Maps a channel's SKU id to a product (admin, channel). Re-mapping moves it." })
   async mapChannelSku(@Arg("input") input: MapChannelSkuInput, @Ctx() ctx: Ctx): Promise<Product> {
     requireRole(ctx.principal, "admin", "channel");
-    const channelSkuId = input.channelSkuId.trim();
-    if (!channelSkuId || channelSkuId.length > 100) throw badInput("channelSkuId must be 1 to 100 characters.", { field: "channelSkuId" });
+    const channelSkuId = requiredText(input.channelSkuId, "channelSkuId", "channelSkuId");
     const product = await ctx.ds.getRepository(ProductRow).findOneBy({ sku: input.sku });
     if (!product) throw notFound(`No product with sku "${input.sku.slice(0, 80)}".`);
     await inTransaction(ctx.ds, async (em) => {
