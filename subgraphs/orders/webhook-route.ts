@@ -1,5 +1,6 @@
 import { GraphQLError } from "graphql";
 import { ConfigError } from "../kernel/config";
+import { LARGE_TEXT_BYTES } from "../kernel/large-text";
 import { Channel } from "../kernel/types";
 import type { InternalRoute, SubgraphRuntime } from "../kernel/subgraph";
 import { adapterFor } from "./channels";
@@ -46,6 +47,8 @@ export function channelEventsRoute(runtime: SubgraphRuntime): InternalRoute {
     const adapter = adapterFor(slug);
     const channel = slug.toUpperCase() as Channel;
     if (!adapter) return error(404, "NOT_FOUND", `Unknown channel "${slug.slice(0, 20)}".`);
+    // The raw body is kept as sent, in a column of this size (MAX_BODY_BYTES may be set higher).
+    if (Buffer.byteLength(body) > LARGE_TEXT_BYTES) return error(413, "PAYLOAD_TOO_LARGE", `The body exceeds ${LARGE_TEXT_BYTES} bytes.`);
     let payload: unknown;
     try {
       payload = JSON.parse(body);
