@@ -10,7 +10,6 @@ import { parseInstant } from "../kernel/time-window";
 import { incomingFromEvent, planOrder, shippingOf } from "./intake";
 import { decideStatus, targetOf } from "./lifecycle";
 import { createOrder, lockOrder, lockOrderByChannelId, moveTo } from "./order-service";
-import { OrderStatus } from "./status";
 
 export type EventOutcome = "applied" | "duplicate" | "held" | "ignored";
 export interface EventResult {
