@@ -149,6 +149,8 @@ export async function seedDemoData(url: string, mint: TokenMinter, settle: () =>
         status: n % 5 === 0 ? "PENDING_PAYMENT" : "PAID",
         buyer: { channelCustomerId: channelCustomerId(c, person), name: p.name, phone: phoneAsChannelWrites(p.mobile, n) },
         shippingAddress: { ...p.place, detail: `${faker.location.street()}${faker.number.int({ min: 1, max: 300 })}号` },
+        // Demo shoppers ship to themselves.
+        receiverIsBuyer: true,
         shippingFee: c === "POS" ? "0.00" : faker.helpers.arrayElement(["0.00", "8.00", "12.00"]),
         lines: items.map((it) => ({
           channelSkuId: channelSkuId(c, it.i),

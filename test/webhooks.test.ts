@@ -1,3 +1,7 @@
+import { Channel } from "../subgraphs/kernel/types";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { encodePrincipal, signInternalRequest } from "../subgraphs/kernel/internal-auth";
 import { countRows, createProduct, sendWebhook, unique } from "./support/fixtures";
 import { startTestHub, type TestHub } from "./support/hub";
 
@@ -135,6 +139,25 @@ describe("bad deliveries are refused and change nothing", () => {
 
   test("an unknown channel gets 404", async () => {
     await unchanged(() => sendWebhook(hub, "amazon", created("BAD-4")), 404, "NOT_FOUND");
+  });
+
+  test("a signed internal call for a name that is not a channel gets 404, inherited names such as constructor included", async () => {
+    const { internalSecret } = JSON.parse(readFileSync(path.join(hub.dataDir, "demo-keys.json"), "utf8"));
+    const body = JSON.stringify(created("BAD-proto"));
+    const principal = encodePrincipal({ sub: "webhook:web", roles: ["channel"], channel: Channel.WEB });
+    for (const name of ["constructor", "__proto__", "toString", "hasOwnProperty", "amazon"]) {
+      await unchanged(async () => {
+        const res = await fetch(new URL(`/internal/channel-events/${name}`, hub.subgraphs.orders.url), {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            ...signInternalRequest(internalSecret, principal, { service: "orders", method: "POST", target: `/internal/channel-events/${name}`, body }),
+          },
+          body,
+        });
+        return { status: res.status, body: await res.json() };
+      }, 404, "NOT_FOUND");
+    }
   });
 
   test("malformed JSON gets 400", async () => {

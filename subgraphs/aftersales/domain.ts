@@ -1,3 +1,4 @@
+import { TEXT_LIMITS } from "../kernel/bounds";
 import { allocate } from "../kernel/money";
 
 /**
@@ -23,7 +24,7 @@ export enum AfterSalesStatus {
 /** Cases in these states hold on to their units; rejected and cancelled ones give them back. */
 export const OPEN_STATUSES: readonly AfterSalesStatus[] = [AfterSalesStatus.REQUESTED, AfterSalesStatus.APPROVED, AfterSalesStatus.COMPLETED];
 
-export const MAX_REASON_LENGTH = 500;
+export const MAX_REASON_LENGTH = TEXT_LIMITS.reason;
 
 /** What was bought on one order line, as the order snapshot has it. */
 export interface OrderLineSnapshot {

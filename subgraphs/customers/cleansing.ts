@@ -51,10 +51,15 @@ export interface CleanName {
  */
 export function cleanName(raw: string | null | undefined): CleanName | null {
   if (raw == null) return null;
-  const display = fold(raw).replace(SPACE_BETWEEN_HAN, "");
+  // Both are stored in 100-character columns: NFKC may lengthen a name (㍿ -> 株式会社) and
+  // pinyin lengthens every Han character, so an input within its bound is cut to fit here.
+  const display = cut(fold(raw).replace(SPACE_BETWEEN_HAN, ""), NAME_COLUMN);
   if (!/\p{L}/u.test(display)) return null;
-  return { display, key: nameKey(display) };
+  return { display, key: cut(nameKey(display), NAME_COLUMN) };
 }
+
+const NAME_COLUMN = 100;
+const cut = (s: string, max: number) => ([...s].length > max ? [...s].slice(0, max).join("") : s);
 
 function nameKey(display: string): string {
   // pinyin-pro passes non-Han characters through one by one, so one call covers mixed text.

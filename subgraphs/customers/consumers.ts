@@ -2,24 +2,23 @@ import type { DataSource, EntityManager } from "typeorm";
 import type { Clock } from "../kernel/clock";
 import { consumeOnce, type EventBus, type OutboxRelay } from "../kernel/events";
 import type { Channel } from "../kernel/types";
+import { buyerEvidence, type OrderBuyer } from "./buyer-evidence";
 import { ChannelIdentityRow, SpendRow } from "./entities";
 import { refreshGolden } from "./golden-record";
 import { resolveIdentity } from "./identities";
 import { matchConfig } from "./match-config";
 
-interface OrderCreated {
+interface OrderCreated extends OrderBuyer {
   orderKey: number;
   channel: Channel;
   currency: string;
   status: string;
   totalMinor: number;
-  buyer: { channelCustomerId: string; name?: string | null; phone?: string | null; deviceFingerprint?: string | null };
-  shippingAddress?: { province: string; city: string; district: string; detail: string } | null;
 }
 
 /**
  * The buyer of every order is resolved to a golden customer (an order is when a
- * channel tells us about its customer), and what the order is worth counts towards the
+ * channel tells us about its customer), on the buyer's own data (buyerEvidence), and what the order is worth counts towards the
  * customer's lifetime paid amount, which sets the hub-wide tier.
  */
 export function consume(ds: DataSource, bus: EventBus, relay: OutboxRelay, clock: Clock, env: Record<string, string | undefined>): void {
@@ -33,15 +32,8 @@ export function consume(ds: DataSource, bus: EventBus, relay: OutboxRelay, clock
       }
       await resolveIdentity(
         em,
-        {
-          channel: p.channel,
-          channelCustomerId: p.buyer.channelCustomerId,
-          name: p.buyer.name,
-          phone: p.buyer.phone,
-          deviceFingerprint: p.buyer.deviceFingerprint,
-          address: p.shippingAddress ?? null,
-          observedAt: new Date(event.occurredAt),
-        },
+        // Evidence from the buyer's own data only: a gift's recipient is not the buyer.
+        { channel: p.channel, channelCustomerId: p.buyer.channelCustomerId, ...buyerEvidence(p), observedAt: new Date(event.occurredAt) },
         { config, clock, source: "orders", actor: null, strict: false },
       );
     });

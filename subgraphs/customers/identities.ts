@@ -116,7 +116,7 @@ export async function resolveIdentity(em: EntityManager, input: IdentityInput, c
       resolution = "matched";
       match = { score: best.result.score, evidence: best.result.evidence, with: joined };
     } else {
-      const created = await em.save(em.create(CustomerRow, { displayName: fields.name ?? `${input.channel} ${c.channelCustomerId}`, phone: fields.phone, tier: CustomerTier.STANDARD, mergedIntoId: null }));
+      const created = await em.save(em.create(CustomerRow, { displayName: fields.name ?? `${input.channel} ${c.channelCustomerId}`.slice(0, 100), phone: fields.phone, tier: CustomerTier.STANDARD, mergedIntoId: null }));
       customerKey = created.id;
       resolution = "new";
     }

@@ -11,6 +11,7 @@ import { hasRole, isStaff, requireRole, requireRoleForChannel, requireSignedIn, 
 import type { SubgraphContext } from "../kernel/subgraph";
 import { CandidateStatus, ChannelIdentityRow, CustomerRow, MatchCandidateRow } from "./entities";
 import { resolveIdentity } from "./identities";
+import { checkIdentityInput, checkStewardAction } from "./identity-input";
 import type { CustomerLoaders } from "./loaders";
 import { matchConfig } from "./match-config";
 import { mergeCustomers, unmergeCustomer } from "./merges";
@@ -118,6 +119,7 @@ export class CustomerResolver {
   })
   async registerChannelIdentity(@Arg("input") input: RegisterIdentityInput, @Ctx() ctx: Ctx): Promise<Customer> {
     const principal = requireRoleForChannel(ctx.principal, input.channel, "admin", "cs_supervisor", "channel");
+    checkIdentityInput(input);
     const customerKey = input.customerId ? parseGlobalId(input.customerId, "Customer") : null;
     const observedAt = input.observedAt ? parseInstant(input.observedAt, "observedAt") : null;
     const result = await inTransaction(ctx.ds, (em) =>
@@ -136,9 +138,9 @@ export class CustomerResolver {
     @Arg("note", () => String, { nullable: true }) note?: string,
   ): Promise<Customer> {
     const principal = requireRole(ctx.principal, ...STEWARDS);
+    checkStewardAction(note, absorbedIds, "absorbedIds");
     const survivor = parseGlobalId(survivorId, "Customer");
     const absorbed = absorbedIds.map((id) => parseGlobalId(id, "Customer"));
-    if ((note?.length ?? 0) > 500) throw badInput("note must be at most 500 characters.", { field: "note" });
     const key = await inTransaction(ctx.ds, (em) => mergeCustomers(em, survivor, absorbed, { actor: principal.sub, note: note ?? null, clock: ctx.clock }));
     void ctx.relay.poke();
     return toCustomer(await ctx.ds.getRepository(CustomerRow).findOneByOrFail({ id: key }));
@@ -152,6 +154,7 @@ export class CustomerResolver {
     @Arg("note", () => String, { nullable: true }) note?: string,
   ): Promise<Customer[]> {
     const principal = requireRole(ctx.principal, ...STEWARDS);
+    checkStewardAction(note, identityIds, "identityIds");
     const key = parseGlobalId(id, "Customer");
     const identities = identityIds.map((i) => parseGlobalId(i, "ChannelIdentity"));
     const keys = await inTransaction(ctx.ds, (em) => unmergeCustomer(em, key, identities, { actor: principal.sub, note: note ?? null, clock: ctx.clock }));

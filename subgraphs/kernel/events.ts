@@ -1,6 +1,7 @@
 import { Column, Entity, In, Index, IsNull, PrimaryColumn, type DataSource, type EntityManager } from "typeorm";
 import { v7 as uuidv7 } from "uuid";
 import { inTransaction, isSqlite } from "./database";
+import { jsonText, LARGE_TEXT } from "./large-text";
 
 /** A state change, as appended to the outbox and carried by the bus. */
 export interface HubEvent {
@@ -43,7 +44,8 @@ export class OutboxEvent {
   @Column({ type: "varchar", length: 120, nullable: true })
   actor!: string | null;
 
-  @Column({ type: "simple-json" })
+  /** As large as the change it records (order.created carries every line). */
+  @Column({ type: LARGE_TEXT, transformer: jsonText })
   payload!: Record<string, unknown>;
 
   @Column({ type: "datetime", precision: 3, nullable: true })

@@ -8,7 +8,9 @@ export const NODE_TYPES = ["Order", "OrderLine", "OrderException", "Customer", "
 export type NodeType = (typeof NODE_TYPES)[number];
 
 const PREFIX = "gid://orderhub/";
-const KEY_PATTERN = /^[1-9][0-9]{0,15}$/;
+const KEY_PATTERN = /^[1-9][0-9]{0,9}$/;
+/** Keys are INT columns: a larger key names nothing, and is refused like any malformed one. */
+const MAX_KEY = 2_147_483_647;
 
 export function toGlobalId(type: NodeType, key: number | string): string {
   return `${PREFIX}${type}/${key}`;
@@ -31,7 +33,7 @@ export function parseAnyGlobalId(id: unknown): ParsedGlobalId {
   if (!(NODE_TYPES as readonly string[]).includes(type)) {
     throw badInput(`Unknown type "${type}" in ID "${id.slice(0, 100)}"; known types: ${NODE_TYPES.join(", ")}.`);
   }
-  if (!KEY_PATTERN.test(key) || !Number.isSafeInteger(Number(key))) {
+  if (!KEY_PATTERN.test(key) || Number(key) > MAX_KEY) {
     throw badInput(`"${id.slice(0, 100)}" has an invalid key "${key.slice(0, 40)}".`);
   }
   return { type: type as NodeType, key: Number(key) };

@@ -8,7 +8,7 @@ import type { Channel } from "../kernel/types";
 import type { CanonicalEvent } from "./channels/canonical";
 import { ChannelEventRow, ChannelEventStatus, OrderRow } from "./entities";
 import { parseInstant } from "../kernel/time-window";
-import { planOrder } from "./intake";
+import { incomingFromEvent, planOrder, shippingOf } from "./intake";
 import { decideStatus, targetOf } from "./lifecycle";
 import { createOrder, lockOrder, lockOrderByChannelId, moveTo, updateDetails } from "./order-service";
 import { OrderStatus } from "./status";
@@ -63,19 +63,7 @@ async function receiveOne(ds: DataSource, channel: Channel, rawPayload: string, 
         return { eventId: event.eventId, outcome: "held" as const, note: "order not seen yet; applied when it arrives" };
       }
       if (!order) {
-        const plan = planOrder({
-          channel,
-          channelOrderId,
-          placedAt: event.order.placedAt ?? event.occurredAt,
-          currency: event.order.currency ?? "",
-          status: event.payment ? OrderStatus.PAID : OrderStatus.PENDING_PAYMENT,
-          buyer: event.order.buyer ?? { channelCustomerId: "" },
-          shippingAddress: event.order.buyer?.address ?? null,
-          shippingFee: event.order.shippingFee,
-          couponDiscount: event.order.couponDiscount,
-          promisedDeliveryBy: event.order.promisedDeliveryBy,
-          lines: event.order.lines ?? [],
-        });
+        const plan = planOrder(incomingFromEvent(channel, channelOrderId, event));
         order = await createOrder(em, plan, { source: channel.toLowerCase(), actor: `channel:${channel.toLowerCase()}`, occurredAt, channelEventId: stored.id }, clock);
         await mark(em, stored, ChannelEventStatus.APPLIED, order.id, null);
         await applyHeld(em, order.id, channel, channelOrderId, clock);
@@ -115,7 +103,7 @@ async function applyToOrder(em: EntityManager, order: OrderRow, stored: ChannelE
       return "ignored";
     }
     const changed = await updateDetails(em, order, {
-      shippingAddress: event.order.buyer?.address ?? undefined,
+      shippingAddress: shippingOf(event.order) ?? undefined,
       promisedDeliveryBy: event.order.promisedDeliveryBy ? parseInstant(event.order.promisedDeliveryBy, "order.promisedDeliveryBy") : undefined,
     }, provenance);
     if (changed.length === 0) {

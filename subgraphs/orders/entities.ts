@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn, UpdateDateColumn } from "typeorm";
+import { jsonText, LARGE_TEXT } from "../kernel/large-text";
 import { Channel } from "../kernel/types";
 import { OrderStatus } from "./status";
 
@@ -118,8 +119,6 @@ export class OrderLineRow {
   discountMinor!: number;
 }
 
-/** Large text: MySQL's TEXT holds only 64 KB, a channel payload may be larger. */
-const LARGE_TEXT = process.env.MYSQL_URL ? "mediumtext" : "text";
 
 export enum ChannelEventStatus {
   APPLIED = "APPLIED",
@@ -167,8 +166,8 @@ export class ChannelEventRow {
   @Column({ type: "int", nullable: true })
   orderId!: number | null;
 
-  /** The canonical event, so a held event can be applied later. */
-  @Column({ type: "simple-json" })
+  /** The canonical event, so a held event can be applied later. As large as the order it carries. */
+  @Column({ type: LARGE_TEXT, transformer: jsonText })
   canonical!: Record<string, unknown>;
 
   /** The body exactly as the channel sent it. */

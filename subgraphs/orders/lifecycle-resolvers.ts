@@ -1,4 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { assertLength } from "../kernel/bounds";
 import { buyerKey } from "../kernel/buyer-links";
 import { connectionType, PageArgs, paginate } from "../kernel/connection";
 import { inTransaction } from "../kernel/database";
@@ -17,8 +18,7 @@ export const OrderExceptionConnection = connectionType(OrderException, "OrderExc
 function reasonText(value: string | undefined | null, field: string, required: boolean): string | null {
   const v = value?.trim() ?? "";
   if (required && !v) throw badInput(`${field} is required: say why.`, { field });
-  if (v.length > 500) throw badInput(`${field} must be at most 500 characters.`, { field });
-  return v || null;
+  return v ? assertLength(v, field, "reason") : null;
 }
 
 @Resolver(() => Order)

@@ -95,6 +95,8 @@ export async function createOrder(em: EntityManager, plan: PlannedOrder, p: Prov
     status: order.status,
     buyer: plan.buyer,
     shippingAddress: plan.shippingAddress,
+    // Whether the channel said the recipient is the buyer: only then is the address evidence of who bought.
+    receiverIsBuyer: plan.receiverIsBuyer,
     lines: lines.map((l) => ({ lineKey: l.id, channelSkuId: l.channelSkuId, quantity: l.quantity, unitPriceMinor: l.unitPriceMinor, discountMinor: l.discountMinor })),
     totalMinor: plan.totalMinor,
     placedAt: plan.placedAt.toISOString(),

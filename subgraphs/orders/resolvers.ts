@@ -4,6 +4,7 @@ import { BuyerLinkRow, buyerKey } from "../kernel/buyer-links";
 import { connectionType, PageArgs, paginate, type Keyset } from "../kernel/connection";
 import { badInput, forbidden } from "../kernel/errors";
 import { parseGlobalId } from "../kernel/global-id";
+import { parseInstant } from "../kernel/instant";
 import { dayInZone } from "../kernel/time-window";
 import { pseudonym } from "../kernel/masking";
 import { hasRole, isStaff, requireRoleForChannel, requireSignedIn } from "../kernel/principal";
@@ -46,8 +47,12 @@ const ORDER_KEYSET: Keyset<OrderRow> = {
       kind: "s",
       of: (r) => r.placedAt.toISOString(),
       parse: (v) => {
-        const placedAt = new Date(v as string);
-        return Number.isNaN(placedAt.getTime()) ? undefined : placedAt;
+        // The same strict parser as every other instant; a cursor that fails it is not ours.
+        try {
+          return parseInstant(v as string, "after");
+        } catch {
+          return undefined;
+        }
       },
     },
     { column: "o.id", kind: "n", of: (r) => r.id },
@@ -90,14 +95,16 @@ export class OrderResolver {
     if (filter?.channel) qb.andWhere("o.channel = :channel", { channel: filter.channel });
     if (filter?.status) qb.andWhere("o.status = :status", { status: filter.status });
     if (filter?.channelOrderId) qb.andWhere("o.channelOrderId = :coid", { coid: filter.channelOrderId });
-    if (filter?.placedFrom) qb.andWhere("o.placedAt >= :from", { from: filter.placedFrom });
-    if (filter?.placedTo) qb.andWhere("o.placedAt < :to", { to: filter.placedTo });
+    const placedFrom = filter?.placedFrom != null ? parseInstant(filter.placedFrom, "filter.placedFrom") : null;
+    const placedTo = filter?.placedTo != null ? parseInstant(filter.placedTo, "filter.placedTo") : null;
+    if (placedFrom) qb.andWhere("o.placedAt >= :from", { from: placedFrom });
+    if (placedTo) qb.andWhere("o.placedAt < :to", { to: placedTo });
     if (filter?.placedOnDate || filter?.timeZone) {
       if (!filter.placedOnDate || !filter.timeZone) throw badInput("placedOnDate and timeZone go together.", { field: "filter.timeZone" });
       const day = dayInZone(filter.placedOnDate, filter.timeZone);
       qb.andWhere("o.placedAt >= :dayFrom AND o.placedAt < :dayTo", { dayFrom: day.from, dayTo: day.to });
     }
-    if (filter?.placedFrom && filter?.placedTo && filter.placedFrom > filter.placedTo) {
+    if (placedFrom && placedTo && placedFrom > placedTo) {
       throw badInput("placedFrom must not be after placedTo.", { field: "filter.placedFrom" });
     }
     return pageOfOrders(ctx, qb, page);

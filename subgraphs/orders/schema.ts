@@ -270,11 +270,11 @@ export class OrderFilter {
   @Field(() => OrderStatus, { nullable: true })
   status?: OrderStatus;
 
-  @Field({ nullable: true, description: "Placed at or after this instant." })
-  placedFrom?: Date;
+  @Field(() => String, { nullable: true, description: 'Placed at or after this instant: ISO-8601 with an offset, e.g. "2026-11-01T00:00:00+08:00".' })
+  placedFrom?: string;
 
-  @Field({ nullable: true, description: "Placed before this instant." })
-  placedTo?: Date;
+  @Field(() => String, { nullable: true, description: "Placed before this instant: ISO-8601 with an offset." })
+  placedTo?: string;
 
   @Field(() => String, { nullable: true })
   channelOrderId?: string;
@@ -301,7 +301,7 @@ export class BuyerInput {
   deviceFingerprint?: string;
 }
 
-@InputType()
+@InputType({ description: "Where the order ships: a delivery contact, not evidence of who the buyer is (see receiverIsBuyer)." })
 export class AddressInput {
   @Field()
   province!: string;
@@ -314,6 +314,12 @@ export class AddressInput {
 
   @Field()
   detail!: string;
+
+  @Field(() => String, { nullable: true, description: "Who receives the parcel." })
+  recipient?: string;
+
+  @Field(() => String, { nullable: true, description: "The recipient's phone." })
+  phone?: string;
 }
 
 @InputType()
@@ -356,6 +362,14 @@ export class IngestOrderInput {
 
   @Field(() => AddressInput, { nullable: true })
   shippingAddress?: AddressInput;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      "true when the channel states that the recipient of shippingAddress is the buyer; only then does the address count towards " +
+      "recognizing the buyer. Default false: a gift's recipient is someone else.",
+  })
+  receiverIsBuyer?: boolean;
 
   @Field(() => String, { nullable: true })
   shippingFee?: string;

@@ -3,9 +3,10 @@ import { ConfigError } from "../kernel/config";
 import { httpStatusOf, type HubErrorCode } from "../kernel/error-codes";
 import { withErrorCode } from "../kernel/errors";
 import { errorBody } from "../kernel/http";
+import { LARGE_TEXT_BYTES } from "../kernel/large-text";
 import { Channel } from "../kernel/types";
 import type { InternalRoute, SubgraphRuntime } from "../kernel/subgraph";
-import { ADAPTERS } from "./channels";
+import { adapterFor } from "./channels";
 import { assertZone } from "./channels/time";
 import { receiveChannelEvents } from "./channel-events";
 
@@ -46,9 +47,11 @@ export function channelEventsRoute(runtime: SubgraphRuntime): InternalRoute {
   const zones = channelZones(runtime.env);
   return async ({ path, body }) => {
     const slug = path.slice(CHANNEL_EVENTS_PATH.length);
-    const adapter = ADAPTERS[slug as keyof typeof ADAPTERS];
+    const adapter = adapterFor(slug);
     const channel = slug.toUpperCase() as Channel;
     if (!adapter) return error(404, "NOT_FOUND", `Unknown channel "${slug.slice(0, 20)}".`);
+    // The raw body is kept as sent, in a column of this size (MAX_BODY_BYTES may be set higher).
+    if (Buffer.byteLength(body) > LARGE_TEXT_BYTES) return error(413, "PAYLOAD_TOO_LARGE", `The body exceeds ${LARGE_TEXT_BYTES} bytes.`);
     let payload: unknown;
     try {
       payload = JSON.parse(body);

@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from "typeorm";
+import { assertCount, MAX_ATTRIBUTES, optionalText, requiredText } from "../kernel/bounds";
 import { inTransaction, writeLock } from "../kernel/database";
 import { badInput, notFound } from "../kernel/errors";
 import { appendEvent } from "../kernel/events";
@@ -16,9 +17,6 @@ export const PRODUCT_UPDATED = "product.updated";
 export const SKU_MAPPED = "product.channel_sku_mapped";
 
 const SKU_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-export const MAX_ATTRIBUTES = 50;
-const MAX_ATTRIBUTE_NAME = 100;
-const MAX_ATTRIBUTE_VALUE = 500;
 export const MAX_SEARCH_LENGTH = 100;
 
 export interface ProductInput {
@@ -41,17 +39,12 @@ function checkSku(sku: string, field = "sku"): string {
 /** Pure: the product as it will be stored, or a BAD_USER_INPUT naming the field. */
 export function checkProduct(input: ProductInput): { sku: string; title: string; attributes: ProductAttributeValue[] } {
   const sku = checkSku(input.sku);
-  const title = input.title.trim();
-  if (!title || title.length > 200) throw badInput("title must be 1 to 200 characters.", { field: "title" });
-  const raw = input.attributes ?? [];
-  if (raw.length > MAX_ATTRIBUTES) throw badInput(`A product has at most ${MAX_ATTRIBUTES} attributes.`, { field: "attributes" });
-  const attributes = raw.map((a, i) => {
-    const name = a.name.trim();
-    const value = a.value.trim();
-    if (!name || name.length > MAX_ATTRIBUTE_NAME) throw badInput(`attributes[${i}].name must be 1 to ${MAX_ATTRIBUTE_NAME} characters.`, { field: `attributes[${i}].name` });
-    if (value.length > MAX_ATTRIBUTE_VALUE) throw badInput(`attributes[${i}].value must be at most ${MAX_ATTRIBUTE_VALUE} characters.`, { field: `attributes[${i}].value` });
-    return { name, value };
-  });
+  const title = requiredText(input.title, "title", "title");
+  // The limits keep the attributes' JSON within its column (see kernel/bounds).
+  const attributes = assertCount(input.attributes ?? [], "attributes", MAX_ATTRIBUTES).map((a, i) => ({
+    name: requiredText(a.name, `attributes[${i}].name`, "attributeName"),
+    value: optionalText(a.value, `attributes[${i}].value`, "attributeValue") ?? "",
+  }));
   return { sku, title, attributes };
 }
 

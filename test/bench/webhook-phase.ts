@@ -127,7 +127,7 @@ function plainRow(job: WebhookJob, i: number): unknown[] {
   const at = sqlTime(now);
   return [
     `B${job.runTag.slice(-6)}${i}`.slice(0, 20), Channel.WEB, e.order.channelOrderId, OrderStatus.PAID, at, e.order.buyer!.channelCustomerId, "CNY",
-    subtotal, 0, shipping, subtotal + shipping, JSON.stringify(e.order.buyer!.address), null,
+    subtotal, 0, shipping, subtotal + shipping, JSON.stringify(e.order.receiver!.address), null,
     at, at, 0, null, 1,
   ];
 }

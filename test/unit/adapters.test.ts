@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { GraphQLError } from "graphql";
 import { Channel } from "../../subgraphs/kernel/types";
 import type { CanonicalEvent } from "../../subgraphs/orders/channels/canonical";
-import { ADAPTERS, type AdapterKey } from "../../subgraphs/orders/channels";
+import { ADAPTERS, adapterFor, type AdapterKey } from "../../subgraphs/orders/channels";
 import { fromUnixSeconds, toUtcIso } from "../../subgraphs/orders/channels/time";
-import { planOrder } from "../../subgraphs/orders/intake";
+import { incomingFromEvent, planOrder } from "../../subgraphs/orders/intake";
 
 const SHANGHAI = { channelZone: "Asia/Shanghai" };
 
@@ -39,8 +39,8 @@ describe("fixtures -> canonical events", () => {
           channelOrderId: "3748291023847561",
           currency: "CNY",
           placedAt: "2026-11-01T02:15:30.000Z",
-          buyer: {
-            channelCustomerId: "AAHk5d-EAAeGwJedwSHpg8bT",
+          buyer: { channelCustomerId: "AAHk5d-EAAeGwJedwSHpg8bT" },
+          receiver: {
             name: "张三",
             phone: "13800138000",
             address: { province: "浙江省", city: "杭州市", district: "西湖区", detail: "文三路 90 号 东部软件园 1 号楼 302 室" },
@@ -66,8 +66,8 @@ describe("fixtures -> canonical events", () => {
           channelOrderId: "298765432101",
           currency: "CNY",
           placedAt: "2026-11-01T15:59:58.000Z",
-          buyer: {
-            channelCustomerId: "jd_5c8f2a1b3d4e",
+          buyer: { channelCustomerId: "jd_5c8f2a1b3d4e" },
+          receiver: {
             name: "李四",
             phone: "13912345678",
             address: { province: "北京", city: "北京市", district: "朝阳区", detail: "北京朝阳区三环到四环之间 建国路 88 号 SOHO 现代城 A 座 1201" },
@@ -93,8 +93,8 @@ describe("fixtures -> canonical events", () => {
           channelOrderId: "6929876543210987654",
           currency: "CNY",
           placedAt: "2026-11-01T14:15:00.000Z",
-          buyer: {
-            channelCustomerId: "dy_open_1a2b3c4d5e6f",
+          buyer: { channelCustomerId: "dy_open_1a2b3c4d5e6f" },
+          receiver: {
             name: "王五",
             phone: "15012345678",
             address: { province: "广东省", city: "深圳市", district: "南山区", detail: "科技园南区 深南大道 9988 号 2 栋 1808" },
@@ -148,12 +148,13 @@ describe("fixtures -> canonical events", () => {
           channelOrderId: "W2026110100042",
           currency: "CNY",
           placedAt: "2026-11-01T01:29:41.250Z",
-          buyer: {
-            channelCustomerId: "web-cust-10086",
+          buyer: { channelCustomerId: "web-cust-10086", name: "孙七", phone: "+86 186 0000 1234", deviceFingerprint: "fp_9c1e4b7a" },
+          // The older format's buyer.address: the buyer ships to their own address.
+          receiver: {
             name: "孙七",
             phone: "+86 186 0000 1234",
-            deviceFingerprint: "fp_9c1e4b7a",
             address: { province: "四川省", city: "成都市", district: "武侯区", detail: "天府大道北段 1700 号 环球中心 W6 区 1503" },
+            isBuyer: true,
           },
           lines: [
             { channelSkuId: "SKU-TEA-SET-01", title: "功夫茶具套装", quantity: 1, unitPrice: "268.00", discount: "20.00" },
@@ -179,17 +180,11 @@ describe("fixtures -> canonical events", () => {
     for (const [key, channel, ctx] of cases) {
       const [created] = ADAPTERS[key](fixture(key), ctx);
       const o = created.order;
-      const plan = planOrder({
-        channel,
-        channelOrderId: o.channelOrderId,
-        placedAt: o.placedAt!,
-        currency: o.currency!,
-        buyer: o.buyer!,
-        shippingFee: o.shippingFee,
-        lines: o.lines!,
-      });
+      const plan = planOrder(incomingFromEvent(channel, o.channelOrderId, created));
       expect(plan.placedAt.toISOString()).toBe(o.placedAt);
       expect(plan.lines).toHaveLength(o.lines!.length);
+      // Only the web store (and a till's member card) says who the buyer is beyond the account.
+      expect({ key, receiverIsBuyer: plan.receiverIsBuyer }).toEqual({ key, receiverIsBuyer: key === "web" });
     }
   });
 });
@@ -230,7 +225,7 @@ describe("time zones", () => {
   test("zone-less times without a declared zone are refused, naming the field", () => {
     const tb = badInput(() => ADAPTERS.taobao(fixture("taobao"), {}));
     expect(tb.field).toBe("trade.created");
-    expect(tb.message).toMatch(/the channel declared no time zone/);
+    expect(tb.message).toMatch(/no time zone is declared/);
     expect(badInput(() => ADAPTERS.jd(fixture("jd"), {})).field).toBe("order.orderStartTime");
     const web = fixture("web");
     web.occurredAt = "2026-11-01T09:30:00";
@@ -244,7 +239,7 @@ describe("time zones", () => {
     expect(ADAPTERS.pos(payload, { channelZone: "Asia/Shanghai" })[0].occurredAt).toBe("2026-11-01T12:15:00.000Z");
     const err = badInput(() => ADAPTERS.pos(payload, {}));
     expect(err.field).toBe("receipt.time");
-    expect(err.message).toMatch(/declared no time zone/);
+    expect(err.message).toMatch(/no time zone is declared/);
     expect(err.message).toMatch(/store\.timezone/);
     // A till that sends an offset needs no zone.
     payload.receipt.time = "2026-11-01T20:15:00+08:00";
@@ -260,7 +255,7 @@ describe("time zones", () => {
     expect(badInput(() => toUtcIso("2026-11-01 10:00:00", "f", "PRC")).field).toBe("channelZone");
     expect(toUtcIso("2026-11-01 10:00:00", "f", "UTC")).toBe("2026-11-01T10:00:00.000Z");
     expect(toUtcIso("2026-11-01 10:00:00", "f", "Etc/GMT-8")).toBe("2026-11-01T02:00:00.000Z");
-    expect(badInput(() => toUtcIso("2026-02-30 10:00:00", "f", "Asia/Shanghai")).message).toMatch(/not a valid date/);
+    expect(badInput(() => toUtcIso("2026-02-30 10:00:00", "f", "Asia/Shanghai")).message).toMatch(/not an ISO-8601 time/);
     expect(badInput(() => toUtcIso("2026-11-01", "f", "Asia/Shanghai")).field).toBe("f");
     expect(badInput(() => toUtcIso(1793542500, "f", "Asia/Shanghai")).field).toBe("f");
     expect(toUtcIso("2026-11-01T05:00:00Z", "f")).toBe("2026-11-01T05:00:00.000Z");
@@ -448,4 +443,118 @@ describe("bad native payloads are BAD_USER_INPUT naming the field", () => {
     }
     expect(badInput(() => ADAPTERS.web("not json", {})).field).toBe("payload");
   });
+});
+
+describe("placeholder times mean none", () => {
+  test("jd: an unpaid order's paymentConfirmTime 0001-01-01 00:00:00 is no payment; the order stays unpaid", () => {
+    for (const placeholder of ["0001-01-01 00:00:00", "0000-00-00 00:00:00", "1970-01-01 08:00:00"]) {
+      const jd = fixture("jd");
+      jd.order.paymentConfirmTime = placeholder;
+      const [created] = ADAPTERS.jd(jd, SHANGHAI);
+      expect({ placeholder, payment: created.payment }).toEqual({ placeholder, payment: undefined });
+      expect(planOrder(incomingFromEvent(Channel.JD, created.order.channelOrderId, created)).status).toBe("PENDING_PAYMENT");
+    }
+    // A payment event must carry a real time.
+    const pay = { msgId: "m-pay", type: "ORDER_PAY", order: { orderId: "1", paymentConfirmTime: "0001-01-01 00:00:00" } };
+    expect(badInput(() => ADAPTERS.jd(pay, SHANGHAI))).toMatchObject({ field: "order.paymentConfirmTime", message: expect.stringMatching(/placeholder/) });
+  });
+
+  test("taobao and web: the same placeholders are no payment either", () => {
+    const tb = fixture("taobao");
+    tb.trade.pay_time = "0000-00-00 00:00:00";
+    expect(ADAPTERS.taobao(tb, SHANGHAI)[0].payment).toBeUndefined();
+    const web = fixture("web");
+    web.payment.paidAt = "0001-01-01T00:00:00Z";
+    expect(ADAPTERS.web(web, {})[0].payment).toEqual({ amount: "421.00", method: "wechat_pay", transactionId: "4200002026110100000042" });
+  });
+});
+
+describe("the buyer is not the receiver", () => {
+  test.each<[AdapterKey, object]>([
+    ["taobao", SHANGHAI],
+    ["jd", SHANGHAI],
+    ["douyin", {}],
+  ])("%s: the receiver is a delivery contact, never marked as the buyer", (key, ctx) => {
+    const [created] = ADAPTERS[key](fixture(key), ctx);
+    expect(Object.keys(created.order.buyer!)).toEqual(["channelCustomerId"]);
+    expect(created.order.receiver).toBeDefined();
+    expect(created.order.receiver!.isBuyer).toBeUndefined();
+  });
+
+  test("web: receiver with isBuyer, receiver without, and both forms at once", () => {
+    const gift = fixture("web");
+    const address = gift.order.buyer.address;
+    delete gift.order.buyer.address;
+    gift.order.receiver = { name: "周八", phone: "13600001111", address };
+    const [g] = ADAPTERS.web(gift, {});
+    expect(g.order.buyer).toEqual({ channelCustomerId: "web-cust-10086", name: "孙七", phone: "+86 186 0000 1234", deviceFingerprint: "fp_9c1e4b7a" });
+    expect(g.order.receiver).toEqual({ name: "周八", phone: "13600001111", address });
+    const self = fixture("web");
+    delete self.order.buyer.address;
+    self.order.receiver = { name: "孙七", address, isBuyer: true };
+    expect(ADAPTERS.web(self, {})[0].order.receiver).toEqual({ name: "孙七", address, isBuyer: true });
+    const both = fixture("web");
+    both.order.receiver = { name: "周八", address };
+    expect(badInput(() => ADAPTERS.web(both, {})).field).toBe("order.buyer.address");
+    const flag = fixture("web");
+    delete flag.order.buyer.address;
+    flag.order.receiver = { address, isBuyer: "yes" };
+    expect(badInput(() => ADAPTERS.web(flag, {})).field).toBe("order.receiver.isBuyer");
+  });
+});
+
+describe("values too long or too large are refused, naming the native field", () => {
+  test.each<[AdapterKey, (p: any) => void, string]>([
+    ["taobao", (p) => (p.event_id = "e".repeat(151)), "event_id"],
+    ["taobao", (p) => (p.trade.tid = "9".repeat(101)), "trade.tid"],
+    ["taobao", (p) => (p.trade.receiver_name = "名".repeat(101)), "trade.receiver_name"],
+    ["taobao", (p) => (p.trade.receiver_mobile = "1".repeat(41)), "trade.receiver_mobile"],
+    ["taobao", (p) => (p.trade.receiver_address = "路".repeat(301)), "trade.receiver_address"],
+    ["taobao", (p) => (p.trade.orders[0].sku_id = "s".repeat(101)), "trade.orders[0].sku_id"],
+    ["taobao", (p) => (p.trade.orders[0].num = 100_001), "trade.orders[0].num"],
+    ["jd", (p) => (p.order.pin = "p".repeat(101)), "order.pin"],
+    ["jd", (p) => (p.order.consigneeInfo.county = "区".repeat(51)), "order.consigneeInfo.county"],
+    ["douyin", (p) => (p.data.sku_order_list[0].origin_amount = 2 ** 31), "data.sku_order_list[0].origin_amount"],
+    ["douyin", (p) => (p.data.post_addr.province.name = "省".repeat(51)), "data.post_addr.province.name"],
+    ["pos", (p) => (p.eventId = "e".repeat(141)), "eventId"],
+    ["pos", (p) => (p.store.code = "S".repeat(31)), "store.code"],
+    ["pos", (p) => (p.receipt.member.name = "🙂".repeat(101)), "receipt.member.name"],
+    ["web", (p) => (p.order.buyer.deviceFingerprint = "f".repeat(101)), "order.buyer.deviceFingerprint"],
+    ["web", (p) => (p.payment.transactionId = "t".repeat(101)), "payment.transactionId"],
+  ])("%s: %s", (key, mutate, field) => {
+    const payload = fixture(key);
+    mutate(payload);
+    const err = badInput(() => ADAPTERS[key](payload, SHANGHAI));
+    expect(err.field).toBe(field);
+  });
+
+  test("a name of 100 emoji fits: limits count characters, not UTF-16 units", () => {
+    const pos = fixture("pos");
+    pos.receipt.member.name = "🙂".repeat(100);
+    expect(ADAPTERS.pos(pos, {})[0].order.buyer!.name).toBe("🙂".repeat(100));
+  });
+
+  test("intake refuses amounts that do not fit the INT minor-unit columns, naming the field", () => {
+    const [created] = ADAPTERS.web(fixture("web"), {});
+    const plan = (edit: (o: any) => void) => {
+      const input: any = incomingFromEvent(Channel.WEB, "W1", created);
+      input.lines = input.lines.map((l: object) => ({ ...l }));
+      edit(input);
+      return () => planOrder(input);
+    };
+    expect(badInput(plan((o) => (o.lines[0].unitPrice = "21474836.48"))).field).toBe("lines[0].unitPrice");
+    expect(badInput(plan((o) => ((o.lines[0].unitPrice = "30000000.00"), (o.lines[0].discount = "30000000.00")))).field).toBe("lines[0].unitPrice");
+    expect(badInput(plan((o) => ((o.lines[0].unitPrice = "20000000.00"), (o.lines[0].quantity = 2)))).field).toBe("lines[0].unitPrice");
+    expect(badInput(plan((o) => (o.shippingFee = "99999999999.00"))).field).toBe("shippingFee");
+    expect(badInput(plan((o) => (o.lines = [...o.lines, ...Array.from({ length: 30 }, () => ({ channelSkuId: "X", quantity: 1, unitPrice: "1000000.00" }))]))).field).toBe("lines");
+    expect(badInput(plan((o) => (o.shippingAddress = { ...o.shippingAddress, recipient: "名".repeat(101) }))).field).toBe("shippingAddress.recipient");
+    // Titles are display snapshots: a long one is shortened to its column, not refused.
+    const long = planOrder({ ...incomingFromEvent(Channel.WEB, "W1", created), couponDiscount: null, lines: [{ channelSkuId: "X", title: "长".repeat(300), quantity: 1, unitPrice: "1.00" }] });
+    expect([...long.lines[0].title]).toHaveLength(200);
+  });
+});
+
+test("only channel names find an adapter: inherited keys such as constructor do not", () => {
+  for (const name of ["taobao", "jd", "douyin", "web", "pos"]) expect(adapterFor(name)).toBe(ADAPTERS[name as AdapterKey]);
+  for (const name of ["constructor", "__proto__", "toString", "hasOwnProperty", "", "TAOBAO"]) expect(adapterFor(name)).toBeUndefined();
 });

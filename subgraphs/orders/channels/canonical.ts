@@ -21,12 +21,29 @@ export interface CanonicalAddress {
   detail: string;
 }
 
+/**
+ * Who bought: the buyer's account on the channel, with the buyer's OWN name and phone
+ * where the channel gives them. This is the identity evidence customers resolves. Never
+ * fill it from the receiver: a gift's receiver is someone else.
+ */
 export interface CanonicalBuyer {
   channelCustomerId: string;
   name?: string | null;
   phone?: string | null;
   deviceFingerprint?: string | null;
-  address?: CanonicalAddress | null;
+}
+
+/**
+ * Where the parcel goes: a delivery contact, kept on the order, not evidence of who the
+ * buyer is. Only when the channel states that the receiver is the buyer (`isBuyer`) does
+ * customers read it, as a weak signal that fills in what the buyer's own data lack.
+ */
+export interface CanonicalReceiver {
+  name?: string | null;
+  phone?: string | null;
+  address: CanonicalAddress;
+  /** True only when the channel says so; marketplaces never do, so their receivers never count. */
+  isBuyer?: boolean;
 }
 
 export interface CanonicalLine {
@@ -43,6 +60,7 @@ export interface CanonicalOrder {
   /** When the buyer placed the order; defaults to the event's occurredAt for order.created. */
   placedAt?: string | null;
   buyer?: CanonicalBuyer;
+  receiver?: CanonicalReceiver;
   lines?: CanonicalLine[];
   shippingFee?: string | null;
   couponDiscount?: string | null;

@@ -25,12 +25,14 @@
  *   105 -> order.cancelled (occurredAt = update_time)
  *   200 -> order.refunded  (occurredAt = update_time)
  * Non-create events carry only order.channelOrderId. post_addr.town is Douyin's district
- * level (区/县). buyer.name is post_receiver; nick_name is a platform handle and is not used.
+ * level (区/县). The buyer is buyer.open_id only; nick_name is a platform handle, not a name.
+ * post_receiver / post_tel / post_addr are the delivery contact (order.receiver), never the
+ * buyer: Douyin has no field that says the receiver is the buyer.
  */
 import { formatMinor } from "../../kernel/money";
 import type { AdapterContext, CanonicalEvent, CanonicalLine, CanonicalOrder, CanonicalType, ChannelAdapter } from "./canonical";
 import { arr, compact, event, idStr, minorInt, obj, oneOf, optMinorInt, optObj, optStr, quantity, shipment, str, text } from "./shape";
-import { fromUnixSeconds } from "./time";
+import { fromUnixSeconds, optUnixSeconds } from "./time";
 
 const TAGS = {
   "100": "order.created",
@@ -45,18 +47,13 @@ type Tag = keyof typeof TAGS;
 const CURRENCY = "CNY";
 const fen = (value: unknown, field: string) => formatMinor(minorInt(value, field), CURRENCY);
 
-/** Optional unix seconds: absent, null and 0 mean "not set". */
-function optUnix(value: unknown, field: string): string | undefined {
-  return value === undefined || value === null || value === 0 ? undefined : fromUnixSeconds(value, field);
-}
-
 function lines(value: unknown): CanonicalLine[] {
   return arr(value, "data.sku_order_list").map((raw, i) => {
     const f = `data.sku_order_list[${i}]`;
     const s = obj(raw, f);
     const promotion = optMinorInt(s.promotion_amount, `${f}.promotion_amount`);
     return compact({
-      channelSkuId: idStr(s.sku_id, `${f}.sku_id`),
+      channelSkuId: idStr(s.sku_id, `${f}.sku_id`, "channelSkuId"),
       title: optStr(s.product_name, `${f}.product_name`),
       quantity: quantity(s.item_num, `${f}.item_num`),
       unitPrice: fen(s.origin_amount, `${f}.origin_amount`),
@@ -67,7 +64,7 @@ function lines(value: unknown): CanonicalLine[] {
 
 function nameOf(value: unknown, field: string, allowEmpty = false): string {
   const o = obj(value, field);
-  return (allowEmpty ? text(o.name, `${field}.name`) : str(o.name, `${field}.name`)).trim();
+  return allowEmpty ? text(o.name, `${field}.name`, "region") : str(o.name, `${field}.name`, "region");
 }
 
 function fullOrder(d: Record<string, unknown>, channelOrderId: string): CanonicalOrder {
@@ -77,29 +74,29 @@ function fullOrder(d: Record<string, unknown>, channelOrderId: string): Canonica
     channelOrderId,
     currency: CURRENCY,
     placedAt: fromUnixSeconds(d.create_time, "data.create_time"),
-    buyer: {
-      channelCustomerId: idStr(buyer.open_id, "data.buyer.open_id"),
-      name: str(d.post_receiver, "data.post_receiver").trim(),
-      phone: str(d.post_tel, "data.post_tel").trim(),
+    buyer: { channelCustomerId: idStr(buyer.open_id, "data.buyer.open_id", "channelCustomerId") },
+    receiver: {
+      name: str(d.post_receiver, "data.post_receiver", "personName"),
+      phone: str(d.post_tel, "data.post_tel", "phone"),
       address: {
         province: nameOf(addr.province, "data.post_addr.province"),
         city: nameOf(addr.city, "data.post_addr.city"),
         district: nameOf(addr.town, "data.post_addr.town", true),
-        detail: str(addr.detail, "data.post_addr.detail").trim(),
+        detail: str(addr.detail, "data.post_addr.detail", "addressDetail"),
       },
     },
     lines: lines(d.sku_order_list),
     shippingFee: fen(d.post_amount, "data.post_amount"),
-    promisedDeliveryBy: optUnix(d.promise_delivery_time, "data.promise_delivery_time"),
+    promisedDeliveryBy: optUnixSeconds(d.promise_delivery_time, "data.promise_delivery_time"),
   };
 }
 
 export const douyinAdapter: ChannelAdapter = (payload: unknown, _ctx: AdapterContext): CanonicalEvent[] => {
   const p = obj(payload, "payload");
-  const eventId = idStr(p.msg_id, "msg_id");
+  const eventId = idStr(p.msg_id, "msg_id", "eventId");
   const tag: Tag = oneOf(p.tag, "tag", Object.keys(TAGS) as Tag[]);
   const d = obj(p.data, "data");
-  const channelOrderId = idStr(d.shop_order_id, "data.shop_order_id");
+  const channelOrderId = idStr(d.shop_order_id, "data.shop_order_id", "channelOrderId");
   const type = TAGS[tag];
   const payment = (paidAt: string) => {
     const amount = optMinorInt(d.pay_amount, "data.pay_amount");
@@ -109,7 +106,7 @@ export const douyinAdapter: ChannelAdapter = (payload: unknown, _ctx: AdapterCon
   switch (tag) {
     case "100": {
       const order = fullOrder(d, channelOrderId);
-      const paidAt = optUnix(d.pay_time, "data.pay_time");
+      const paidAt = optUnixSeconds(d.pay_time, "data.pay_time");
       return [event(eventId, type, order.placedAt!, order, paidAt ? { payment: payment(paidAt) } : {})];
     }
     case "101": {

@@ -20,5 +20,14 @@ export const ADAPTERS: Record<AdapterKey, ChannelAdapter> = {
   pos: posAdapter,
 };
 
+/**
+ * The adapter of a channel by its name, or undefined for any other name. A plain
+ * `ADAPTERS[name]` would also find what every object inherits ("constructor",
+ * "__proto__", "toString") and call it as an adapter.
+ */
+export function adapterFor(name: string): ChannelAdapter | undefined {
+  return Object.hasOwn(ADAPTERS, name) ? ADAPTERS[name as AdapterKey] : undefined;
+}
+
 export * from "./canonical";
 export { toUtcIso, fromUnixSeconds, assertZone } from "./time";

@@ -12,7 +12,13 @@
  *     "waybill"?: { "carrier", "waybillCode" } }
  *
  * Times carry no offset: they are read in ctx.channelZone (an error if the channel declared
- * none). Currency is always CNY.
+ * none). JD writes "0001-01-01 00:00:00" (or another placeholder) for a time that is not set,
+ * e.g. paymentConfirmTime of an unpaid order: that is no time, so the order stays unpaid.
+ * Currency is always CNY.
+ *
+ * The buyer is the account (pin) only: JD gives no buyer name or phone of its own.
+ * consigneeInfo is the delivery contact (order.receiver), never the buyer: JD has no field
+ * that says the consignee is the buyer, and a gift's consignee is someone else.
  *
  * Type -> canonical:
  *   ORDER_CREATE -> order.created   (full order; occurredAt = placedAt = orderStartTime; payment if paymentConfirmTime)
@@ -44,7 +50,7 @@ function lines(value: unknown): CanonicalLine[] {
     const f = `order.itemInfoList[${i}]`;
     const item = obj(raw, f);
     return compact({
-      channelSkuId: idStr(item.skuId, `${f}.skuId`),
+      channelSkuId: idStr(item.skuId, `${f}.skuId`, "channelSkuId"),
       title: optStr(item.skuName, `${f}.skuName`),
       quantity: quantity(item.itemTotal, `${f}.itemTotal`, true),
       unitPrice: decimal(item.jdPrice, `${f}.jdPrice`),
@@ -59,15 +65,15 @@ function fullOrder(o: Record<string, unknown>, channelOrderId: string, zone?: st
     channelOrderId,
     currency: CURRENCY,
     placedAt: toUtcIso(o.orderStartTime, "order.orderStartTime", zone),
-    buyer: {
-      channelCustomerId: str(o.pin, "order.pin").trim(),
-      name: str(c.fullname, "order.consigneeInfo.fullname").trim(),
-      phone: str(c.mobile, "order.consigneeInfo.mobile").trim(),
+    buyer: { channelCustomerId: str(o.pin, "order.pin", "channelCustomerId") },
+    receiver: {
+      name: str(c.fullname, "order.consigneeInfo.fullname", "personName"),
+      phone: str(c.mobile, "order.consigneeInfo.mobile", "phone"),
       address: {
-        province: str(c.province, "order.consigneeInfo.province").trim(),
-        city: str(c.city, "order.consigneeInfo.city").trim(),
-        district: text(c.county, "order.consigneeInfo.county").trim(),
-        detail: str(c.fullAddress, "order.consigneeInfo.fullAddress").trim(),
+        province: str(c.province, "order.consigneeInfo.province", "region"),
+        city: str(c.city, "order.consigneeInfo.city", "region"),
+        district: text(c.county, "order.consigneeInfo.county", "region"),
+        detail: str(c.fullAddress, "order.consigneeInfo.fullAddress", "addressDetail"),
       },
     },
     lines: lines(o.itemInfoList),
@@ -78,10 +84,10 @@ function fullOrder(o: Record<string, unknown>, channelOrderId: string, zone?: st
 
 export const jdAdapter: ChannelAdapter = (payload: unknown, ctx: AdapterContext): CanonicalEvent[] => {
   const p = obj(payload, "payload");
-  const eventId = str(p.msgId, "msgId");
+  const eventId = str(p.msgId, "msgId", "eventId");
   const jdType: JdType = oneOf(p.type, "type", Object.keys(TYPES) as JdType[]);
   const o = obj(p.order, "order");
-  const channelOrderId = idStr(o.orderId, "order.orderId");
+  const channelOrderId = idStr(o.orderId, "order.orderId", "channelOrderId");
   const zone = ctx.channelZone;
   const type = TYPES[jdType];
   const time = (field: string) => toUtcIso(o[field], `order.${field}`, zone);

@@ -1,3 +1,4 @@
+import { assertLength, MAX_MINOR, MAX_QUANTITY, type TextLimit } from "../../kernel/bounds";
 import { badInput } from "../../kernel/errors";
 import type { CanonicalEvent, CanonicalOrder, CanonicalType } from "./canonical";
 
@@ -11,8 +12,15 @@ import type { CanonicalEvent, CanonicalOrder, CanonicalType } from "./canonical"
  *  - ids may be strings or safe integers and always come out as strings; a number
  *    beyond 2^53 has already lost digits in JSON.parse, so it is refused;
  *  - amounts are decimal strings ("99.00"); their sign, size and currency precision
- *    are intake's business (subgraphs/orders/intake.ts).
+ *    are intake's business (subgraphs/orders/intake.ts);
+ *  - text is bounded: a value stored in a column is read with that column's limit
+ *    (kernel/bounds.ts), anything else with TEXT_DEFAULT, so an over-long value is a
+ *    BAD_USER_INPUT naming the native field, never a database error.
  */
+
+/** The bound for text that is kept only inside the stored event (titles are shortened later). */
+export const TEXT_DEFAULT = 1000;
+type Limit = TextLimit | number;
 
 export type Obj = Record<string, unknown>;
 
@@ -50,38 +58,39 @@ export function arr(value: unknown, field: string, min = 1): unknown[] {
   return value;
 }
 
-/** Non-empty text (after trimming); returned as sent. */
-export function str(value: unknown, field: string): string {
+/** Non-empty text (after trimming), at most `limit` characters once trimmed; returned trimmed. */
+export function str(value: unknown, field: string, limit: Limit = TEXT_DEFAULT): string {
   if (blank(value)) required(field);
   if (typeof value !== "string") throw badInput(`${field} must be a string, got ${kind(value)}.`, { field });
-  if (!value.trim()) required(field);
-  return value;
+  const trimmed = value.trim();
+  if (!trimmed) required(field);
+  return assertLength(trimmed, field, limit);
 }
 
-export function optStr(value: unknown, field: string): string | undefined {
-  return blank(value) ? undefined : str(value, field);
+export function optStr(value: unknown, field: string, limit: Limit = TEXT_DEFAULT): string | undefined {
+  return blank(value) ? undefined : str(value, field, limit);
 }
 
 /** Text that may legitimately be empty (e.g. a district in a city without districts), but must be present. */
-export function text(value: unknown, field: string): string {
+export function text(value: unknown, field: string, limit: Limit = TEXT_DEFAULT): string {
   if (absent(value)) required(field);
   if (typeof value !== "string") throw badInput(`${field} must be a string, got ${kind(value)}.`, { field });
-  return value;
+  return assertLength(value.trim(), field, limit);
 }
 
-/** A string or safe integer id -> string. */
-export function idStr(value: unknown, field: string): string {
+/** A string or safe integer id -> string, at most `limit` characters. */
+export function idStr(value: unknown, field: string, limit: Limit = "reference"): string {
   if (typeof value === "number") {
     if (!Number.isSafeInteger(value) || value < 0) {
       throw badInput(`${field} ${show(value)} is not an exact whole-number id (numbers above 2^53 lose digits); send it as a string.`, { field });
     }
     return String(value);
   }
-  return str(value, field).trim();
+  return str(value, field, limit);
 }
 
-export function optIdStr(value: unknown, field: string): string | undefined {
-  return blank(value) ? undefined : idStr(value, field);
+export function optIdStr(value: unknown, field: string, limit: Limit = "reference"): string | undefined {
+  return blank(value) ? undefined : idStr(value, field, limit);
 }
 
 export function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[]): T {
@@ -92,15 +101,16 @@ export function oneOf<T extends string>(value: unknown, field: string, allowed: 
   return value as T;
 }
 
-/** A quantity: a whole number of at least 1. With `digitString`, "2" is accepted too. */
+/** A quantity: a whole number from 1 to MAX_QUANTITY. With `digitString`, "2" is accepted too. */
 export function quantity(value: unknown, field: string, digitString = false): number {
   if (blank(value)) required(field);
   let n = value;
-  if (digitString && typeof value === "string" && /^\s*-?\d+\s*$/.test(value)) n = Number(value);
+  if (digitString && typeof value === "string" && /^\s*-?\d{1,15}\s*$/.test(value)) n = Number(value);
   if (typeof n !== "number" || !Number.isSafeInteger(n)) {
     throw badInput(`${field} must be a whole number, got ${kind(value)}.`, { field });
   }
   if (n < 1) throw badInput(`${field} must be at least 1, got ${n}.`, { field });
+  if (n > MAX_QUANTITY) throw badInput(`${field} must be at most ${MAX_QUANTITY}, got ${n}.`, { field });
   return n;
 }
 
@@ -110,6 +120,7 @@ export function minorInt(value: unknown, field: string): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value)) {
     throw badInput(`${field} must be a whole number of minor units (fen), got ${kind(value)}.`, { field });
   }
+  if (Math.abs(value) > MAX_MINOR) throw badInput(`${field} is out of range: at most ${MAX_MINOR} minor units.`, { field });
   return value;
 }
 
@@ -149,7 +160,7 @@ export function shipment(
   trackingField: string,
 ): { carrier: string; trackingNumber: string } | undefined {
   if (blank(carrier) && blank(tracking)) return undefined;
-  return { carrier: str(carrier, carrierField).trim(), trackingNumber: idStr(tracking, trackingField) };
+  return { carrier: str(carrier, carrierField, "reference"), trackingNumber: idStr(tracking, trackingField, "reference") };
 }
 
 /** Builds one canonical event, leaving out absent optional parts so results compare exactly. */

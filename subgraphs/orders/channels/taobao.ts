@@ -25,8 +25,10 @@
  *   TradeClose     -> order.cancelled (occurredAt = modified)
  *   RefundSuccess  -> order.refunded  (occurredAt = modified)
  * Non-create events carry only order.channelOrderId; only the fields they use are required.
- * buyer.name is receiver_name (the person with that phone at that address); buyer_nick is a
- * platform handle and is not used. channelSkuId is sku_id, or outer_sku_id for items without SKUs.
+ * The buyer is buyer_open_uid only: Taobao gives no buyer name or phone of its own, and
+ * buyer_nick is a (masked) platform handle, not a name. receiver_* are the delivery contact
+ * (order.receiver), never the buyer: the order may be a gift, and Taobao has no field that
+ * says the receiver is the buyer. channelSkuId is sku_id, or outer_sku_id for items without SKUs.
  */
 import { badInput } from "../../kernel/errors";
 import type { AdapterContext, CanonicalEvent, CanonicalLine, CanonicalOrder, CanonicalType, ChannelAdapter } from "./canonical";
@@ -50,7 +52,7 @@ function lines(value: unknown): CanonicalLine[] {
     const f = `trade.orders[${i}]`;
     const o = obj(raw, f);
     optIdStr(o.oid, `${f}.oid`);
-    const sku = optIdStr(o.sku_id, `${f}.sku_id`) ?? optIdStr(o.outer_sku_id, `${f}.outer_sku_id`);
+    const sku = optIdStr(o.sku_id, `${f}.sku_id`, "channelSkuId") ?? optIdStr(o.outer_sku_id, `${f}.outer_sku_id`, "channelSkuId");
     if (sku === undefined) throw badInput(`${f}.sku_id (or outer_sku_id) is required.`, { field: `${f}.sku_id` });
     return compact({
       channelSkuId: sku,
@@ -67,15 +69,15 @@ function fullOrder(t: Record<string, unknown>, channelOrderId: string, zone?: st
     channelOrderId,
     currency: CURRENCY,
     placedAt: toUtcIso(t.created, "trade.created", zone),
-    buyer: {
-      channelCustomerId: idStr(t.buyer_open_uid, "trade.buyer_open_uid"),
-      name: str(t.receiver_name, "trade.receiver_name").trim(),
-      phone: str(t.receiver_mobile, "trade.receiver_mobile").trim(),
+    buyer: { channelCustomerId: idStr(t.buyer_open_uid, "trade.buyer_open_uid", "channelCustomerId") },
+    receiver: {
+      name: str(t.receiver_name, "trade.receiver_name", "personName"),
+      phone: str(t.receiver_mobile, "trade.receiver_mobile", "phone"),
       address: {
-        province: str(t.receiver_state, "trade.receiver_state").trim(),
-        city: str(t.receiver_city, "trade.receiver_city").trim(),
-        district: text(t.receiver_district, "trade.receiver_district").trim(),
-        detail: str(t.receiver_address, "trade.receiver_address").trim(),
+        province: str(t.receiver_state, "trade.receiver_state", "region"),
+        city: str(t.receiver_city, "trade.receiver_city", "region"),
+        district: text(t.receiver_district, "trade.receiver_district", "region"),
+        detail: str(t.receiver_address, "trade.receiver_address", "addressDetail"),
       },
     },
     lines: lines(t.orders),
@@ -86,10 +88,10 @@ function fullOrder(t: Record<string, unknown>, channelOrderId: string, zone?: st
 
 export const taobaoAdapter: ChannelAdapter = (payload: unknown, ctx: AdapterContext): CanonicalEvent[] => {
   const p = obj(payload, "payload");
-  const eventId = str(p.event_id, "event_id");
+  const eventId = str(p.event_id, "event_id", "eventId");
   const topic: Topic = oneOf(p.topic, "topic", Object.keys(TOPICS) as Topic[]);
   const t = obj(p.trade, "trade");
-  const channelOrderId = idStr(t.tid, "trade.tid");
+  const channelOrderId = idStr(t.tid, "trade.tid", "channelOrderId");
   const zone = ctx.channelZone;
   const type = TOPICS[topic];
   const time = (field: string) => toUtcIso(t[field], `trade.${field}`, zone);

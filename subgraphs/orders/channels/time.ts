@@ -1,25 +1,16 @@
-import { DateTime, IANAZone } from "luxon";
+import { DateTime } from "luxon";
 import { badInput } from "../../kernel/errors";
+import { assertZone, isPlaceholderTime, parseOptionalInstant, parseRequiredInstant, show, type InstantOptions } from "../../kernel/instant";
 
 /**
- * Channel times -> UTC ISO strings ("2026-11-01T05:00:00.000Z"). All zone math is luxon's.
- *
- * Accepted inputs:
- *  - ISO-8601 with an offset: "2026-11-01T13:00:00+08:00", "2026-11-01T05:00:00Z"
- *    (a space instead of "T" is accepted too);
- *  - zone-less "yyyy-MM-dd HH:mm:ss" or ISO without offset ("2026-11-01T20:15:00"),
- *    read as wall-clock time in the given IANA zone.
- * A time of day is required: a bare date is not an instant.
- *
- * DST, as luxon resolves it (pinned by test/unit/adapters.test.ts):
- *  - a local time that does not exist (spring-forward gap, e.g. 2026-03-08 02:30 in
- *    America/New_York) is moved forward by the gap: 03:30 EDT = 07:30Z;
- *  - an ambiguous local time (fall-back overlap, e.g. 2026-11-01 01:30 in
- *    America/New_York) resolves to the later occurrence, standard time: 01:30 EST = 06:30Z.
- * A channel that needs the other reading must send an offset.
+ * Channel times -> UTC ISO strings ("2026-11-01T05:00:00.000Z"), through the hub's one
+ * instant parser (kernel/instant.ts): ISO-8601 with an offset, or a zone-less
+ * "yyyy-MM-dd HH:mm:ss" / "yyyy-MM-ddTHH:mm:ss" read in the zone the channel declared.
+ * A placeholder time (0000-00-00, 0001-01-01, the Unix epoch) means "not set": absent
+ * for an optional time, missing for a required one.
  */
 
-const SHAPE = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+export { assertZone };
 
 export interface ZoneOptions {
   /** Where the zone came from, named in the error if it is not a valid IANA zone. Default "channelZone". */
@@ -28,59 +19,16 @@ export interface ZoneOptions {
   missingZoneHint?: string;
 }
 
-/**
- * Throws BAD_USER_INPUT unless `zone` is an IANA "Area/Location" name (or "UTC"). Bare
- * abbreviations and legacy names are refused even though ICU knows some of them: ICU reads
- * "CST" as America/Chicago, while a Chinese shop writing "CST" means China Standard Time.
- */
-export function assertZone(zone: unknown, field = "channelZone"): string {
-  if (typeof zone !== "string" || !(zone.includes("/") || zone.toUpperCase() === "UTC") || !IANAZone.isValidZone(zone)) {
-    throw badInput(`${field} ${JSON.stringify(zone)?.slice(0, 60)} is not an IANA time zone such as "Asia/Shanghai".`, { field });
-  }
-  return zone;
+const options = (zone: string | undefined, o: ZoneOptions): InstantOptions => ({ zone, zoneField: o.zoneField, missingZoneHint: o.missingZoneHint });
+
+/** A required channel time -> "yyyy-MM-ddTHH:mm:ss.SSSZ" in UTC. */
+export function toUtcIso(value: unknown, field: string, zone?: string, o: ZoneOptions = {}): string {
+  return parseRequiredInstant(value, field, options(zone, o)).toISOString();
 }
 
-function show(value: unknown): string {
-  return (JSON.stringify(value) ?? String(value)).slice(0, 60);
-}
-
-/** A channel time -> "yyyy-MM-ddTHH:mm:ss.SSSZ" in UTC. See the module comment for what is accepted. */
-export function toUtcIso(value: unknown, field: string, zone?: string, options: ZoneOptions = {}): string {
-  if (value === undefined || value === null || value === "") throw badInput(`${field} is required.`, { field });
-  if (typeof value !== "string") {
-    throw badInput(`${field} must be a time string such as "2026-11-01 20:15:00", got ${show(value)}.`, { field });
-  }
-  // Validate a declared zone even when this value has an offset: a misconfigured zone should surface.
-  const zoneName = zone === undefined ? undefined : assertZone(zone, options.zoneField ?? "channelZone");
-  const m = SHAPE.exec(value.trim());
-  if (!m) {
-    throw badInput(
-      `${field} ${show(value)} is not a time; use ISO-8601 ("2026-11-01T20:15:00+08:00") or "yyyy-MM-dd HH:mm:ss".`,
-      { field },
-    );
-  }
-  const [, date, time, offset] = m;
-  const iso = `${date}T${time.replace(",", ".")}`;
-  let dt: DateTime;
-  if (offset) {
-    dt = DateTime.fromISO(iso + offset.toUpperCase(), { setZone: true });
-  } else {
-    if (zoneName === undefined) {
-      const hint = options.missingZoneHint ? ` ${options.missingZoneHint}` : "";
-      throw badInput(
-        `${field} ${show(value)} has no UTC offset and the channel declared no time zone, so the instant is unknown.${hint}`,
-        { field },
-      );
-    }
-    dt = DateTime.fromISO(iso, { zone: zoneName });
-  }
-  if (!dt.isValid) throw badInput(`${field} ${show(value)} is not a valid date and time.`, { field });
-  return dt.toUTC().toISO()!;
-}
-
-/** Like toUtcIso, but undefined / null / "" give undefined. */
-export function optUtcIso(value: unknown, field: string, zone?: string, options?: ZoneOptions): string | undefined {
-  return value === undefined || value === null || value === "" ? undefined : toUtcIso(value, field, zone, options);
+/** Like toUtcIso, but absent, null, "" and placeholder times give undefined. */
+export function optUtcIso(value: unknown, field: string, zone?: string, o: ZoneOptions = {}): string | undefined {
+  return parseOptionalInstant(value, field, options(zone, o))?.toISOString();
 }
 
 /** Seconds above this are almost certainly milliseconds (1e11 s is the year 5138). */
@@ -94,4 +42,9 @@ export function fromUnixSeconds(n: unknown, field: string): string {
   }
   if (n >= MAX_SECONDS) throw badInput(`${field} ${n} looks like milliseconds; send unix seconds.`, { field });
   return DateTime.fromSeconds(n, { zone: "utc" }).toISO()!;
+}
+
+/** Optional unix seconds: absent, null and the placeholder 0 mean "not set". */
+export function optUnixSeconds(n: unknown, field: string): string | undefined {
+  return n === undefined || n === null || isPlaceholderTime(n) ? undefined : fromUnixSeconds(n, field);
 }
