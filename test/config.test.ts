@@ -10,7 +10,7 @@ import { parseSlaPolicy } from "../subgraphs/orders/sla";
 import { channelZones } from "../subgraphs/orders/webhook-route";
 import { startTestHub } from "./support/hub";
 
-const base = { INTERNAL_SIGNING_SECRET: "s".repeat(32), JWT_PUBLIC_KEY: "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----", JWT_ISSUER: "i", JWT_AUDIENCE: "a" };
+const base = { INTERNAL_SIGNING_SECRET: "s".repeat(32), JWT_PUBLIC_KEY: "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----", JWT_ISSUER: "i", JWT_AUDIENCE: "a", PSEUDONYM_KEY: "p".repeat(32) };
 
 test.each([
   ["PORT", { PORT: "http" }],
@@ -33,7 +33,7 @@ test.each([
   ["DB_NAME_PREFIX", { DB_NAME_PREFIX: "drop table;" }],
   ["SUBGRAPH_HOST", { SUBGRAPH_HOST: "http://10.0.0.1" }],
   ["PSEUDONYM_KEY", { PSEUDONYM_KEY: "short" }],
-  ["PSEUDONYM_KEY", {}],
+  ["PSEUDONYM_KEY", { PSEUDONYM_KEY: "" }],
 ])("a bad %s stops a subgraph with a message naming it", (name, override) => {
   expect(() => subgraphConfig("orders", { ...base, ...override })).toThrow(name);
 });
@@ -78,7 +78,7 @@ describe("demo keys and demo webhook secrets are for development only", () => {
     expect(env.WEBHOOK_SECRET_JD).toBeUndefined();
     expect(readdirSync(dataDir)).toEqual([]); // no demo key or secret file written either
     await expect(startHub({ env: { ...unset, NODE_ENV, DATA_DIR: dataDir }, ephemeralPorts: true })).rejects.toThrow("INTERNAL_SIGNING_SECRET is required but not set.");
-    await expect(startHub({ env: { ...unset, NODE_ENV, DATA_DIR: dataDir, INTERNAL_SIGNING_SECRET: "s".repeat(32) }, ephemeralPorts: true })).rejects.toThrow(/Set JWT_PUBLIC_KEY/);
+    await expect(startHub({ env: { ...unset, NODE_ENV, DATA_DIR: dataDir, INTERNAL_SIGNING_SECRET: "s".repeat(32), PSEUDONYM_KEY: "p".repeat(32) }, ephemeralPorts: true })).rejects.toThrow(/Set JWT_PUBLIC_KEY/);
     expect(() => webhookVerifiers({ NODE_ENV, WEBHOOK_SECRET_JD: `whsec_${Buffer.from("test_" + "k".repeat(27)).toString("base64")}` }, () => {})).toThrow(/WEBHOOK_SECRET_JD is a test key/);
     await expect(hubEnvironment({ ...unset, NODE_ENV, DATA_DIR: dataDir, DEMO_DATA: "true" })).rejects.toThrow(`DEMO_DATA=true is not allowed with NODE_ENV=${NODE_ENV}`);
   });

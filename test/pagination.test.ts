@@ -47,11 +47,11 @@ beforeAll(async () => {
   const register = "mutation($i: RegisterIdentityInput!) { registerChannelIdentity(input: $i) { id } }";
   for (let i = 0; i < 5; i++) {
     const phone = `1365555${String(1000 + i)}`;
-    await hub.ok(register, { i: { channel: "TAOBAO", channelCustomerId: unique("tb"), name: "郑爽", phone } }, hub.channel);
+    await hub.ok(register, { i: { channel: "TAOBAO", channelCustomerId: unique("tb"), name: "郑爽", phone } }, hub.channels.TAOBAO);
     const jd = unique("jd");
-    await hub.ok(register, { i: { channel: "JD", channelCustomerId: jd, name: "Wang Lei", phone } }, hub.channel);
+    await hub.ok(register, { i: { channel: "JD", channelCustomerId: jd, name: "Wang Lei", phone } }, hub.channels.JD);
     // The channel's own update of that account: a customer.updated that JD is told about.
-    await hub.ok(register, { i: { channel: "JD", channelCustomerId: jd, name: "Wang Lei", phone, marketingOptIn: true } }, hub.channel);
+    await hub.ok(register, { i: { channel: "JD", channelCustomerId: jd, name: "Wang Lei", phone, marketingOptIn: true } }, hub.channels.JD);
   }
   await hub.settle();
 }, 120_000);

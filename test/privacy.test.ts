@@ -23,7 +23,7 @@ beforeAll(async () => {
   await createProduct(hub, "CUP-P", [{ channel: "WEB", channelSkuId: "SKU-A" }, { channel: "JD", channelSkuId: "JD-A" }]);
   const annAddress = { province: "北京市", city: "北京市", district: "朝阳区", detail: ANN_STREET };
   annOrders = [];
-  for (const n of [1, 2]) annOrders.push((await ingest(hub, orderInput({ channelOrderId: `W-ann-${n}`, buyer: ANN, shippingAddress: annAddress }))).id);
+  for (const n of [1, 2]) annOrders.push((await ingest(hub, orderInput({ channelOrderId: `W-ann-${n}`, buyer: ANN, shippingAddress: annAddress, receiverIsBuyer: true }))).id);
   // An order with a SKU nobody mapped: the hub opens an exception on it.
   annOrders.push((await ingest(hub, orderInput({ channelOrderId: "W-ann-3", buyer: ANN, lines: [{ channelSkuId: "SKU-NEW", quantity: 1, unitPrice: "5.00" }] }))).id);
   benOrder = (await ingest(hub, orderInput({ channel: "JD", channelOrderId: "J-ben-1", buyer: BEN, lines: [{ channelSkuId: "JD-A", quantity: 1, unitPrice: "10.00" }] }))).id;

@@ -1,3 +1,4 @@
+import "reflect-metadata";
 import { Directive, Field, ID, InterfaceType, ObjectType, registerEnumType } from "type-graphql";
 import { formatMinor } from "./money";
 
