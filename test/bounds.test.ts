@@ -1,6 +1,4 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { ingest, orderInput, sendWebhook, unique } from "./support/fixtures";
+import { ingest, orderInput, sendWebhook, unique, webhookFixture } from "./support/fixtures";
 import { startTestHub, type TestHub } from "./support/hub";
 import { rowCounts } from "./support/row-counts";
 
@@ -15,7 +13,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => hub?.stop());
 
-const fixture = (name: string) => JSON.parse(readFileSync(path.join(__dirname, "fixtures", "webhooks", `${name}.json`), "utf8"));
+const fixture = webhookFixture;
 const long = (n: number, c = "x") => c.repeat(n);
 /** A cursor as the hub writes them (base64url JSON of the sort key). */
 const encodeCursor = (key: unknown[]) => Buffer.from(JSON.stringify(key)).toString("base64url");

@@ -1,9 +1,7 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { createProduct, sendWebhook } from "./support/fixtures";
+import { createProduct, sendWebhook, webhookFixture } from "./support/fixtures";
 import { startTestHub, type TestHub } from "./support/hub";
 
-const fixture = (name: string) => JSON.parse(readFileSync(path.join(__dirname, "fixtures", "webhooks", `${name}.json`), "utf8"));
+const fixture = webhookFixture;
 
 let hub: TestHub;
 beforeAll(async () => {

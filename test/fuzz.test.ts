@@ -1,7 +1,5 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import fc from "fast-check";
-import { sendWebhook } from "./support/fixtures";
+import { sendWebhook, webhookFixture } from "./support/fixtures";
 import { startTestHub, type TestHub } from "./support/hub";
 
 /**
@@ -27,7 +25,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => hub?.stop());
 
-const fixture = (name: string) => JSON.parse(readFileSync(path.join(__dirname, "fixtures", "webhooks", `${name}.json`), "utf8"));
+const fixture = webhookFixture;
 
 // ------------------------------------------------------------------ hostile values
 

@@ -1,6 +1,4 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { customerOf, customerToken, ingest, orderInput, sendWebhook, unique } from "./support/fixtures";
+import { customerOf, customerToken, ingest, orderInput, sendWebhook, unique, webhookFixture } from "./support/fixtures";
 import { startTestHub, type TestHub } from "./support/hub";
 
 /**
@@ -15,7 +13,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => hub?.stop());
 
-const fixture = (name: string) => JSON.parse(readFileSync(path.join(__dirname, "fixtures", "webhooks", `${name}.json`), "utf8"));
+const fixture = webhookFixture;
 
 interface Person {
   name: string;

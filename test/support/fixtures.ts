@@ -7,6 +7,9 @@ import type { TestHub } from "./hub";
 let counter = 0;
 export const unique = (prefix: string) => `${prefix}-${process.pid}-${++counter}`;
 
+/** A channel's example payload from test/fixtures/webhooks (as documented in FORMATS.md). */
+export const webhookFixture = (name: string) => JSON.parse(readFileSync(path.join(__dirname, "..", "fixtures", "webhooks", `${name}.json`), "utf8"));
+
 export async function createProduct(hub: TestHub, sku: string, mappings: Array<{ channel: string; channelSkuId: string }> = []) {
   await hub.ok("mutation($i: UpsertProductInput!) { upsertProduct(input: $i) { id } }", { i: { sku, title: `Product ${sku}` } });
   for (const m of mappings) {
