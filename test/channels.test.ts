@@ -17,7 +17,7 @@ async function byChannel(channel: string) {
   return d.orders.edges.map((e: any) => e.node);
 }
 
-test.each(["taobao", "jd", "douyin", "web", "pos"])("the README example for %s is accepted and becomes an order in UTC", async (channel) => {
+test.each(["taobao", "jd", "douyin", "web", "pos"])("the docs example for %s (docs/channels.md) is accepted and becomes an order in UTC", async (channel) => {
   const r = await sendWebhook(hub, channel, fixture(channel));
   expect(r.status).toBe(200);
   expect(r.body.results.every((x: any) => x.outcome === "applied")).toBe(true);

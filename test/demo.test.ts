@@ -30,7 +30,7 @@ test("demo data is believable, goes through the API, and a restart adds nothing"
   const customers = await countAll("query($after: String) { customers(first: 100, after: $after) { pageInfo { hasNextPage endCursor } edges { node { id identities { channel } } } } }", "customers");
   expect(customers).toHaveLength(50);
   expect(customers.filter((c) => c.identities.length > 1).length).toBeGreaterThan(5);
-  // Every shopper resolved for sure: nothing waits for a steward (the README says so).
+  // Every shopper resolved for sure: nothing waits for a steward (docs/demo-data.md says so).
   expect((await hub.ok("{ customerMatchCandidates(first: 10) { edges { node { evidence } } } }")).customerMatchCandidates.edges).toEqual([]);
   const products = await countAll("query($after: String) { products(first: 100, after: $after) { pageInfo { hasNextPage endCursor } edges { node { id } } } }", "products");
   expect(products).toHaveLength(100);

@@ -12,8 +12,6 @@ import { startDemoHub, type DemoHub } from "./support/demo-hub";
  */
 const ROOT = path.resolve(__dirname, "..");
 const README_MAX_LINES = 200;
-/** Linked from the docs and written on another branch; drop an entry once the file is merged. */
-const PENDING_FILES = new Set(["docs/errors.md"]);
 
 function docFiles(): string[] {
   const docs = readdirSync(path.join(ROOT, "docs"))
@@ -88,7 +86,6 @@ describe("the docs", () => {
         const [file, anchor] = target.split("#");
         const resolved = file ? path.posix.normalize(path.posix.join(path.posix.dirname(doc.file), file)) : doc.file;
         if (!existsSync(path.join(ROOT, resolved))) {
-          if (PENDING_FILES.has(resolved)) continue;
           broken.push(`${doc.file}:${line} → ${target} (no such file)`);
           continue;
         }

@@ -16,7 +16,8 @@ import path from "node:path";
  *     ```
  *
  * - `token=` names the demo token to send (admin, cs_agent, cs_supervisor, finance,
- *   bi_analyst, warehouse, customer1, customer2), or `none` for no token.
+ *   bi_analyst, warehouse, customer1, customer2, channel_taobao, channel_jd, channel_douyin,
+ *   channel_web, channel_pos), or `none` for no token.
  * - `expect=error:CODE` says the example shows that error on purpose; without it the
  *   example must answer without errors and with data.
  * - `skip="why"` keeps a block out of the run, with the reason in the docs.
