@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import { IsNull } from "typeorm";
-import { ConfigError, databaseConfig, isDevelopment, SUBGRAPH_NAMES, subgraphConfig, type SubgraphName } from "../subgraphs/kernel/config";
+import { bool, ConfigError, databaseConfig, isDevelopment, SUBGRAPH_NAMES, subgraphConfig, type SubgraphName } from "../subgraphs/kernel/config";
 import type { Clock } from "../subgraphs/kernel/clock";
 import { InProcessBus, OutboxEvent } from "../subgraphs/kernel/events";
 import { startSubgraph, type RunningSubgraph } from "../subgraphs/kernel/subgraph";
@@ -43,7 +43,7 @@ export interface Hub {
 export async function hubEnvironment(base: Env): Promise<{ env: Env; mintToken?: TokenMinter }> {
   let env = base;
   if (!isDevelopment(env)) {
-    if (env.DEMO_DATA === "true") throw new ConfigError(`DEMO_DATA=true is not allowed with NODE_ENV=${env.NODE_ENV}; it is for development only.`);
+    if (bool(env, "DEMO_DATA", false)) throw new ConfigError(`DEMO_DATA=true is not allowed with NODE_ENV=${env.NODE_ENV}; it is for development only.`);
     return { env };
   }
   let mintToken: TokenMinter | undefined;

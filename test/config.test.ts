@@ -80,7 +80,9 @@ describe("demo keys and demo webhook secrets are for development only", () => {
     await expect(startHub({ env: { ...unset, NODE_ENV, DATA_DIR: dataDir }, ephemeralPorts: true })).rejects.toThrow("INTERNAL_SIGNING_SECRET is required but not set.");
     await expect(startHub({ env: { ...unset, NODE_ENV, DATA_DIR: dataDir, INTERNAL_SIGNING_SECRET: "s".repeat(32), PSEUDONYM_KEY: "p".repeat(32) }, ephemeralPorts: true })).rejects.toThrow(/Set JWT_PUBLIC_KEY/);
     expect(() => webhookVerifiers({ NODE_ENV, WEBHOOK_SECRET_JD: `whsec_${Buffer.from("test_" + "k".repeat(27)).toString("base64")}` }, () => {})).toThrow(/WEBHOOK_SECRET_JD is a test key/);
-    await expect(hubEnvironment({ ...unset, NODE_ENV, DATA_DIR: dataDir, DEMO_DATA: "true" })).rejects.toThrow(`DEMO_DATA=true is not allowed with NODE_ENV=${NODE_ENV}`);
+    for (const DEMO_DATA of ["true", "1", "yes", "ON"]) {
+      await expect(hubEnvironment({ ...unset, NODE_ENV, DATA_DIR: dataDir, DEMO_DATA })).rejects.toThrow(`DEMO_DATA=true is not allowed with NODE_ENV=${NODE_ENV}`);
+    }
   });
 });
 
