@@ -79,9 +79,12 @@ describe("subgraphs answer only the gateway", () => {
   const SDL = JSON.stringify({ query: "{ _service { sdl } }" });
   const call = (body: string, over: Partial<InternalCall> = {}): InternalCall => ({ service: "orders", method: "POST", target: "/graphql", body, ...over });
 
-  test("a signature made with the wrong secret, over another body, or for another method is refused; the right one is accepted", async () => {
+  test("a signature made with the wrong secret, over another body, or for another method is refused; the right one is accepted once", async () => {
     const url = hub.subgraphs.orders.url;
-    expect((await post(url, SDL, signInternalRequest(internalSecret(), admin, call(SDL)))).status).toBe(200);
+    const genuine = signInternalRequest(internalSecret(), admin, call(SDL));
+    expect((await post(url, SDL, genuine)).status).toBe(200);
+    expect((await post(url, SDL, genuine)).status).toBe(401);
+    expect((await post(url, SDL, { ...genuine, "x-orderhub-nonce": signInternalRequest(internalSecret(), admin, call(SDL))["x-orderhub-nonce"] })).status).toBe(401);
     expect((await post(url, SDL, signInternalRequest("not-the-secret-not-the-secret-123", admin, call(SDL)))).status).toBe(401);
     expect((await post(url, SDL, signInternalRequest(internalSecret(), admin, call("{}")))).status).toBe(401);
     expect((await post(url, SDL, signInternalRequest(internalSecret(), admin, call(SDL, { method: "GET" })))).status).toBe(401);
@@ -104,12 +107,15 @@ describe("subgraphs answer only the gateway", () => {
   }
   const on = (base: string, route: string) => new URL(route, base).href;
 
-  test("a captured call is refused when replayed to another subgraph or another route; replayed as it was it still works", async () => {
+  test("a captured call is refused when replayed: as it was, to another subgraph or to another route", async () => {
     const calls = await captured(() => hub.ok("{ customers(first: 1) { edges { node { id } } } }"));
     const toCustomers = calls.find((c) => c.url === hub.subgraphs.customers.url)!;
     expect(toCustomers.headers).toHaveProperty("x-orderhub-signature");
     const replay = (url: string) => post(url, toCustomers.body, toCustomers.headers);
-    expect((await replay(hub.subgraphs.customers.url)).status).toBe(200);
+    const again = await replay(hub.subgraphs.customers.url);
+    expect([again.status, again.body.errors[0].extensions.code]).toEqual([401, "UNAUTHENTICATED"]);
+    // A fresh signature for the same request is accepted: only the captured one is spent.
+    expect((await post(hub.subgraphs.customers.url, toCustomers.body, signInternalRequest(internalSecret(), toCustomers.headers["x-orderhub-principal"], call(toCustomers.body, { service: "customers" })))).status).toBe(200);
     for (const other of ["orders", "products", "aftersales"] as const) {
       const r = await replay(hub.subgraphs[other].url);
       expect([other, r.status, r.body.errors[0].extensions.code]).toEqual([other, 401, "UNAUTHENTICATED"]);

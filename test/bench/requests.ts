@@ -75,7 +75,7 @@ export function buildRequest(job: LoadJob, i: number): BuiltRequest {
     return { headers: { ...json, authorization: `Bearer ${caller}` }, body };
   }
   const body = JSON.stringify({ query: SUBGRAPH_ORDERS_QUERY, variables: { first } });
-  // Signed fresh each time: the subgraph refuses timestamps more than 5 minutes off.
+  // Signed fresh each time: the subgraph takes each signature once, within 2 minutes.
   return { headers: { ...json, ...signInternalRequest(job.secret, caller, { service: "orders", method: "POST", target: requestTarget(job.url), body }) }, body };
 }
 
