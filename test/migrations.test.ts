@@ -85,3 +85,32 @@ test("identities stored before name keys kept digits get the new key; other name
   ]);
   expect(cleanName("顾客12")!.key).toBe("guke12");
 }, 60_000);
+
+// Two instances of a service starting together on a fresh MariaDB database: one runs the
+// migrations, the other waits for the lock and finds them done (without it, both ran the
+// same CREATE/ALTER statements and one failed).
+const onMysql = process.env.MYSQL_URL ? test : test.skip;
+onMysql("two hubs starting at once on the same new databases both come up, and every migration runs once", async () => {
+  const { mkdtempSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { startHub } = await import("../gateway/hub");
+  const { dropDatabases } = await import("../subgraphs/kernel/database");
+  const prefix = `oht_mig_${process.pid}`;
+  const dirs = [0, 1].map(() => mkdtempSync(path.join(tmpdir(), "orderhub-mig-")));
+  const started = await Promise.allSettled(
+    dirs.map((dir) => startHub({ env: { DATA_DIR: dir, DB_NAME_PREFIX: prefix, NODE_ENV: "test" }, ephemeralPorts: true })),
+  );
+  try {
+    expect(started.map((s) => s.status)).toEqual(["fulfilled", "fulfilled"]);
+    const first = (started[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof startHub>>>).value;
+    for (const [name, sg] of Object.entries(first.subgraphs)) {
+      const rows: Array<{ name: string }> = await sg.ds.query("SELECT name FROM migrations");
+      expect({ name, runs: rows.length }).toEqual({ name, runs: new Set(rows.map((r) => r.name)).size });
+      expect({ name, runs: rows.length }).toEqual({ name, runs: SUBGRAPHS[name as keyof typeof SUBGRAPHS].migrations.length });
+    }
+  } finally {
+    for (const s of started) if (s.status === "fulfilled") await s.value.stop();
+    await dropDatabases(process.env.MYSQL_URL!, prefix, SUBGRAPH_NAMES);
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  }
+}, 120_000);

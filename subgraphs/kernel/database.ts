@@ -47,7 +47,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DataSource> {
     });
     await ds.initialize();
     await ds.query("SET SESSION time_zone = '+00:00'");
-    await ds.runMigrations();
+    await migrateUnderLock(ds, database);
   } else {
     mkdirSync(opts.dataDir, { recursive: true });
     const file = path.join(opts.dataDir, `${opts.service}.sqlite`);
@@ -69,6 +69,28 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DataSource> {
     await assertForeignKeysHold(ds);
   }
   return ds;
+}
+
+/**
+ * Several instances of one service may start at once: they take turns on a named server
+ * lock, so only the first runs the pending migrations and the others find nothing to do
+ * (two running the same ALTER would fail on "duplicate column").
+ */
+async function migrateUnderLock(ds: DataSource, database: string): Promise<void> {
+  const qr = ds.createQueryRunner();
+  await qr.connect();
+  const lock = `orderhub_migrate_${database}`.slice(0, 64);
+  try {
+    const [row] = await qr.query("SELECT GET_LOCK(?, 600) AS got", [lock]);
+    if (Number(row?.got) !== 1) throw new Error(`Could not take the migration lock ${lock} within 10 minutes: is another instance stuck migrating?`);
+    try {
+      await ds.runMigrations();
+    } finally {
+      await qr.query("SELECT RELEASE_LOCK(?)", [lock]);
+    }
+  } finally {
+    await qr.release();
+  }
 }
 
 /** A connection to the server itself (no database selected), from MYSQL_URL. */
