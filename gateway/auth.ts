@@ -6,6 +6,9 @@ import type { JwtConfig } from "./config";
 
 export class AuthError extends Error {}
 
+/** The longest sub the hub accepts: it is stored as the actor of writes. */
+export const MAX_SUB_LENGTH = 120;
+
 export type TokenVerifier = (token: string) => Promise<Principal>;
 
 /**
@@ -34,6 +37,13 @@ export async function createTokenVerifier(config: JwtConfig): Promise<TokenVerif
     }
     const roles = Array.isArray(payload.roles) ? (payload.roles as unknown[]).filter((r): r is Role => (ROLES as readonly string[]).includes(String(r))) : [];
     if (roles.length === 0) throw new AuthError("The bearer token carries no known role.");
+    // sub is recorded as the actor of every write, in columns of 120 characters.
+    if (payload.sub!.length > MAX_SUB_LENGTH) throw new AuthError(`The bearer token's sub is longer than ${MAX_SUB_LENGTH} characters.`);
+    // BI reaches every row (it is hub staff) but sees no person; a shopper or channel sees
+    // its own people in full. One token with both would see everyone's people in full.
+    if (roles.includes("bi_analyst") && (roles.includes("customer") || roles.includes("channel"))) {
+      throw new AuthError("A BI token cannot also be a shopper or channel token: use separate tokens.");
+    }
     const principal: Principal = { sub: payload.sub!, roles };
     if (roles.includes("customer")) {
       try {

@@ -38,7 +38,7 @@ beforeAll(async () => {
 afterAll(() => hub?.stop());
 
 const ORDER = `query($id: ID!) { order(id: $id) {
-  id onHold holdReason buyerChannelCustomerId buyerPseudonym shippingAddress { district detail }
+  id onHold holdReason buyerChannelCustomerId shippingAddress { district detail }
   events { type actor data } } }`;
 
 describe("a shopper sees their own orders, without staff internals", () => {
@@ -57,6 +57,26 @@ describe("a shopper sees their own orders, without staff internals", () => {
     const staff = (await hub.ok(ORDER, { id: annOrders[0] }, agent)).order;
     expect(staff.holdReason).toBe("fraud check, call the buyer");
     expect(staff.events.find((e: any) => e.type === "order.held")).toMatchObject({ actor: "staff:lin", data: expect.stringContaining("fraud check") });
+  });
+
+  test("pseudonyms are FORBIDDEN to a shopper and a channel: beside the raw account id they would re-identify BI's data", async () => {
+    const mine = await hub.query("query($id: ID!) { order(id: $id) { id buyerPseudonym } }", { id: annOrders[0] }, ann);
+    expect(mine.errors![0].extensions!.code).toBe("FORBIDDEN");
+    // A channel meets orders as the answer to its ingest: refused before the write.
+    const before = await countRows(hub, "orders", "orders");
+    const channel = await hub.query(
+      "mutation($i: IngestOrderInput!) { ingestOrder(input: $i) { id buyerChannelCustomerId buyerPseudonym } }",
+      { i: orderInput({ channel: "JD", channelOrderId: unique("J"), lines: [{ channelSkuId: "JD-A", quantity: 1, unitPrice: "1.00" }] }) },
+      hub.channels.JD,
+    );
+    expect(channel.status).toBe(403);
+    expect(channel.errors![0]).toMatchObject({ extensions: { code: "FORBIDDEN", fields: ["Order.buyerPseudonym"] } });
+    await hub.settle();
+    expect(await countRows(hub, "orders", "orders")).toBe(before);
+    const identities = await hub.query("query($id: ID!) { customer(id: $id) { identities { pseudonym } } }", { id: annId }, ann);
+    expect(identities.errors![0].extensions!.code).toBe("FORBIDDEN");
+    // Staff and BI get them.
+    expect((await hub.ok("query($id: ID!) { order(id: $id) { buyerPseudonym } }", { id: annOrders[0] }, agent)).order.buyerPseudonym).toMatch(/^psn_/);
   });
 
   test("exceptions and triage priority are staff fields: FORBIDDEN to a shopper", async () => {
@@ -174,26 +194,108 @@ describe("a channel token acts for its own channel only", () => {
     }
   });
 
-  test("a channel learns nothing of the golden record it attaches to: no name, phone or other channels' accounts", async () => {
+  test("a channel cannot attach its account to a customer it names (customerId): FORBIDDEN, no row changed", async () => {
+    const tables = () => Promise.all([countRows(hub, "customers", "channel_identities"), countRows(hub, "customers", "customers")]);
+    await hub.settle(); // orders ingested earlier still create their buyers' identities
+    const before = await tables();
+    const identitiesBefore = (await hub.ok("query($id: ID!) { customer(id: $id) { identities { id } } }", { id: annId })).customer.identities;
     const r = await hub.query(
       "mutation($i: RegisterIdentityInput!) { registerChannelIdentity(input: $i) { id displayName phone address { detail } } }",
       { i: { channel: "JD", channelCustomerId: unique("jd"), customerId: annId } },
       hub.channels.JD,
     );
+    expect(r.errors![0].extensions!.code).toBe("FORBIDDEN");
+    expect(r.errors![0].message).toMatch(/customerId/);
+    await hub.settle();
+    expect(await tables()).toEqual(before);
+    expect((await hub.ok("query($id: ID!) { customer(id: $id) { identities { id } } }", { id: annId })).customer.identities).toEqual(identitiesBefore);
+  });
+
+  test("a channel learns nothing of the golden record it registers into: no name, phone or address", async () => {
+    const r = await hub.query(
+      "mutation($i: RegisterIdentityInput!) { registerChannelIdentity(input: $i) { __typename id displayName phone address { detail } } }",
+      { i: { channel: "JD", channelCustomerId: unique("jd"), name: "京东用户", phone: "+8613700137000" } },
+      hub.channels.JD,
+    );
     expect(r.errors).toBeUndefined();
-    expect(r.data!.registerChannelIdentity).toEqual({ id: annId, displayName: null, phone: null, address: null });
+    expect(r.data!.registerChannelIdentity).toMatchObject({ __typename: "Customer", displayName: null, phone: null, address: null });
   });
 
   test("a mutation that asks for a field its caller may not see is refused before it runs: no row changed", async () => {
     const before = await countRows(hub, "customers", "channel_identities");
     const r = await hub.query(
       "mutation($i: RegisterIdentityInput!) { registerChannelIdentity(input: $i) { id identities { channelCustomerId } } }",
-      { i: { channel: "JD", channelCustomerId: unique("jd"), customerId: annId } },
+      { i: { channel: "JD", channelCustomerId: unique("jd") } },
       hub.channels.JD,
     );
     expect(r.status).toBe(403);
     expect(r.errors![0]).toMatchObject({ extensions: { code: "FORBIDDEN", fields: ["Customer.identities"] } });
     await hub.settle();
     expect(await countRows(hub, "customers", "channel_identities")).toBe(before);
+  });
+});
+
+describe("tokens the hub refuses", () => {
+  const ME = "{ order(id: \"gid://orderhub/Order/1\") { id } }";
+  test("a BI token that is also a shopper or channel token is UNAUTHENTICATED, whatever the role order", async () => {
+    const tokens = [
+      await hub.mintToken!({ sub: annId, roles: ["customer", "bi_analyst"] }),
+      await hub.mintToken!({ sub: annId, roles: ["bi_analyst", "customer"] }),
+      await hub.mintToken!({ sub: "test:jd+bi", roles: ["channel", "bi_analyst"], channel: "JD" }),
+    ];
+    for (const token of tokens) {
+      const r = await hub.query(ME, {}, token);
+      expect(r.status).toBe(401);
+      expect(r.errors![0]).toMatchObject({ message: expect.stringMatching(/BI token cannot also be a shopper or channel token/), extensions: { code: "UNAUTHENTICATED" } });
+    }
+  });
+
+  test("a token whose sub is longer than 120 characters is UNAUTHENTICATED, and changes no row", async () => {
+    const before = await countRows(hub, "orders", "orders");
+    const long = await hub.mintToken!({ sub: `staff:${"x".repeat(115)}`, roles: ["admin"] });
+    const r = await hub.query("mutation($i: IngestOrderInput!) { ingestOrder(input: $i) { id } }", { i: orderInput({ channelOrderId: unique("W") }) }, long);
+    expect(r.status).toBe(401);
+    expect(r.errors![0].extensions!.code).toBe("UNAUTHENTICATED");
+    await hub.settle();
+    expect(await countRows(hub, "orders", "orders")).toBe(before);
+    // 120 characters is fine.
+    const max = await hub.mintToken!({ sub: `staff:${"x".repeat(114)}`, roles: ["admin"] });
+    expect((await hub.ok("mutation($i: IngestOrderInput!) { ingestOrder(input: $i) { __typename id } }", { i: orderInput({ channelOrderId: unique("W") }) }, max)).ingestOrder.__typename).toBe("Order");
+  });
+});
+
+describe("clients that add __typename", () => {
+  test("an admin mutation selecting __typename at every level runs", async () => {
+    const r = await hub.ok('mutation($id: ID!) { holdOrder(id: $id, reason: "check") { __typename id lines { __typename id } } }', { id: annOrders[1] }, hub.admin);
+    expect(r.holdOrder).toMatchObject({ __typename: "Order", lines: [{ __typename: "OrderLine" }] });
+  });
+});
+
+describe("the gateway's own fields", () => {
+  test("Order.buyerAccount is not in the public API: asking for it fails validation", async () => {
+    const r = await hub.query("query($id: ID!) { order(id: $id) { id buyerAccount } }", { id: annOrders[0] }, hub.admin);
+    expect(r.errors![0].extensions!.code).toBe("GRAPHQL_VALIDATION_FAILED");
+    expect(r.data?.order).toBeUndefined();
+  });
+});
+
+describe("BI gets no free text or staff ids", () => {
+  test("no hold reason, resolution, resolver or actor, and no reasons or notes in the history", async () => {
+    await hub.ok("mutation($id: ID!) { resolveOrderException(id: $id, note: \"mapped it after calling Ann Lee\") { id } }", { id: (await hub.ok("query($id: ID!) { order(id: $id) { exceptions { id } } }", { id: annOrders[2] }, agent)).order.exceptions[0].id }, hub.admin);
+    const q = `query($id: ID!) { order(id: $id) { holdReason events { type actor data } exceptions { resolvedBy resolution resolvedAt } } }`;
+    const staff = (await hub.ok(q, { id: annOrders[2] }, agent)).order;
+    expect(staff.exceptions[0]).toMatchObject({ resolution: expect.stringContaining("Ann Lee"), resolvedBy: expect.any(String) });
+    const held = (await hub.ok(q, { id: annOrders[0] }, bi)).order;
+    expect(held.holdReason).toBeNull();
+    const resolved = (await hub.ok(q, { id: annOrders[2] }, bi)).order;
+    expect(resolved.exceptions[0]).toMatchObject({ resolvedBy: null, resolution: null, resolvedAt: expect.any(String) });
+    for (const o of [held, resolved]) {
+      expect(o.events.map((e: any) => e.actor)).toEqual(o.events.map(() => null));
+      for (const e of o.events) expect(Object.keys(JSON.parse(e.data))).not.toEqual(expect.arrayContaining(["reason"]));
+    }
+    const text = JSON.stringify([held, resolved]);
+    for (const secret of ["fraud check", "Ann Lee", "staff:lin", "test:admin"]) expect(text).not.toContain(secret);
+    const feed = (await hub.ok("{ customerChanges(first: 100) { edges { node { actor data } } } }", {}, bi)).customerChanges.edges.map((e: any) => e.node);
+    expect(feed.every((n: any) => n.actor === null && !/"(note|reason|actor)"/.test(n.data))).toBe(true);
   });
 });

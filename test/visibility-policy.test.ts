@@ -7,7 +7,8 @@ import { SCHEMA_DIR } from "../gateway/compose";
 import { SUBGRAPHS } from "../gateway/subgraph-list";
 import { SUBGRAPH_NAMES } from "../subgraphs/kernel/config";
 import { buildFederatedSchema } from "../subgraphs/kernel/subgraph";
-import { actionFor, applyVisibility, AUDIENCES, isExemptType, POLICY, ruleFor } from "../subgraphs/kernel/visibility";
+import { actionFor, applyVisibility, AUDIENCES, deniedFields, isExemptType, POLICY, ruleFor } from "../subgraphs/kernel/visibility";
+import { parse } from "graphql";
 
 /** The API the gateway serves: the checked-in supergraph (schema.test.ts keeps it fresh) without federation's own parts. */
 const api: GraphQLSchema = Supergraph.build(readFileSync(path.join(SCHEMA_DIR, "supergraph.graphql"), "utf8")).apiSchema().toGraphQLJSSchema();
@@ -66,5 +67,31 @@ describe("deciding for a caller", () => {
     expect(actionFor(phone, { sub: "d", roles: ["bi_analyst", "cs_agent"] })).toBe("show");
     expect(actionFor(phone, null)).toBe("deny");
     expect(actionFor(ruleFor("Product", "title")!, null)).toBe("show");
+  });
+});
+
+describe("role order in a token never matters", () => {
+  test("between two maskers the stricter wins: BI's payload view over a shopper's or channel's", () => {
+    const data = ruleFor("OrderEvent", "data")!;
+    for (const roles of [["customer", "bi_analyst"], ["bi_analyst", "customer"], ["channel", "bi_analyst"], ["bi_analyst", "channel"]] as const) {
+      expect((actionFor(data, { sub: "x", roles: [...roles] }) as { name: string }).name).toBe("payload:bi");
+    }
+  });
+});
+
+describe("fields a mutation asks for", () => {
+  test("meta fields such as __typename are never denied", () => {
+    const doc = parse("mutation { holdOrder(id: \"x\", reason: \"r\") { __typename id exceptions { __typename id } } }");
+    expect(deniedFields(api, doc, { sub: "a", roles: ["admin"] })).toEqual([]);
+    expect(deniedFields(api, doc, { sub: "s", roles: ["customer"], customerKey: 1 } as never)).toEqual(["Order.exceptions", "OrderException.id"]);
+  });
+});
+
+describe("free text is for staff", () => {
+  test("BI may not ask for an after-sales reason (the shopper's words); staff and the shopper may", () => {
+    const reason = ruleFor("AfterSalesCase", "reason")!;
+    expect(actionFor(reason, { sub: "b", roles: ["bi_analyst"] })).toBe("deny");
+    expect(actionFor(reason, { sub: "a", roles: ["cs_agent"] })).toBe("show");
+    expect(actionFor(reason, { sub: "s", roles: ["customer"] })).toBe("show");
   });
 });

@@ -2,7 +2,7 @@ import { Arg, Args, Ctx, Directive, FieldResolver, ID, Mutation, Query, Resolver
 import { In } from "typeorm";
 import { connectionType, PageArgs, paginate } from "../kernel/connection";
 import { inTransaction } from "../kernel/database";
-import { badInput, notFound } from "../kernel/errors";
+import { badInput, forbidden, notFound } from "../kernel/errors";
 import { OutboxEvent } from "../kernel/events";
 import { parseAnyGlobalId, parseGlobalId, toGlobalId } from "../kernel/global-id";
 import { parseInstant } from "../kernel/time-window";
@@ -119,6 +119,11 @@ export class CustomerResolver {
   })
   async registerChannelIdentity(@Arg("input") input: RegisterIdentityInput, @Ctx() ctx: Ctx): Promise<Customer> {
     const principal = requireRoleForChannel(ctx.principal, input.channel, "admin", "cs_supervisor", "channel");
+    // Attaching to a chosen customer is a steward's call: a channel naming any customer
+    // could pin its account to another channel's shopper and read that shopper's orders.
+    if (input.customerId && !hasRole(principal, "admin", "cs_supervisor")) {
+      throw forbidden("Only admin or cs_supervisor may attach an identity to a chosen customer (customerId); a channel token registers without it.");
+    }
     checkIdentityInput(input);
     const customerKey = input.customerId ? parseGlobalId(input.customerId, "Customer") : null;
     const observedAt = input.observedAt ? parseInstant(input.observedAt, "observedAt") : null;

@@ -33,28 +33,38 @@ export function pseudonym(key: string, channel: string, channelCustomerId: strin
  * What each key of an event payload (order history, customer change feed) carries.
  * Keys not listed carry neither a person nor a staff internal. Matched at every depth.
  */
-const PAYLOAD_KEYS: Record<string, "person" | "phone" | "account" | "place" | "internal"> = {
+const PAYLOAD_KEYS: Record<string, "person" | "phone" | "account" | "place" | "internal" | "staff"> = {
   name: "person",
   displayName: "person",
+  receiverName: "person",
+  buyerNick: "person",
   recipient: "person",
+  contact: "person",
   email: "person",
   deviceFingerprint: "person",
   phone: "phone",
+  mobile: "phone",
   channelCustomerId: "account",
   buyerChannelCustomerId: "account",
   address: "place",
   shippingAddress: "place",
-  // Written by staff or the matcher, for staff: hold and resolution reasons, steward
-  // notes, exception details, and match evidence (which quotes phones and addresses).
-  reason: "internal",
-  note: "internal",
+  // Written by staff or the matcher, for staff: exception details and match scores.
   detail: "internal",
   stage: "internal",
   skus: "internal",
-  evidence: "internal",
   score: "internal",
   match: "internal",
-  resolvedBy: "internal",
+  // Free text and staff ids, for staff only: reasons, resolutions and steward notes are
+  // typed by people and may quote a person; match evidence quotes phones and addresses.
+  reason: "staff",
+  holdReason: "staff",
+  note: "staff",
+  resolution: "staff",
+  evidence: "staff",
+  actor: "staff",
+  resolvedBy: "staff",
+  decidedBy: "staff",
+  requestedBy: "staff",
 };
 
 /** Inside a place: the street and the one-line text are the person's; the region is not. */
@@ -63,8 +73,9 @@ const STREET_KEYS = new Set(["detail", "text"]);
 /**
  * - `external`: a shopper or a channel, looking at their own data: staff internals are left out.
  * - `bi`: no person: names, contacts, devices and streets are left out, phones are
- *   masked, channel account ids become pseudonyms; steward notes and match evidence
- *   (which quote personal data) are left out too.
+ *   masked (a phone that is not a string is left out), channel account ids become
+ *   pseudonyms; free text and staff ids (reasons, notes, match evidence, actors) are
+ *   left out too.
  */
 export type PayloadView = "external" | "bi";
 
@@ -78,11 +89,12 @@ export function maskPayload(payload: unknown, view: PayloadView, pseudonymKey: s
     for (const [key, v] of Object.entries(record)) {
       const kind = inPlace && STREET_KEYS.has(key) ? "street" : PAYLOAD_KEYS[key];
       if (view === "external") {
-        if (kind === "internal") continue;
-      } else if (kind === "person" || kind === "street" || key === "evidence" || key === "note") {
+        if (kind === "internal" || kind === "staff") continue;
+      } else if (kind === "person" || kind === "street" || kind === "staff") {
         continue;
       } else if (kind === "phone") {
-        out[key] = typeof v === "string" ? maskPhone(v) : v;
+        // A number or an object under a phone key cannot be masked: leave it out.
+        if (typeof v === "string") out[key] = maskPhone(v);
         continue;
       } else if (kind === "account") {
         if (typeof v === "string" && here) out[key] = pseudonym(pseudonymKey, here, v);

@@ -48,6 +48,8 @@ export interface VisibilityContext {
 
 export interface Masker {
   name: string;
+  /** Between two maskers of a caller's roles the stricter (higher) wins, whatever the role order. */
+  strictness: number;
   mask(value: unknown, parent: Record<string, unknown>, ctx: VisibilityContext): unknown;
 }
 
@@ -72,14 +74,25 @@ const ADMIN_ONLY = rule({ signedIn: "deny", admin: "show" });
 const PERSON = rule({ signedIn: "show", bi: "hide" });
 /** Staff internals: hidden from shoppers and channels. */
 const INTERNAL = rule({ signedIn: "show", shopper: "hide", channel: "hide" });
+/** Free text and staff ids written by staff: for staff only (free text may quote a person). */
+const STAFF_TEXT = rule({ signedIn: "show", shopper: "hide", channel: "hide", bi: "hide" });
+/** Staff fields whose text may quote a person: not for BI either. */
+const HUB_STAFF_TEXT = rule({ signedIn: "deny", staff: "show", bi: "hide", admin: "show" });
+/**
+ * Pseudonyms are for counting buyers without seeing who: BI and staff. Beside the raw
+ * account id a shopper or channel sees, they would make a re-identification dictionary.
+ * Not nullable in the schema, so denied rather than hidden.
+ */
+const PSEUDONYM = HUB_STAFF;
 
-const masked = (name: string, mask: Masker["mask"]): Masker => ({ name, mask });
-const phone = masked("phone", (v) => (typeof v === "string" ? maskPhone(v) : v));
-const payload = (view: PayloadView) => masked(`payload:${view}`, (v, _p, ctx) => (typeof v === "string" ? maskPayloadJson(v, view, ctx.pseudonymKey) : v));
+const masked = (name: string, mask: Masker["mask"], strictness = 1): Masker => ({ name, strictness, mask });
+/** A phone that is not a string cannot be masked: nothing of it is shown. */
+const phone = masked("phone", (v) => (typeof v === "string" ? maskPhone(v) : null));
+const payload = (view: PayloadView) => masked(`payload:${view}`, (v, _p, ctx) => (typeof v === "string" ? maskPayloadJson(v, view, ctx.pseudonymKey) : v), view === "bi" ? 2 : 1);
 /** A lineage value is what its field is: a name or an address is hidden, a phone masked. */
 const lineageValue = masked("lineage-value", (v, parent) => {
+  if (parent.field === "phone") return typeof v === "string" ? maskPhone(v) : null;
   if (typeof v !== "string") return v;
-  if (parent.field === "phone") return maskPhone(v);
   return ["displayName", "address", "name"].includes(String(parent.field)) ? null : v;
 });
 
@@ -102,7 +115,7 @@ export const POLICY: Policy = {
     status: SIGNED_IN,
     placedAt: SIGNED_IN,
     buyerChannelCustomerId: PERSON,
-    buyerPseudonym: SIGNED_IN,
+    buyerPseudonym: PSEUDONYM,
     // Not in the public API (@inaccessible): only the gateway asks for it, to resolve
     // Order.customer in the customers subgraph (@requires). Hiding it would break that.
     buyerAccount: SIGNED_IN,
@@ -114,7 +127,7 @@ export const POLICY: Policy = {
     shippingAddress: SIGNED_IN,
     promisedDeliveryBy: SIGNED_IN,
     onHold: SIGNED_IN,
-    holdReason: INTERNAL,
+    holdReason: STAFF_TEXT,
     statusChangedAt: SIGNED_IN,
     updatedAt: SIGNED_IN,
     lines: SIGNED_IN,
@@ -140,7 +153,7 @@ export const POLICY: Policy = {
     sequence: SIGNED_IN,
     type: SIGNED_IN,
     source: SIGNED_IN,
-    actor: INTERNAL,
+    actor: STAFF_TEXT,
     occurredAt: SIGNED_IN,
     recordedAt: SIGNED_IN,
     data: EVENT_DATA,
@@ -153,8 +166,8 @@ export const POLICY: Policy = {
     detail: HUB_STAFF,
     openedAt: HUB_STAFF,
     resolvedAt: HUB_STAFF,
-    resolvedBy: HUB_STAFF,
-    resolution: HUB_STAFF,
+    resolvedBy: HUB_STAFF_TEXT,
+    resolution: HUB_STAFF_TEXT,
     order: HUB_STAFF,
   },
 
@@ -177,7 +190,7 @@ export const POLICY: Policy = {
     id: SIGNED_IN,
     channel: SIGNED_IN,
     channelCustomerId: PERSON,
-    pseudonym: SIGNED_IN,
+    pseudonym: PSEUDONYM,
     name: PERSON,
     phone: PHONE,
     address: SIGNED_IN,
@@ -191,7 +204,7 @@ export const POLICY: Policy = {
     type: HUB_STAFF,
     customerId: HUB_STAFF,
     source: HUB_STAFF,
-    actor: HUB_STAFF,
+    actor: HUB_STAFF_TEXT,
     recordedAt: HUB_STAFF,
     data: rule({ signedIn: "deny", staff: "show", admin: "show", bi: payload("bi") }),
   },
@@ -227,7 +240,8 @@ export const POLICY: Policy = {
     id: SIGNED_IN,
     type: SIGNED_IN,
     status: SIGNED_IN,
-    reason: SIGNED_IN,
+    // The shopper's own words, read by staff; may quote a person. Not nullable, so denied to BI.
+    reason: rule({ signedIn: "show", bi: "deny" }),
     requestedAmount: SIGNED_IN,
     createdAt: SIGNED_IN,
     lines: SIGNED_IN,
@@ -250,13 +264,14 @@ export function ruleFor(typeName: string, fieldName: string, policy: Policy = PO
 const RANK = { deny: 0, hide: 1, mask: 2, show: 3 };
 const rankOf = (a: Action) => RANK[typeof a === "string" ? a : "mask"];
 
-/** With several roles, the most open action of any of them. */
+/** With several roles, the most open action of any of them; between two maskers the stricter. */
 export function actionFor(rule: Rule, principal: Principal | null): Action {
   if (!principal || principal.roles.length === 0) return rule.anonymous;
   let best: Action = "deny";
   for (const role of principal.roles) {
     const action = rule[AUDIENCE_OF_ROLE[role]] ?? "deny";
     if (rankOf(action) > rankOf(best)) best = action;
+    else if (typeof action === "object" && typeof best === "object" && action.strictness > best.strictness) best = action;
   }
   return best;
 }
@@ -308,6 +323,8 @@ export function deniedFields(schema: GraphQLSchema, document: DocumentNode, prin
     visitWithTypeInfo(typeInfo, {
       Field(node) {
         const parent = typeInfo.getParentType();
+        // Meta fields (__typename) name the type, never data; clients add them everywhere.
+        if (node.name.value.startsWith("__")) return;
         if (!parent || !isObjectType(getNamedType(parent)) || isExemptType(schema, parent.name)) return;
         const rule = ruleFor(parent.name, node.name.value, policy);
         if (!rule || actionFor(rule, principal) === "deny") denied.add(`${parent.name}.${node.name.value}`);

@@ -49,9 +49,21 @@ describe("event payloads", () => {
       buyer: { channelCustomerId: pseudonym(key, "JD", "jd_pin_1"), phone: "+86*******8000" },
       shippingAddress: { province: "北京市", city: "北京市", district: "朝阳区", phone: "*******9000" },
       lines: [{ lineKey: 1, quantity: 2 }],
-      reason: "fraud check",
       totalMinor: 100,
     });
+  });
+
+  test("BI gets no free text or staff ids: reasons, resolutions, notes, actors", () => {
+    const held = { reason: "buyer Ann Lee called from 13800138000", note: "x", resolution: "refunded Ann", holdReason: "y", actor: "staff:lin", resolvedBy: "staff:lin", decidedBy: "staff:wu", requestedBy: "staff:ma", kind: "HOLD" };
+    expect(maskPayload(held, "bi", key)).toEqual({ kind: "HOLD" });
+    expect(maskPayload({ nested: [held] }, "bi", key)).toEqual({ nested: [{ kind: "HOLD" }] });
+  });
+
+  test("BI gets no phone it cannot mask, and no receiver names, nicks, contacts or emails", () => {
+    expect(maskPayload({ phone: 13800138000, mobile: { cc: "86", n: "13800138000" }, buyer: { phone: ["13800138000"] } }, "bi", key)).toEqual({ buyer: {} });
+    expect(maskPayload({ mobile: "+8613800138000" }, "bi", key)).toEqual({ mobile: "+86*******8000" });
+    const people = { receiverName: "李四", buyerNick: "ann_nick", contact: "ann@example.com", recipient: "李四", email: "a@example.com", city: "北京市" };
+    expect(maskPayload(people, "bi", key)).toEqual({ city: "北京市" });
   });
 
   test("BI gets no steward notes or match evidence (they quote phones), and no account id without its channel", () => {
