@@ -115,6 +115,8 @@ describe("mutations: too long or too large is BAD_USER_INPUT naming the field, a
     ["number of lines", { lines: Array.from({ length: 501 }, () => ({ channelSkuId: "A", quantity: 1, unitPrice: "1.00" })) }, "lines"],
     ["placedAt outside the DATETIME range", { placedAt: "0001-01-01T00:00:00Z" }, "placedAt"],
     ["placedAt in a loose form", { placedAt: "2026-1101" }, "placedAt"],
+    ["placedAt a placeholder (the epoch), as webhooks refuse it", { placedAt: "1970-01-01T00:00:00Z" }, "placedAt"],
+    ["placedAt at 24:00, which is no time of day", { placedAt: "2026-10-31T24:00:00Z" }, "placedAt"],
   ])("ingestOrder: %s", async (_what, edit, field) => {
     await refusedMutation(INGEST, { i: orderInput({ channelOrderId: unique("W-b"), ...edit }) }, field, hub.channel);
   });
@@ -140,6 +142,45 @@ describe("mutations: too long or too large is BAD_USER_INPUT naming the field, a
     const o = await ingest(hub, orderInput({ channelOrderId: unique("W-hold"), status: "PENDING_PAYMENT" }));
     await refusedMutation("mutation($id: ID!, $r: String!) { holdOrder(id: $id, reason: $r) { id } }", { id: o.id, r: long(501) }, "reason");
     await refusedMutation("mutation($n: String) { unmergeCustomer(id: \"gid://orderhub/Customer/1\", identityIds: [\"gid://orderhub/ChannelIdentity/1\"], note: $n) { id } }", { n: long(501) }, "note");
+  });
+});
+
+describe("values are stored as the bound checked them", () => {
+  const REGISTER = `mutation($i: RegisterIdentityInput!) { registerChannelIdentity(input: $i) {
+    id displayName phone identities { id channelCustomerId } } }`;
+  const UNMERGE = "mutation($id: ID!, $ids: [ID!]!) { unmergeCustomer(id: $id, identityIds: $ids) { id displayName identities { channelCustomerId } } }";
+  const rawPhoneOf = async (channelCustomerId: string) =>
+    ((await hub.subgraphs.customers.ds.query("SELECT phoneRaw AS p FROM channel_identities WHERE channelCustomerId = ?", [channelCustomerId])) as Array<{ p: string }>)[0]?.p;
+
+  test("registerChannelIdentity: a valid phone padded with spaces is stored trimmed", async () => {
+    const id = unique("web-pad");
+    const phone = `${" ".repeat(30)}13800138000${" ".repeat(5)}`;
+    const r = await hub.query(REGISTER, { i: { channel: "WEB", channelCustomerId: id, name: "赵六", phone } }, hub.admin);
+    expect(r.errors).toBeUndefined();
+    expect(r.data!.registerChannelIdentity.phone).toBe("+8613800138000");
+    expect(await rawPhoneOf(id)).toBe("13800138000");
+  });
+
+  test("registerChannelIdentity: a nameless account id of 100 emoji is within bounds, and its customer is named by whole characters", async () => {
+    const id = "🙂".repeat(100);
+    const r = await hub.query(REGISTER, { i: { channel: "WEB", channelCustomerId: id } }, hub.admin);
+    expect(r.errors).toBeUndefined();
+    expect(r.data!.registerChannelIdentity.identities).toEqual([expect.objectContaining({ channelCustomerId: id })]);
+    expect(r.data!.registerChannelIdentity.displayName).toBe(`WEB ${"🙂".repeat(96)}`);
+    // 101 are still too long, counted the same way.
+    await refusedMutation(REGISTER, { i: { channel: "WEB", channelCustomerId: "🙂".repeat(101) } }, "channelCustomerId");
+  });
+
+  test("unmergeCustomer: a nameless identity with a 100-character account id gets a customer whose name fits its column", async () => {
+    const owner = (await hub.ok(REGISTER, { i: { channel: "WEB", channelCustomerId: unique("web-own"), name: "钱七" } })).registerChannelIdentity;
+    const longId = unique("x").padEnd(100, "x");
+    const attached = (await hub.ok(REGISTER, { i: { channel: "JD", channelCustomerId: longId, customerId: owner.id } })).registerChannelIdentity;
+    expect(attached.id).toBe(owner.id);
+    const identity = attached.identities.find((i: any) => i.channelCustomerId === longId);
+    const r = await hub.query(UNMERGE, { id: owner.id, ids: [identity.id] }, hub.admin);
+    expect(r.errors).toBeUndefined();
+    const restored = r.data!.unmergeCustomer.find((c: any) => c.id !== owner.id);
+    expect(restored).toEqual({ id: expect.any(String), displayName: `JD ${longId}`.slice(0, 100), identities: [{ channelCustomerId: longId }] });
   });
 });
 

@@ -6,11 +6,14 @@ import { startTestHub, type TestHub } from "./support/hub";
  * Fuzzing the hub's front doors (fast-check, fixed seed): generated webhook bodies for every
  * channel, signed as the channel would, and generated mutation inputs. Each starts from a
  * valid request and gets a few of its values replaced by hostile ones (too long, too large,
- * wrong type, placeholder dates, loose ISO forms, prototype keys). Whatever comes in:
+ * wrong type, padded with whitespace, placeholder dates, loose ISO forms, prototype keys).
+ * Whatever comes in:
  *  - no answer is a 5xx and the hub keeps answering;
  *  - every event that was accepted is consumed (no consumer chokes on what intake let in);
  *  - a refused input changes no row: nothing it names is stored, and the rows that exist
- *    are exactly the ones accepted requests account for.
+ *    are exactly the ones accepted requests account for;
+ *  - no stored text is longer than its VARCHAR column (checked on SQLite too, which would
+ *    store it silently).
  * Runs on SQLite, and on MariaDB with MYSQL_URL (strict mode: where over-long values failed).
  */
 const SEED = 20261101;
@@ -29,7 +32,23 @@ const fixture = webhookFixture;
 
 // ------------------------------------------------------------------ hostile values
 
+/**
+ * "The value that was there, padded with whitespace": a bound must hold for what is stored,
+ * so a writer that checks the trimmed value but stores the raw one overflows its column.
+ */
+class Padded {
+  constructor(readonly before: string, readonly after: string) {}
+  apply(current: unknown): unknown {
+    return typeof current === "string" || typeof current === "number" ? `${this.before}${current}${this.after}` : current;
+  }
+}
+const whitespace = fc.constantFrom(" ", "\t", "\n", "\u3000", "\u00a0");
+const padding = (min: number, max: number) => fc.array(whitespace, { minLength: min, maxLength: max }).map((a) => a.join(""));
+const padded = fc.tuple(padding(10, 60), padding(0, 30)).map(([b, a]) => new Padded(b, a));
+
 const hostile: fc.Arbitrary<unknown> = fc.oneof(
+  padded,
+  fc.constantFrom(`${" ".repeat(40)}13800138000`, `  ${"x".repeat(100)}  `, `\t${"名".repeat(100)}\n`, " ".repeat(200)),
   fc.constantFrom(undefined, null, "", " ", 0, -1, 1.5, 2 ** 31, 2 ** 53 + 2, -(2 ** 31), true, {}, [], [1], { a: 1 }),
   fc.string({ maxLength: 12 }),
   fc.string({ unit: "grapheme", maxLength: 12 }),
@@ -72,15 +91,31 @@ function setPath(root: Json, p: Array<string | number>, v: unknown) {
   let node = root as Record<string | number, unknown>;
   for (const k of p.slice(0, -1)) node = node[k] as Record<string | number, unknown>;
   const last = p[p.length - 1];
+  if (v instanceof Padded) v = v.apply(node[last]);
   if (v === undefined) delete node[last];
   else node[last] = v;
+}
+
+/**
+ * A few text leaves padded with whitespace, on top of the edits: the value stays valid once
+ * trimmed, so the request goes on to be stored, and a writer that stores it untrimmed shows.
+ */
+const pads = fc.array(fc.tuple(fc.nat(), padded), { maxLength: 2 });
+
+function applyPads(root: Json, list: Array<[number, Padded]>) {
+  for (const [i, pad] of list) {
+    const texts = pathsOf(root).filter((p) => typeof p.reduce<any>((node, k) => node?.[k], root) === "string");
+    if (texts.length === 0) return;
+    setPath(root, texts[i % texts.length], pad);
+  }
 }
 
 function applyEdits(root: Json, list: Array<[number, unknown]>) {
   for (const [i, v] of list) {
     const all = pathsOf(root);
     if (all.length === 0) return;
-    setPath(root, all[i % all.length], v);
+    // A copy: fc.constantFrom hands out one shared {a: 1}, which a later edit must not make cyclic.
+    setPath(root, all[i % all.length], v !== null && typeof v === "object" && !(v instanceof Padded) ? structuredClone(v) : v);
   }
 }
 
@@ -101,7 +136,7 @@ const CHANNELS = Object.keys(TYPES);
 
 /** One body in twenty is not JSON of the channel's shape at all. */
 const raw = fc.oneof({ arbitrary: fc.constant(null), weight: 19 }, { arbitrary: fc.string({ maxLength: 40 }), weight: 1 });
-const webhookCase = fc.record({ channel: fc.constantFrom(...CHANNELS), type: fc.nat(), edits, raw });
+const webhookCase = fc.record({ channel: fc.constantFrom(...CHANNELS), type: fc.nat(), edits, pads, raw });
 type WebhookCase = typeof webhookCase extends fc.Arbitrary<infer T> ? T : never;
 
 let counter = 0;
@@ -117,6 +152,7 @@ function webhookBody(c: WebhookCase, tag: string): string {
   // A web lifecycle event, a Douyin paid event, a JD payment: give them the time they need.
   if (c.channel === "web" && body.type !== "order.created") body.shipment = { carrier: "SF", trackingNumber: `${tag}SF` };
   applyEdits(body, c.edits);
+  applyPads(body, c.pads);
   return JSON.stringify(body);
 }
 
@@ -182,8 +218,36 @@ function mutationInput(kind: number, tag: string): { name: string; query: string
   }
 }
 
-const mutationCase = fc.record({ kind: fc.nat(), edits });
+const mutationCase = fc.record({ kind: fc.nat(), edits, pads });
 type MutationCase = typeof mutationCase extends fc.Arbitrary<infer T> ? T : never;
+
+// ------------------------------------------------------------------ column lengths
+
+/**
+ * Every stored VARCHAR value within its declared length, column by column from each
+ * subgraph's entity metadata. SQLite stores an over-long value silently, so without this a
+ * missing bound shows only on MariaDB (as a 500); with it, it shows on both databases.
+ */
+async function overLongColumns(): Promise<{ checked: number; found: string[] }> {
+  const found: string[] = [];
+  let checked = 0;
+  for (const [name, { ds }] of Object.entries(hub.subgraphs)) {
+    const length = ds.options.type === "mysql" || ds.options.type === "mariadb" ? "CHAR_LENGTH" : "LENGTH";
+    const q = (id: string) => ds.driver.escape(id);
+    for (const entity of ds.entityMetadatas) {
+      const columns = entity.columns.filter((c) => c.length && ds.driver.normalizeType(c) === "varchar");
+      if (!columns.length) continue;
+      checked += columns.length;
+      const sql = `SELECT ${columns.map((c, i) => `MAX(${length}(${q(c.databaseName)})) AS m${i}`).join(", ")} FROM ${q(entity.tablePath)}`;
+      const [row] = (await ds.query(sql)) as Array<Record<string, unknown>>;
+      columns.forEach((c, i) => {
+        const longest = Number(row[`m${i}`] ?? 0);
+        if (longest > Number(c.length)) found.push(`${name}: ${entity.tablePath}.${c.databaseName} holds ${longest} characters, declared ${c.length}`);
+      });
+    }
+  }
+  return { checked, found };
+}
 
 // ------------------------------------------------------------------ running and bookkeeping
 
@@ -218,6 +282,7 @@ async function postMutation(c: MutationCase): Promise<Outcome> {
   const tag = nextTag();
   const m = mutationInput(c.kind, tag);
   applyEdits(m.input, c.edits);
+  applyPads(m.input, c.pads);
   const res = await fetch(hub.url, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${m.token === "admin" ? hub.admin : hub.channel}` },
@@ -299,6 +364,11 @@ test(`generated webhook bodies (${WEBHOOK_RUNS * BATCH}) and mutation inputs (${
   expect(refused.filter((o) => storedTags.has(o.tag)).map((o) => `${storedTags.get(o.tag)} <- ${o.what}`)).toEqual([]);
   // The check can see: accepted cases did leave their tags.
   expect(accepted.filter((o) => storedTags.has(o.tag)).length).toBeGreaterThan(accepted.length / 2);
+
+  // What was stored fits its columns (the check can see: it reads real columns).
+  const columns = await overLongColumns();
+  expect(columns.found).toEqual([]);
+  expect(columns.checked).toBeGreaterThan(20);
 
   // And the rows there are are exactly what accepted requests account for.
   const storedEvents = accepted.reduce((n, o) => n + (o.stored ?? 0), 0);

@@ -1,4 +1,5 @@
 import { In, type EntityManager } from "typeorm";
+import { TEXT_LIMITS, truncateChars } from "../kernel/bounds";
 import { writeLock } from "../kernel/database";
 import { appendEvent } from "../kernel/events";
 import { notFound } from "../kernel/errors";
@@ -22,6 +23,12 @@ export interface ChangeSource {
 }
 
 export const customerGid = (key: number) => toGlobalId("Customer", key);
+
+/**
+ * The display name of a customer made from a nameless identity ("JD jd_4711"), cut to
+ * the customers.displayName column: a channel id may be as long as that column by itself.
+ */
+export const fallbackDisplayName = (channel: string, channelCustomerId: string) => truncateChars(`${channel} ${channelCustomerId}`, TEXT_LIMITS.personName);
 
 /**
  * Follows merges: the key of the golden record that survives. With `lock`, every row on

@@ -1,11 +1,12 @@
 import { In, type EntityManager, type FindOptionsWhere } from "typeorm";
 import type { Clock } from "../kernel/clock";
+import { requiredText } from "../kernel/bounds";
 import { writeLock } from "../kernel/database";
 import { badInput, conflict } from "../kernel/errors";
 import type { Channel } from "../kernel/types";
 import { addressKeyOf, cleanAddress, cleanName, cleanPhone, namesClose } from "./cleansing";
 import { CandidateStatus, ChannelIdentityRow, CustomerRow, CustomerTier, MatchCandidateRow } from "./entities";
-import { announceLink, customerGid, lockSurvivor, refreshGolden, survivorKeyOf, type ChangeSource } from "./golden-record";
+import { announceLink, customerGid, fallbackDisplayName, lockSurvivor, refreshGolden, survivorKeyOf, type ChangeSource } from "./golden-record";
 import { compareIdentities, peopleAmong, type IdentityFeatures, type MatchConfig, type MatchResult } from "./matching";
 import { mergeCustomers } from "./merges";
 
@@ -41,8 +42,8 @@ export type Resolution = "existing" | "attached" | "matched" | "new";
 
 
 function cleanse(input: IdentityInput, strict: boolean) {
-  const channelCustomerId = input.channelCustomerId?.trim() ?? "";
-  if (!channelCustomerId || channelCustomerId.length > 100) throw badInput("channelCustomerId must be 1 to 100 characters.", { field: "channelCustomerId" });
+  // The same bound (in characters) as every other writer of this column: kernel/bounds.
+  const channelCustomerId = requiredText(input.channelCustomerId, "channelCustomerId", "channelCustomerId");
   const phone = input.phone ? cleanPhone(input.phone) : null;
   if (input.phone && !phone && strict) throw badInput(`"${input.phone.slice(0, 40)}" is not a valid phone number.`, { field: "phone" });
   const device = input.deviceFingerprint?.trim().slice(0, 100) || null;
@@ -66,7 +67,8 @@ export async function resolveIdentity(em: EntityManager, input: IdentityInput, c
   const fields = {
     name: c.name?.display ?? null,
     nameKey: c.name?.key ?? null,
-    phoneRaw: input.phone ?? null,
+    // Trimmed, as the bound checked it: padding would not fit the column.
+    phoneRaw: input.phone?.trim() || null,
     phone: c.phone,
     phoneVerified: input.phoneVerified ?? false,
     deviceFingerprint: c.device,
@@ -74,7 +76,7 @@ export async function resolveIdentity(em: EntityManager, input: IdentityInput, c
     addressCode: c.address?.code ?? null,
     address: c.address,
     addressKey: addressKeyOf(c.address),
-    reportedTier: input.reportedTier ?? null,
+    reportedTier: input.reportedTier?.trim() || null,
     marketingOptIn: input.marketingOptIn ?? null,
   };
 
@@ -116,7 +118,7 @@ export async function resolveIdentity(em: EntityManager, input: IdentityInput, c
       resolution = "matched";
       match = { score: best.result.score, evidence: best.result.evidence, with: joined };
     } else {
-      const created = await em.save(em.create(CustomerRow, { displayName: fields.name ?? `${input.channel} ${c.channelCustomerId}`.slice(0, 100), phone: fields.phone, tier: CustomerTier.STANDARD, mergedIntoId: null }));
+      const created = await em.save(em.create(CustomerRow, { displayName: fields.name ?? fallbackDisplayName(input.channel, c.channelCustomerId), phone: fields.phone, tier: CustomerTier.STANDARD, mergedIntoId: null }));
       customerKey = created.id;
       resolution = "new";
     }

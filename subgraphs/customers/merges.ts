@@ -6,7 +6,7 @@ import { badInput, conflict, notFound } from "../kernel/errors";
 import { toGlobalId } from "../kernel/global-id";
 import { NEXT_VERSION } from "../kernel/row-version";
 import { CandidateStatus, ChannelIdentityRow, CustomerRow, CustomerTier, MatchCandidateRow } from "./entities";
-import { announceLink, customerGid, refreshGolden } from "./golden-record";
+import { announceLink, customerGid, fallbackDisplayName, refreshGolden } from "./golden-record";
 
 /**
  * Data stewards merge and unmerge golden records. Rows are locked in key order, so two
@@ -103,7 +103,7 @@ export async function unmergeCustomer(em: EntityManager, customerKey: number, id
       target = origin.id;
       if (!targets.has(origin.id)) await em.update(CustomerRow, { id: origin.id }, { mergedIntoId: null, ...NEXT_VERSION });
     } else {
-      const fresh = await em.save(em.create(CustomerRow, { displayName: identity.name ?? `${identity.channel} ${identity.channelCustomerId}`, phone: identity.phone, tier: CustomerTier.STANDARD, mergedIntoId: null }));
+      const fresh = await em.save(em.create(CustomerRow, { displayName: identity.name ?? fallbackDisplayName(identity.channel, identity.channelCustomerId), phone: identity.phone, tier: CustomerTier.STANDARD, mergedIntoId: null }));
       target = fresh.id;
     }
     targets.set(target, target);

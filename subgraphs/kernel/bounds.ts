@@ -61,6 +61,9 @@ export const MAX_IDS = 100;
 /** Length in characters, not UTF-16 units: an emoji is one character in a VARCHAR. */
 export const charLength = (s: string) => [...s].length;
 
+/** The first `max` characters (code points) of `s`: a cut never splits an emoji in two. */
+export const truncateChars = (s: string, max: number) => (s.length <= max ? s : [...s].slice(0, max).join(""));
+
 /** Throws BAD_USER_INPUT naming `field` when `value` is longer than the limit. */
 export function assertLength(value: string, field: string, limit: TextLimit | number): string {
   const max = typeof limit === "number" ? limit : TEXT_LIMITS[limit];

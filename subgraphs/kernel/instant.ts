@@ -81,6 +81,9 @@ function read(value: unknown, field: string, options: InstantOptions): DateTime 
   // Validate a declared zone even when this value has an offset: a misconfigured zone should surface.
   const zone = options.zone === undefined ? undefined : assertZone(options.zone, options.zoneField ?? "channelZone");
   const text = value.trim();
+  // luxon reads 24:00:00 as midnight of the next day; ISO-8601:2019 dropped it, and a
+  // channel sending it has a bug we should not paper over.
+  if (/^\d{4}-\d{2}-\d{2}[T ]24:/i.test(text)) throw badInput(`${field} ${show(value)} is not a time of day: hours run from 00 to 23.`, { field });
   const withOffset = text.length <= 40 && ISO_OFFSET_END.test(text) ? firstValid(text, WITH_OFFSET, { zone: "utc", setZone: true }) : null;
   if (withOffset) {
     // Real UTC offsets run from -12:00 to +14:00; "+25:00" is a typo, not a place.
@@ -112,16 +115,22 @@ export function parseInstant(value: unknown, field: string, options: InstantOpti
 /**
  * Platforms write a placeholder where a time is not set: an all-zero date
  * ("0000-00-00 00:00:00"), the smallest date ("0001-01-01 00:00:00", JD's unpaid
- * paymentConfirmTime) or the Unix epoch (0, or "1970-01-01 08:00:00" in Beijing time).
- * No order event happens at or before 1970, so such a value means "none".
+ * paymentConfirmTime) or the Unix epoch (0, "1970-01-01 00:00:00" as written in UTC, or
+ * "1970-01-01 08:00:00" in Beijing time: the epoch in the declared zone). Only these exact
+ * values mean "none": any other time, an early one or a typo such as "1026-11-01", is read
+ * as a time, and one outside the DATETIME range is refused rather than silently dropped.
  */
+const ZERO_DATE = /^0000-00-00(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$/;
+const MIN_DATE = /^0001-01-01[T ]00:00(?::00(?:\.0+)?)?(?:Z|[+-]00(?::?00)?)?$/i;
+const EPOCH_UTC = /^1970-01-01[T ]00:00(?::00(?:\.0+)?)?(?:Z|[+-]00(?::?00)?)?$/i;
+
 export function isPlaceholderTime(value: unknown, options: InstantOptions = {}): boolean {
   if (value === 0) return true;
   if (typeof value !== "string") return false;
   const text = value.trim();
-  if (/^0{4}-0{2}-0{2}/.test(text)) return true;
+  if (text === "0" || ZERO_DATE.test(text) || MIN_DATE.test(text) || EPOCH_UTC.test(text)) return true;
   try {
-    return read(text, "time", options).toMillis() <= 0;
+    return read(text, "time", options).toMillis() === 0;
   } catch {
     return false;
   }

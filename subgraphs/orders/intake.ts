@@ -1,6 +1,6 @@
 import { assertCount, assertMinor, assertQuantity, charLength, MAX_LINES, MAX_MINOR, optionalText, requiredText, TEXT_LIMITS } from "../kernel/bounds";
 import { badInput } from "../kernel/errors";
-import { parseInstant } from "../kernel/instant";
+import { parseInstant, parseRequiredInstant } from "../kernel/instant";
 import { allocate, assertCurrency, parseDecimal } from "../kernel/money";
 import type { Channel } from "../kernel/types";
 import type { CanonicalEvent, CanonicalOrder } from "./channels/canonical";
@@ -116,7 +116,7 @@ export function planOrder(input: IncomingOrder): PlannedOrder {
   return {
     channel: input.channel,
     channelOrderId: requiredText(input.channelOrderId, "channelOrderId", "channelOrderId"),
-    placedAt: parseInstant(input.placedAt, "placedAt"),
+    placedAt: parseRequiredInstant(input.placedAt, "placedAt"),
     currency,
     status,
     buyer: {

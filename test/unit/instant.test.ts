@@ -1,5 +1,5 @@
 import { GraphQLError } from "graphql";
-import { isPlaceholderTime, parseInstant, parseOptionalInstant } from "../../subgraphs/kernel/instant";
+import { isPlaceholderTime, parseInstant, parseOptionalInstant, parseRequiredInstant } from "../../subgraphs/kernel/instant";
 
 function refusal(value: unknown, zone?: string): string {
   try {
@@ -63,5 +63,31 @@ describe("the hub's instant parser: strict ISO-8601", () => {
     expect(isPlaceholderTime("2026-11-01 10:00:00", zone)).toBe(false);
     expect(parseOptionalInstant("", "t")).toBeNull();
     expect(parseOptionalInstant("2026-11-01T10:00:00Z", "t")?.toISOString()).toBe("2026-11-01T10:00:00.000Z");
+  });
+
+  test("only the exact placeholders are 'no time': an early time or a typo is read, or refused, never dropped", () => {
+    const zone = { zone: "Asia/Shanghai" };
+    for (const v of ["0", "1970-01-01 00:00:00", "1970-01-01T08:00:00+08:00", "0001-01-01T00:00:00Z", "0000-00-00"]) {
+      expect({ v, placeholder: isPlaceholderTime(v, zone) }).toEqual({ v, placeholder: true });
+    }
+    // A real time before 1970 is a time.
+    expect(parseOptionalInstant("1969-07-20 20:17:00", "t", zone)?.toISOString()).toBe("1969-07-20T12:17:00.000Z");
+    expect(parseOptionalInstant("1970-01-01 08:00:01", "t", zone)?.toISOString()).toBe("1970-01-01T00:00:01.000Z");
+    // A typo within the DATETIME range is a time too (visible, not lost); outside it, refused.
+    expect(parseOptionalInstant("1026-11-01T10:00:00Z", "t")?.toISOString()).toBe("1026-11-01T10:00:00.000Z");
+    expect(() => parseOptionalInstant("0026-11-01T10:00:00Z", "t")).toThrow(/outside the years 1000 to 9999/);
+    expect(() => parseOptionalInstant("0001-01-01 12:00:00", "t", zone)).toThrow(/outside the years 1000 to 9999/);
+  });
+
+  test("24:00:00 is refused, not rolled over to the next day", () => {
+    expect(refusal("2026-10-01T24:00:00Z")).toMatch(/hours run from 00 to 23/);
+    expect(refusal("2026-10-01 24:00:00", "Asia/Shanghai")).toMatch(/hours run from 00 to 23/);
+    expect(() => parseOptionalInstant("2026-10-01T24:00Z", "t")).toThrow(/hours run from 00 to 23/);
+  });
+
+  test("a required time refuses the placeholders", () => {
+    for (const v of ["1970-01-01T00:00:00Z", "1970-01-01 00:00:00", "0000-00-00 00:00:00"]) {
+      expect(() => parseRequiredInstant(v, "placedAt")).toThrow(/placeholder/);
+    }
   });
 });
