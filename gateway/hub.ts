@@ -74,7 +74,10 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   const bus = new InProcessBus();
   const subgraphs = {} as Record<SubgraphName, RunningSubgraph>;
   try {
-    for (const name of SUBGRAPH_NAMES) subgraphs[name] = await startSubgraph(SUBGRAPHS[name], configs[name], bus, { clock: options.clock, env });
+    for (const name of SUBGRAPH_NAMES) subgraphs[name] = await startSubgraph(SUBGRAPHS[name], configs[name], bus, { clock: options.clock, env, holdRelay: true });
+    // Every consumer is subscribed now: what the outboxes hold (e.g. events a migration
+    // wrote, or left unpublished by a crash) reaches all of them.
+    for (const s of Object.values(subgraphs)) s.relay.start();
   } catch (err) {
     await Promise.all(Object.values(subgraphs).map((s) => s.stop()));
     throw err;

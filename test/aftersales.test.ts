@@ -1,3 +1,6 @@
+import { In } from "typeorm";
+import { consume } from "../subgraphs/aftersales/consumers";
+import { InProcessBus, OutboxEvent, ProcessedEvent, toHubEvent } from "../subgraphs/kernel/events";
 import { countRows, customerOf, customerToken, ingest, orderInput } from "./support/fixtures";
 import { startTestHub, type TestHub } from "./support/hub";
 
@@ -81,5 +84,32 @@ describe("after-sales needs a paid order", () => {
     expect(r.errors![0]).toMatchObject({ extensions: { code: "CONFLICT", orderStatus: "CANCELLED" } });
     expect(r.errors![0].message).toMatch(/cancelled/);
     expect(await countRows(hub, "aftersales", "after_sales_cases")).toBe(before);
+  });
+});
+
+describe("order statuses delivered out of order", () => {
+  test("a status change arriving before its order.created is delivered again, not lost: the cancelled order is refused", async () => {
+    const late = await ingest(hub, orderInput({ channelOrderId: "W-as-late", lines: [{ channelSkuId: "A", quantity: 1, unitPrice: "10.00" }] }));
+    await hub.ok("mutation($id: ID!) { transitionOrder(id: $id, to: CANCELLED) { status } }", { id: late.id });
+    await hub.settle();
+    const rows = await hub.subgraphs.orders.ds.getRepository(OutboxEvent).find({ where: { aggregateId: late.id }, order: { sequence: "ASC" } });
+    const created = rows.filter((r) => r.type === "order.created").map(toHubEvent);
+    const statuses = rows.filter((r) => r.type === "order.status_changed").map(toHubEvent);
+    expect(created).toHaveLength(1);
+    expect(statuses.length).toBeGreaterThan(0);
+
+    // After-sales as it was before any of this order's events reached it; a bus that delivers them out of order.
+    const as = hub.subgraphs.aftersales;
+    await as.ds.query("DELETE FROM order_refs WHERE orderKey = ?", [Number(late.id.split("/").pop())]);
+    await as.ds.getRepository(ProcessedEvent).delete({ eventId: In(rows.map((r) => r.id)) });
+    const bus = new InProcessBus();
+    consume(as.ds, bus, as.relay);
+
+    for (const e of statuses) await expect(bus.publish(e)).rejects.toThrow(/before its order\.created/);
+    await bus.publish(created[0]);
+    for (const e of statuses) await bus.publish(e);
+
+    const r = await hub.query(REQUEST, { i: { orderId: late.id, type: "REFUND_ONLY", reason: "late", lines: [{ orderLineId: late.lines[0].id, quantity: 1 }] } }, hub.admin);
+    expect(r.errors![0]).toMatchObject({ extensions: { code: "CONFLICT", orderStatus: "CANCELLED" } });
   });
 });

@@ -4,6 +4,7 @@ import { Webhook } from "standardwebhooks";
 import { IsNull } from "typeorm";
 import { ManualClock } from "../subgraphs/kernel/clock";
 import { ConfigError } from "../subgraphs/kernel/config";
+import { inTransaction } from "../subgraphs/kernel/database";
 import { OutboxEvent } from "../subgraphs/kernel/events";
 import { toGlobalId } from "../subgraphs/kernel/global-id";
 import { Channel } from "../subgraphs/kernel/types";
@@ -133,7 +134,8 @@ async function person(phone: string) {
   const tb = unique("tb");
   const jd = unique("jd");
   const customerId = await register({ channel: "TAOBAO", channelCustomerId: tb, name: "王小明", phone });
-  await register({ channel: "JD", channelCustomerId: jd, customerId });
+  // Attaching to a chosen customer is a supervisor's act, not a channel's.
+  await hub.ok(REGISTER, { i: { observedAt: clock.now().toISOString(), channel: "JD", channelCustomerId: jd, customerId } });
   await hub.settle();
   await dispatch();
   return { tb, jd, customerId };
@@ -346,4 +348,32 @@ test("two instances dispatching at once send each delivery once, and count one a
   } finally {
     other.stop();
   }
+});
+
+test("a delivery's attempt and outcome are kept when an unrelated transaction open meanwhile is rolled back", async () => {
+  const { tb } = await person("13800000007");
+  clock.advance(60_000);
+  await register({ channel: "TAOBAO", channelCustomerId: tb, phone: "13900000017", phoneVerified: true });
+  await hub.settle();
+  const callsBefore = receiver.calls.length;
+  let sending: Promise<unknown> | undefined;
+  // Another piece of work holds a transaction open while the dispatcher runs, then fails.
+  await expect(
+    inTransaction(hub.subgraphs.customers.ds, async (em) => {
+      await em.query("SELECT 1");
+      sending = dispatch();
+      // Give the dispatcher its chance to send while the transaction is open (it may also wait for it).
+      for (let i = 0; i < 100 && receiver.calls.length === callsBefore; i++) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 100));
+      throw new Error("unrelated failure");
+    }),
+  ).rejects.toThrow("unrelated failure");
+  await sending;
+  const row = (await deliveries()).slice(-1)[0];
+  expect(row).toMatchObject({ status: "DELIVERED", attempts: 1 });
+  expect(receiver.calls.slice(callsBefore).map((c) => c.headers["webhook-id"])).toEqual([`${row.eventId}_JD`]);
+  // Nothing is sent twice.
+  clock.advance(60_000);
+  await dispatch();
+  expect(receiver.calls.length).toBe(callsBefore + 1);
 });

@@ -105,6 +105,31 @@ onSqlite("a data folder made by the release that created SQLite files from the e
     }
   }, 120_000);
 
+  test("knows the status of every order it had: a cancelled old order is refused after-sales, a paid one is accepted", async () => {
+    const hub = await startTestHub({}, { dataDir: copyPreviousReleaseData() });
+    try {
+      await hub.settle();
+      const withCases: Array<{ orderKey: number }> = await hub.subgraphs.aftersales.ds.query("SELECT DISTINCT orderKey FROM after_sales_cases");
+      const taken = new Set(withCases.map((c) => Number(c.orderKey)));
+      const pick = async (status: string) => {
+        const rows: Array<{ id: number }> = await hub.subgraphs.orders.ds.query("SELECT id FROM orders WHERE status = ? ORDER BY id", [status]);
+        const key = rows.map((r) => Number(r.id)).find((k) => !taken.has(k));
+        expect(key).toBeDefined();
+        const id = `gid://orderhub/Order/${key}`;
+        const { order } = await hub.ok("query($id: ID!) { order(id: $id) { lines { id } } }", { id });
+        return { orderId: id, type: "REFUND_ONLY", reason: "after the upgrade", lines: [{ orderLineId: order.lines[0].id, quantity: 1 }] };
+      };
+      const request = "mutation($i: RequestAfterSalesInput!) { requestAfterSales(input: $i) { status } }";
+      const cancelled = await hub.query(request, { i: await pick("CANCELLED") }, hub.admin);
+      expect(cancelled.errors?.[0]).toMatchObject({ extensions: { code: "CONFLICT" } });
+      expect(cancelled.errors?.[0].message).toMatch(/is CANCELLED/);
+      const paid = await hub.ok(request, { i: await pick("FULFILLING") });
+      expect(paid.requestAfterSales).toEqual({ status: "REQUESTED" });
+    } finally {
+      await hub.stop();
+    }
+  }, 120_000);
+
   test("from an older release, one whose schema is not the last synchronizing release's, is refused and left as it was", async () => {
     const dataDir = copyPreviousReleaseData();
     const file = path.join(dataDir, "customers.sqlite");

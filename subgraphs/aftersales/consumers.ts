@@ -27,7 +27,8 @@ export function consume(ds: DataSource, bus: EventBus, _relay: OutboxRelay): voi
     const p = event.payload as unknown as OrderCreated;
     await consumeOnce(ds, "aftersales.order-refs", event, (em) => upsertOrderRef(em, p, event.sequence));
   });
-  bus.subscribe(["order.status_changed"], async (event) => {
+  // A snapshot (from the orders migration that backfills statuses) is a status like any other.
+  bus.subscribe(["order.status_changed", "order.status_snapshot"], async (event) => {
     await consumeOnce(ds, "aftersales.order-status", event, (em) => updateStatus(em, event));
   });
 }
@@ -48,26 +49,40 @@ async function upsertOrderRef(em: EntityManager, p: OrderCreated, sequence: numb
     totalMinor: p.totalMinor,
   };
   // A second order.created for the same order (a re-import) replaces the snapshot; the
-  // status only if no newer status event has been seen.
-  const existing = await em.findOneBy(OrderRefRow, { orderKey: p.orderKey });
-  const status = { status: p.status, statusSequence: sequence };
-  if (existing) await em.update(OrderRefRow, { orderKey: p.orderKey }, { ...values, ...(sequence > existing.statusSequence ? status : {}) });
-  else await em.insert(OrderRefRow, { orderKey: p.orderKey, ...values, ...status });
+  // status only if no newer status event has been seen. The sequence is compared in SQL,
+  // so a concurrent newer status is never overwritten by this older one.
+  // A concurrent first insert makes this one fail on the key, and the event is delivered again.
+  if (!(await em.existsBy(OrderRefRow, { orderKey: p.orderKey }))) {
+    await em.insert(OrderRefRow, { orderKey: p.orderKey, ...values, status: p.status, statusSequence: sequence });
+    return;
+  }
+  await em.update(OrderRefRow, { orderKey: p.orderKey }, values);
+  await setStatusIfNewer(em, p.orderKey, p.status, sequence);
+}
+
+/** Sets the status unless a newer one (by the order's event sequence) is already kept; returns whether a row matched. */
+async function setStatusIfNewer(em: EntityManager, orderKey: number, status: string, sequence: number): Promise<boolean> {
+  const result = await em
+    .createQueryBuilder()
+    .update(OrderRefRow)
+    .set({ status, statusSequence: sequence })
+    .where("orderKey = :orderKey AND statusSequence < :sequence", { orderKey, sequence })
+    .execute();
+  return Boolean(result.affected);
 }
 
 /**
- * A status change of a known order. One for an order whose order.created has not
- * arrived cannot be kept (there is no snapshot to attach it to); order.created then
- * brings the status of that moment, and later changes bring the rest.
+ * A status change (or snapshot) of an order. One for an order whose order.created has
+ * not arrived yet cannot be kept (there is no snapshot to attach it to), and marking it
+ * processed would lose it: it throws instead, so the event is delivered again later.
  */
 async function updateStatus(em: EntityManager, event: HubEvent): Promise<void> {
-  const to = (event.payload as { to?: unknown }).to;
-  if (typeof to !== "string") return;
+  const payload = event.payload as { to?: unknown; status?: unknown };
+  const status = event.type === "order.status_snapshot" ? payload.status : payload.to;
+  if (typeof status !== "string") return;
   const orderKey = parseGlobalId(event.aggregateId, "Order");
-  await em
-    .createQueryBuilder()
-    .update(OrderRefRow)
-    .set({ status: to, statusSequence: event.sequence })
-    .where("orderKey = :orderKey AND statusSequence < :sequence", { orderKey, sequence: event.sequence })
-    .execute();
+  if (await setStatusIfNewer(em, orderKey, status, event.sequence)) return;
+  // No row matched: either a newer status is already kept (done) or the order is unknown.
+  if (await em.existsBy(OrderRefRow, { orderKey })) return;
+  throw new Error(`${event.type} ${event.id} for ${event.aggregateId} arrived before its order.created; it will be delivered again.`);
 }

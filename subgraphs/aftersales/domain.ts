@@ -103,10 +103,18 @@ export const PAID_ORDER_STATUSES: readonly string[] = ["PAID", "FULFILLING", "PA
 /**
  * Whether after-sales may be opened on an order in `status`. An unpaid order has nothing
  * to refund yet (cancel it instead); a cancelled one has nothing left. A null status is
- * an order recorded before statuses were kept: it is not refused for lack of data.
+ * an order recorded before statuses were kept whose status snapshot (an orders data
+ * migration) has not been consumed yet: unknown is not paid, so it waits for it.
  */
 export function checkOrderStatus(status: string | null, orderName: string): Problem | null {
-  if (status === null || PAID_ORDER_STATUSES.includes(status)) return null;
+  if (status === null) {
+    return {
+      code: "CONFLICT",
+      message: `The status of order ${orderName} has not reached after-sales yet; try again shortly.`,
+      field: "orderId",
+    };
+  }
+  if (PAID_ORDER_STATUSES.includes(status)) return null;
   const why =
     status === "CANCELLED"
       ? "it is cancelled, so nothing on it is left to return or refund"

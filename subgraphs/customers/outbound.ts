@@ -1,6 +1,7 @@
 import { Webhook } from "standardwebhooks";
-import { Column, Entity, Index, LessThanOrEqual, PrimaryGeneratedColumn, type DataSource } from "typeorm";
+import { Column, Entity, Index, LessThanOrEqual, PrimaryGeneratedColumn, type DataSource, type FindOptionsWhere } from "typeorm";
 import type { Clock } from "../kernel/clock";
+import { inTransaction } from "../kernel/database";
 import { assertWebhookSecret, ConfigError, int, isProduction, optional, url } from "../kernel/config";
 import { consumeOnce, type EventBus, type HubEvent } from "../kernel/events";
 import { toGlobalId } from "../kernel/global-id";
@@ -267,6 +268,10 @@ export function outboundDispatcher(ds: DataSource, clock: Clock, env: Record<str
   const cfg = outboundConfig(env);
   const targets = Object.entries(cfg.targets).map(([channel, t]) => ({ channel: channel as Channel, url: t!.url, signer: new Webhook(t!.secret) }));
   const repo = () => ds.getRepository(OutboundDeliveryRow);
+  // Writes go through inTransaction: on SQLite the driver shares one connection, and a
+  // bare write there would join (and be rolled back with) whatever transaction is open on it.
+  const write = (where: FindOptionsWhere<OutboundDeliveryRow>, changes: Parameters<DataSource["manager"]["update"]>[2]) =>
+    inTransaction(ds, (em) => em.update(OutboundDeliveryRow, where, changes));
 
   async function drainChannel(target: (typeof targets)[number]): Promise<number> {
     const rows = await repo().find({ where: { status: DeliveryStatus.PENDING, channel: target.channel }, order: { id: "ASC" }, take: BATCH });
@@ -281,7 +286,7 @@ export function outboundDispatcher(ds: DataSource, clock: Clock, env: Record<str
       // while the attempt is under way sees it not due and leaves this channel to it, so its
       // deliveries stay in order. If the sender dies, the lease runs out and it is retried.
       const attempts = row.attempts + 1;
-      const claimed = await repo().update(
+      const claimed = await write(
         { id: row.id, status: DeliveryStatus.PENDING, attempts: row.attempts, nextAttemptAt: LessThanOrEqual(now) },
         { attempts, nextAttemptAt: new Date(now.getTime() + ATTEMPT_LEASE_MS) },
       );
@@ -290,11 +295,11 @@ export function outboundDispatcher(ds: DataSource, clock: Clock, env: Record<str
       attempted++;
       const ours = { id: row.id, status: DeliveryStatus.PENDING, attempts };
       if (outcome.ok) {
-        await repo().update(ours, { status: DeliveryStatus.DELIVERED, deliveredAt: clock.now(), lastError: null });
+        await write(ours, { status: DeliveryStatus.DELIVERED, deliveredAt: clock.now(), lastError: null });
         continue;
       }
       const next = afterFailure(attempts, now, cfg);
-      await repo().update(ours, { status: next.status, nextAttemptAt: next.nextAttemptAt, lastError: outcome.error.slice(0, 300) });
+      await write(ours, { status: next.status, nextAttemptAt: next.nextAttemptAt, lastError: outcome.error.slice(0, 300) });
       if (next.status === DeliveryStatus.FAILED) {
         console.warn(`[outbound] ${target.channel} delivery ${webhookId(row)} failed ${attempts} times (${outcome.error}); giving up.`);
         continue;

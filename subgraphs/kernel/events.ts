@@ -169,6 +169,8 @@ export class OutboxRelay {
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
+  /** Nothing is published before start(): every consumer of the bus must be listening first. */
+  private started = false;
 
   constructor(
     private readonly ds: DataSource,
@@ -177,8 +179,11 @@ export class OutboxRelay {
   ) {}
 
   start(): void {
+    if (this.started) return;
+    this.started = true;
     this.timer = setInterval(() => this.poke(), this.pollMs);
     this.timer.unref();
+    void this.poke();
   }
 
   async stop(): Promise<void> {
@@ -188,7 +193,7 @@ export class OutboxRelay {
   }
 
   poke(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
+    if (this.stopped || !this.started) return Promise.resolve();
     if (this.running) {
       this.again = true;
       return this.running;

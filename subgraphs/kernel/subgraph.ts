@@ -13,6 +13,7 @@ import type { DataSource } from "typeorm";
 import type { SubgraphConfig, SubgraphName } from "./config";
 import { openDatabase } from "./database";
 import { EVENT_ENTITIES, OutboxRelay, type EventBus } from "./events";
+import { ERROR_CODES } from "./error-codes";
 import { withErrorCode } from "./errors";
 import { BodyTooLarge, executeGraphQL, parseJsonBody, readBody, sendError, sendJson } from "./http";
 import { verifyInternalRequest } from "./internal-auth";
@@ -114,7 +115,8 @@ export async function buildFederatedSchema(def: SubgraphDefinition<unknown>): Pr
   return built;
 }
 
-const KNOWN_CODES = new Set(["BAD_USER_INPUT", "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "CONFLICT"]);
+/** The client errors (4xxx) of the code table: raised on purpose, they keep their extensions. */
+const KNOWN_CODES: ReadonlySet<string> = new Set(Object.entries(ERROR_CODES).filter(([, c]) => c.errorCode < 5000).map(([code]) => code));
 
 /**
  * Errors we raise on purpose keep their code and message; anything else (a SQL error,
@@ -144,6 +146,12 @@ export interface RunningSubgraph {
 export interface StartOptions {
   clock?: Clock;
   env?: Record<string, string | undefined>;
+  /**
+   * Leave the outbox relay stopped; the caller starts it once every service on the bus
+   * has subscribed (the in-process bus delivers only to those listening, and an event
+   * published to nobody would be marked published and lost).
+   */
+  holdRelay?: boolean;
 }
 
 export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: SubgraphConfig, bus: EventBus, options: StartOptions = {}): Promise<RunningSubgraph> {
@@ -160,7 +168,7 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
   const relay = new OutboxRelay(ds, bus, Number(process.env.OUTBOX_POLL_MS ?? 200));
   const env = options.env ?? process.env;
   def.consume?.(ds, bus, relay, clock, env);
-  relay.start();
+  if (!options.holdRelay) relay.start();
   const runtime: SubgraphRuntime = { ds, bus, relay, clock, env };
   const jobs = def.jobs?.(runtime) ?? {};
   const routes = Object.entries(def.routes?.(runtime) ?? {});

@@ -4,7 +4,7 @@ import { writeLock } from "../kernel/database";
 import { appendEvent } from "../kernel/events";
 import { notFound } from "../kernel/errors";
 import { toGlobalId } from "../kernel/global-id";
-import { updateVersioned } from "../kernel/row-version";
+import { NEXT_VERSION, updateVersioned } from "../kernel/row-version";
 import { ExceptionKind, KnownSkuRow, OrderExceptionRow, OrderLineRow, OrderRow, type AddressSnapshot } from "./entities";
 import type { PlannedOrder } from "./intake";
 import { assertTransition } from "./lifecycle";
@@ -153,10 +153,12 @@ export async function updateDetails(em: EntityManager, order: OrderRow, details:
     changes.promisedDeliveryBy = details.promisedDeliveryBy;
   }
   const changed = Object.keys(changes);
-  const sourceUpdatedAt = p.occurredAt > order.sourceUpdatedAt ? p.occurredAt : order.sourceUpdatedAt;
+  const sourceUpdatedAt = p.occurredAt.getTime() > order.sourceUpdatedAt.getTime() ? p.occurredAt : order.sourceUpdatedAt;
   if (changed.length === 0) {
-    if (sourceUpdatedAt !== order.sourceUpdatedAt) {
-      await em.createQueryBuilder().update(OrderRow).set({ sourceUpdatedAt, updatedAt: () => "updatedAt" }).where("id = :id", { id: order.id }).execute();
+    // Only the source's clock moved: the row is written all the same, so it counts as a
+    // write (version), but updatedAt keeps telling when the order itself last changed.
+    if (sourceUpdatedAt.getTime() !== order.sourceUpdatedAt.getTime()) {
+      await em.createQueryBuilder().update(OrderRow).set({ sourceUpdatedAt, updatedAt: () => "updatedAt", ...NEXT_VERSION }).where("id = :id", { id: order.id }).execute();
     }
     return [];
   }

@@ -51,7 +51,7 @@ export function checkProduct(input: ProductInput): { sku: string; title: string;
 /** Creates the product, or updates the one with this SKU; a repeat that changes nothing writes nothing. */
 export async function upsertProduct(ds: DataSource, input: ProductInput, actor: string): Promise<ProductRow> {
   const product = checkProduct(input);
-  return inTransaction(ds, async (em) => {
+  return onceMoreOnDuplicate(() => inTransaction(ds, async (em) => {
     const existing = await em.findOne(ProductRow, { where: { sku: product.sku }, lock: writeLock(em) });
     if (existing && existing.title === product.title && JSON.stringify(existing.attributes) === JSON.stringify(product.attributes)) return existing;
     let row: ProductRow;
@@ -63,15 +63,14 @@ export async function upsertProduct(ds: DataSource, input: ProductInput, actor: 
     }
     await record(em, row, existing ? PRODUCT_UPDATED : PRODUCT_CREATED, actor, { productKey: row.id, sku: row.sku, title: row.title, attributes: row.attributes });
     return row;
-  });
+  }));
 }
 
 /** Maps a channel's SKU id to the product with `sku`; re-mapping moves it. */
 export async function mapChannelSku(ds: DataSource, input: ChannelSkuInput, actor: string): Promise<ProductRow> {
-  const channelSkuId = input.channelSkuId.trim();
-  if (!channelSkuId || channelSkuId.length > 100) throw badInput("channelSkuId must be 1 to 100 characters.", { field: "channelSkuId" });
+  const channelSkuId = requiredText(input.channelSkuId, "channelSkuId", "channelSkuId");
   const sku = checkSku(input.sku);
-  return inTransaction(ds, async (em) => {
+  return onceMoreOnDuplicate(() => inTransaction(ds, async (em) => {
     const product = await em.findOneBy(ProductRow, { sku });
     if (!product) throw notFound(`No product with sku "${sku}".`);
     const existing = await em.findOne(ChannelSkuRow, { where: { channel: input.channel, channelSkuId }, lock: writeLock(em) });
@@ -81,7 +80,26 @@ export async function mapChannelSku(ds: DataSource, input: ChannelSkuInput, acto
     // Orders waiting on this SKU (UNMAPPED_SKU) are released by this event.
     await record(em, product, SKU_MAPPED, actor, { channel: input.channel, channelSkuId, productKey: product.id, sku: product.sku });
     return product;
-  });
+  }));
+}
+
+/**
+ * Two requests for the same new key both find no row (there is none to lock) and both
+ * insert; the second fails on the unique key. Run once more, it finds the first one's row.
+ */
+async function onceMoreOnDuplicate<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (isUniqueViolation(err)) return work();
+    throw err;
+  }
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; driverError?: { code?: string } };
+  const code = e?.driverError?.code ?? e?.code ?? "";
+  return code === "ER_DUP_ENTRY" || code.startsWith("SQLITE_CONSTRAINT");
 }
 
 /** A search term as a LIKE pattern part: bounded, with its wildcards escaped by LIKE_ESCAPE (not a
