@@ -15,8 +15,7 @@ type MigrationClass = Function;
 
 /** SQL that would bring the database in line with the entities; empty when migrations cover them. */
 export async function pendingSchemaChanges(ds: DataSource): Promise<string[]> {
-  const log = await ds.driver.createSchemaBuilder().log();
-  return log.upQueries.map((q) => q.query);
+  return (await entityDiff(ds)).up;
 }
 
 interface Statements {

@@ -93,6 +93,13 @@ async function migrateUnderLock(ds: DataSource, database: string): Promise<void>
   }
 }
 
+/** A unique-key violation on either database: a concurrent insert of the same key won. */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; driverError?: { code?: string } };
+  const code = e?.driverError?.code ?? e?.code ?? "";
+  return code === "ER_DUP_ENTRY" || code.startsWith("SQLITE_CONSTRAINT");
+}
+
 /** A connection to the server itself (no database selected), from MYSQL_URL. */
 export function connectToMysqlServer(mysqlUrl: string) {
   const u = new URL(mysqlUrl);

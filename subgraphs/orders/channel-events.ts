@@ -1,7 +1,7 @@
 import { GraphQLError } from "graphql";
 import type { DataSource, EntityManager } from "typeorm";
 import type { Clock } from "../kernel/clock";
-import { inTransaction } from "../kernel/database";
+import { inTransaction, isUniqueViolation } from "../kernel/database";
 import { badInput } from "../kernel/errors";
 import { toGlobalId } from "../kernel/global-id";
 import type { Channel } from "../kernel/types";
@@ -78,12 +78,6 @@ async function receiveOne(ds: DataSource, channel: Channel, rawPayload: string, 
     if (retry && isUniqueViolation(err)) return receiveOne(ds, channel, rawPayload, event, clock, false);
     throw err;
   }
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; driverError?: { code?: string } };
-  const code = e?.driverError?.code ?? e?.code ?? "";
-  return code === "ER_DUP_ENTRY" || code.startsWith("SQLITE_CONSTRAINT");
 }
 
 async function mark(em: EntityManager, row: ChannelEventRow, status: ChannelEventStatus, orderId: number, note: string | null) {

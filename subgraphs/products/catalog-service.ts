@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from "typeorm";
 import { assertCount, MAX_ATTRIBUTES, optionalText, requiredText } from "../kernel/bounds";
-import { inTransaction, writeLock } from "../kernel/database";
+import { inTransaction, isUniqueViolation, writeLock } from "../kernel/database";
 import { badInput, notFound } from "../kernel/errors";
 import { appendEvent } from "../kernel/events";
 import { toGlobalId } from "../kernel/global-id";
@@ -94,12 +94,6 @@ async function onceMoreOnDuplicate<T>(work: () => Promise<T>): Promise<T> {
     if (isUniqueViolation(err)) return work();
     throw err;
   }
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; driverError?: { code?: string } };
-  const code = e?.driverError?.code ?? e?.code ?? "";
-  return code === "ER_DUP_ENTRY" || code.startsWith("SQLITE_CONSTRAINT");
 }
 
 /** A search term as a LIKE pattern part: bounded, with its wildcards escaped by LIKE_ESCAPE (not a

@@ -1,5 +1,6 @@
 import { assertLength, MAX_MINOR, MAX_QUANTITY, type TextLimit } from "../../kernel/bounds";
 import { badInput } from "../../kernel/errors";
+import { show } from "../../kernel/instant";
 import type { CanonicalEvent, CanonicalOrder, CanonicalType } from "./canonical";
 
 /**
@@ -24,9 +25,6 @@ type Limit = TextLimit | number;
 
 export type Obj = Record<string, unknown>;
 
-export function show(value: unknown): string {
-  return (JSON.stringify(value) ?? String(value)).slice(0, 60);
-}
 
 function kind(value: unknown): string {
   if (value === null) return "null";
