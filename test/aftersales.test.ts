@@ -1,6 +1,7 @@
 import { In } from "typeorm";
-import { consume } from "../subgraphs/aftersales/consumers";
-import { InProcessBus, OutboxEvent, ProcessedEvent, toHubEvent } from "../subgraphs/kernel/events";
+import { subscriptions } from "../subgraphs/aftersales/consumers";
+import { ServiceConsumer } from "../subgraphs/kernel/delivery";
+import { OutboxEvent, ProcessedEvent, toHubEvent } from "../subgraphs/kernel/events";
 import { countRows, customerOf, customerToken, ingest, orderInput } from "./support/fixtures";
 import { startTestHub, type TestHub } from "./support/hub";
 
@@ -102,12 +103,11 @@ describe("order statuses delivered out of order", () => {
     const as = hub.subgraphs.aftersales;
     await as.ds.query("DELETE FROM order_refs WHERE orderKey = ?", [Number(late.id.split("/").pop())]);
     await as.ds.getRepository(ProcessedEvent).delete({ eventId: In(rows.map((r) => r.id)) });
-    const bus = new InProcessBus();
-    consume(as.ds, bus, as.relay);
+    const consumer = new ServiceConsumer(as.ds, "aftersales", subscriptions(), as.relay);
 
-    for (const e of statuses) await expect(bus.publish(e)).rejects.toThrow(/before its order\.created/);
-    await bus.publish(created[0]);
-    for (const e of statuses) await bus.publish(e);
+    for (const e of statuses) await expect(consumer.deliver(e)).rejects.toThrow(/before its order\.created/);
+    await consumer.deliver(created[0]);
+    for (const e of statuses) await consumer.deliver(e);
 
     const r = await hub.query(REQUEST, { i: { orderId: late.id, type: "REFUND_ONLY", reason: "late", lines: [{ orderLineId: late.lines[0].id, quantity: 1 }] } }, hub.admin);
     expect(r.errors![0]).toMatchObject({ extensions: { code: "CONFLICT", orderStatus: "CANCELLED" } });

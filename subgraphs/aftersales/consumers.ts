@@ -1,6 +1,6 @@
-import type { DataSource, EntityManager } from "typeorm";
-import { consumeBuyerLinks } from "../kernel/buyer-links";
-import { consumeOnce, type EventBus, type HubEvent, type OutboxRelay } from "../kernel/events";
+import type { EntityManager } from "typeorm";
+import { buyerLinkSubscriptions } from "../kernel/buyer-links";
+import type { HubEvent, Subscription } from "../kernel/events";
 import { parseGlobalId } from "../kernel/global-id";
 import type { Channel } from "../kernel/types";
 import type { OrderLineSnapshot } from "./domain";
@@ -19,18 +19,15 @@ interface OrderCreated {
 
 /**
  * Keeps the projections this subgraph needs: who owns which channel buyer, and each
- * order's lines, prices and status. consumeOnce makes a redelivered event a no-op.
+ * order's lines, prices and status. Each is applied at most once per event.
  */
-export function consume(ds: DataSource, bus: EventBus, _relay: OutboxRelay): void {
-  consumeBuyerLinks(ds, bus, "aftersales.buyer-links");
-  bus.subscribe(["order.created"], async (event) => {
-    const p = event.payload as unknown as OrderCreated;
-    await consumeOnce(ds, "aftersales.order-refs", event, (em) => upsertOrderRef(em, p, event.sequence));
-  });
-  // A snapshot (from the orders migration that backfills statuses) is a status like any other.
-  bus.subscribe(["order.status_changed", "order.status_snapshot"], async (event) => {
-    await consumeOnce(ds, "aftersales.order-status", event, (em) => updateStatus(em, event));
-  });
+export function subscriptions(): Subscription[] {
+  return [
+    ...buyerLinkSubscriptions("aftersales.buyer-links"),
+    { consumer: "aftersales.order-refs", types: ["order.created"], apply: (em, event) => upsertOrderRef(em, event.payload as unknown as OrderCreated, event.sequence) },
+    // A snapshot (from the orders migration that backfills statuses) is a status like any other.
+    { consumer: "aftersales.order-status", types: ["order.status_changed", "order.status_snapshot"], apply: updateStatus },
+  ];
 }
 
 async function upsertOrderRef(em: EntityManager, p: OrderCreated, sequence: number): Promise<void> {

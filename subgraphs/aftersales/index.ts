@@ -1,7 +1,7 @@
 import { BUYER_LINK_ENTITIES, resolveCustomerPrincipal } from "../kernel/buyer-links";
 import { parseGlobalId } from "../kernel/global-id";
 import type { SubgraphContext, SubgraphDefinition } from "../kernel/subgraph";
-import { consume } from "./consumers";
+import { subscriptions } from "./consumers";
 import { AfterSalesCaseRow, AfterSalesLineRow, OrderRefRow } from "./entities";
 import { createLoaders, type AftersalesLoaders } from "./loaders";
 import { migrations } from "./migrations";
@@ -36,5 +36,5 @@ export const aftersalesSubgraph: SubgraphDefinition<AftersalesLoaders> = {
   },
   resolvePrincipal: resolveCustomerPrincipal,
   createLoaders: (ds, principal) => createLoaders(ds, principal),
-  consume,
+  subscriptions,
 };

@@ -1,6 +1,6 @@
-import type { DataSource, EntityManager } from "typeorm";
+import type { EntityManager } from "typeorm";
 import type { Clock } from "../kernel/clock";
-import { consumeOnce, type EventBus, type OutboxRelay } from "../kernel/events";
+import type { Subscription } from "../kernel/events";
 import type { Channel } from "../kernel/types";
 import { buyerEvidence, type OrderBuyer } from "./buyer-evidence";
 import { ChannelIdentityRow, SpendRow } from "./entities";
@@ -21,11 +21,13 @@ interface OrderCreated extends OrderBuyer {
  * channel tells us about its customer), on the buyer's own data (buyerEvidence), and what the order is worth counts towards the
  * customer's lifetime paid amount, which sets the hub-wide tier.
  */
-export function consume(ds: DataSource, bus: EventBus, relay: OutboxRelay, clock: Clock, env: Record<string, string | undefined>): void {
+export function subscriptions({ clock, env }: { clock: Clock; env: Record<string, string | undefined> }): Subscription[] {
   const config = matchConfig(env);
-  bus.subscribe(["order.created"], async (event) => {
-    const p = event.payload as unknown as OrderCreated;
-    await consumeOnce(ds, "customers.order-buyers", event, async (em) => {
+  const orderBuyers: Subscription = {
+    consumer: "customers.order-buyers",
+    types: ["order.created"],
+    async apply(em, event) {
+      const p = event.payload as unknown as OrderCreated;
       // The spend row first: resolving the buyer recomputes the golden record (tier) once, with it.
       if (!(await em.findOneBy(SpendRow, { orderKey: p.orderKey }))) {
         await em.insert(SpendRow, { orderKey: p.orderKey, channel: p.channel, channelCustomerId: p.buyer.channelCustomerId, currency: p.currency, totalMinor: p.totalMinor, paid: false, cancelled: false });
@@ -36,22 +38,23 @@ export function consume(ds: DataSource, bus: EventBus, relay: OutboxRelay, clock
         { channel: p.channel, channelCustomerId: p.buyer.channelCustomerId, ...buyerEvidence(p), observedAt: new Date(event.occurredAt) },
         { config, clock, source: "orders", actor: null, strict: false },
       );
-    });
-    void relay.poke();
-  });
+    },
+  };
 
-  bus.subscribe(["order.status_changed"], async (event) => {
-    const p = event.payload as { to: string };
-    if (p.to !== "PAID" && p.to !== "CANCELLED") return;
-    const orderKey = Number(event.aggregateId.split("/").pop());
-    await consumeOnce(ds, "customers.order-spend", event, async (em) => {
+  const orderSpend: Subscription = {
+    consumer: "customers.order-spend",
+    types: ["order.status_changed"],
+    async apply(em, event) {
+      const p = event.payload as { to: string };
+      if (p.to !== "PAID" && p.to !== "CANCELLED") return;
+      const orderKey = Number(event.aggregateId.split("/").pop());
       const spend = await em.findOneBy(SpendRow, { orderKey });
       if (!spend) return;
       await em.update(SpendRow, { orderKey }, p.to === "PAID" ? { paid: true } : { cancelled: true });
       await refreshBuyer(em, spend);
-    });
-    void relay.poke();
-  });
+    },
+  };
+  return [orderBuyers, orderSpend];
 }
 
 async function refreshBuyer(em: EntityManager, spend: SpendRow) {

@@ -1,10 +1,10 @@
 import { parseGlobalId } from "../kernel/global-id";
 import type { SubgraphContext, SubgraphDefinition } from "../kernel/subgraph";
-import { consume } from "./consumers";
+import { subscriptions } from "./consumers";
 import { ChannelIdentityRow, CustomerRow, MatchCandidateRow, SpendRow } from "./entities";
 import { createLoaders, type CustomerLoaders } from "./loaders";
 import { migrations } from "./migrations";
-import { OutboundDeliveryRow, outboundDispatcher, subscribeOutbound } from "./outbound";
+import { OutboundDeliveryRow, outboundDispatcher, outboundSubscriptions } from "./outbound";
 import { OutboundDeliveryResolver } from "./outbound-resolvers";
 import { ChannelIdentityResolver, CustomerChangeResolver, CustomerResolver, loadCustomerNode, MatchCandidateResolver, NodeResolver, OrderCustomerResolver } from "./resolvers";
 import { AfterSalesCase, Order, OrderException, OrderLine, Product } from "./schema";
@@ -26,9 +26,6 @@ export const customersSubgraph: SubgraphDefinition<CustomerLoaders> = {
     },
   },
   createLoaders: (ds) => createLoaders(ds),
-  consume: (ds, bus, relay, clock, env) => {
-    consume(ds, bus, relay, clock, env);
-    subscribeOutbound(ds, bus, env, clock);
-  },
+  subscriptions: ({ clock, env }) => [...subscriptions({ clock, env }), ...outboundSubscriptions(env, clock)],
   jobs: ({ ds, clock, env }) => ({ outbound: outboundDispatcher(ds, clock, env) }),
 };

@@ -3,7 +3,7 @@ import { Column, Entity, Index, LessThanOrEqual, PrimaryGeneratedColumn, type Da
 import type { Clock } from "../kernel/clock";
 import { inTransaction } from "../kernel/database";
 import { assertWebhookSecret, ConfigError, int, isProduction, optional, url } from "../kernel/config";
-import { consumeOnce, type EventBus, type HubEvent } from "../kernel/events";
+import type { HubEvent, Subscription } from "../kernel/events";
 import { toGlobalId } from "../kernel/global-id";
 import type { BackgroundJob } from "../kernel/subgraph";
 import { CHANNELS, type Channel } from "../kernel/types";
@@ -191,37 +191,41 @@ export function outboundBody(event: HubEvent, channel: Channel): OutboundBody | 
 }
 
 /**
- * Queues one delivery per subscribed channel an event concerns. Runs in the relay's
- * publish: a throw here holds the customers outbox, so it only writes rows.
+ * Queues one delivery per subscribed channel an event concerns. It only writes rows:
+ * the posting is the dispatcher's, in its own transactions.
  */
-export function subscribeOutbound(ds: DataSource, bus: EventBus, env: Record<string, string | undefined>, clock: Clock): void {
+export function outboundSubscriptions(env: Record<string, string | undefined>, clock: Clock): Subscription[] {
   const cfg = outboundConfig(env);
   const channels = Object.keys(cfg.targets) as Channel[];
-  if (channels.length === 0) return;
-  bus.subscribe([...OUTBOUND_EVENT_TYPES], async (event) => {
-    const rows = channels
-      .map((channel) => ({ channel, body: outboundBody(event, channel) }))
-      .filter((r): r is { channel: Channel; body: OutboundBody } => r.body !== null);
-    if (rows.length === 0) return;
-    await consumeOnce(ds, OUTBOUND_CONSUMER, event, async (em) => {
-      const now = clock.now();
-      await em.insert(
-        OutboundDeliveryRow,
-        rows.map(({ channel, body }) => ({
-          channel,
-          eventId: event.id,
-          type: event.type,
-          payload: body,
-          status: DeliveryStatus.PENDING,
-          attempts: 0,
-          nextAttemptAt: now,
-          lastError: null,
-          deliveredAt: null,
-          createdAt: now,
-        })) as never,
-      );
-    });
-  });
+  if (channels.length === 0) return [];
+  return [
+    {
+      consumer: OUTBOUND_CONSUMER,
+      types: [...OUTBOUND_EVENT_TYPES],
+      async apply(em, event) {
+        const rows = channels
+          .map((channel) => ({ channel, body: outboundBody(event, channel) }))
+          .filter((r): r is { channel: Channel; body: OutboundBody } => r.body !== null);
+        if (rows.length === 0) return;
+        const now = clock.now();
+        await em.insert(
+          OutboundDeliveryRow,
+          rows.map(({ channel, body }) => ({
+            channel,
+            eventId: event.id,
+            type: event.type,
+            payload: body,
+            status: DeliveryStatus.PENDING,
+            attempts: 0,
+            nextAttemptAt: now,
+            lastError: null,
+            deliveredAt: null,
+            createdAt: now,
+          })) as never,
+        );
+      },
+    },
+  ];
 }
 
 // ---------------------------------------------------------------- dispatcher

@@ -1,6 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn, In, type DataSource, type EntityManager } from "typeorm";
 import DataLoader from "dataloader";
-import { consumeOnce, type EventBus } from "./events";
+import type { Subscription } from "./events";
 import type { Principal } from "./principal";
 import type { Channel } from "./types";
 
@@ -54,22 +54,30 @@ export function buyerKey(channel: string, channelCustomerId: string): string {
   return `${channel}:${channelCustomerId}`;
 }
 
-export function consumeBuyerLinks(ds: DataSource, bus: EventBus, consumer: string): void {
-  bus.subscribe(["customer.merged", "customer.unmerged"], async (event) => {
-    const p = event.payload as { survivorKey?: number; absorbedKeys?: number[]; restoredKeys?: number[] };
-    await consumeOnce(ds, `${consumer}.aliases`, event, async (em) => {
-      if (event.type === "customer.merged" && p.survivorKey && p.absorbedKeys?.length) {
-        // Aliases of the absorbed customers now lead to the survivor, and so do the absorbed themselves.
-        await em.update(CustomerAliasRow, { survivorKey: In(p.absorbedKeys) }, { survivorKey: p.survivorKey });
-        await em.upsert(CustomerAliasRow, p.absorbedKeys.map((aliasKey) => ({ aliasKey, survivorKey: p.survivorKey! })), ["aliasKey"]);
-      }
-      if (event.type === "customer.unmerged" && p.restoredKeys?.length) await em.delete(CustomerAliasRow, { aliasKey: In(p.restoredKeys) });
-    });
-  });
-  bus.subscribe(["customer.identity_linked"], async (event) => {
-    const p = event.payload as { channel: Channel; channelCustomerId: string; customerKey: number; tier?: string };
-    await consumeOnce(ds, consumer, event, (em) => upsertBuyerLink(em, { ...p, tier: p.tier ?? null }));
-  });
+export function buyerLinkSubscriptions(consumer: string): Subscription[] {
+  return [
+    {
+      consumer: `${consumer}.aliases`,
+      types: ["customer.merged", "customer.unmerged"],
+      async apply(em, event) {
+        const p = event.payload as { survivorKey?: number; absorbedKeys?: number[]; restoredKeys?: number[] };
+        if (event.type === "customer.merged" && p.survivorKey && p.absorbedKeys?.length) {
+          // Aliases of the absorbed customers now lead to the survivor, and so do the absorbed themselves.
+          await em.update(CustomerAliasRow, { survivorKey: In(p.absorbedKeys) }, { survivorKey: p.survivorKey });
+          await em.upsert(CustomerAliasRow, p.absorbedKeys.map((aliasKey) => ({ aliasKey, survivorKey: p.survivorKey! })), ["aliasKey"]);
+        }
+        if (event.type === "customer.unmerged" && p.restoredKeys?.length) await em.delete(CustomerAliasRow, { aliasKey: In(p.restoredKeys) });
+      },
+    },
+    {
+      consumer,
+      types: ["customer.identity_linked"],
+      async apply(em, event) {
+        const p = event.payload as { channel: Channel; channelCustomerId: string; customerKey: number; tier?: string };
+        await upsertBuyerLink(em, { ...p, tier: p.tier ?? null });
+      },
+    },
+  ];
 }
 
 async function upsertBuyerLink(em: EntityManager, link: { channel: Channel; channelCustomerId: string; customerKey: number; tier: string | null }) {

@@ -135,29 +135,52 @@ export function toHubEvent(row: OutboxEvent): HubEvent {
   };
 }
 
-export type EventHandler = (event: HubEvent) => Promise<void>;
+/**
+ * One handler of a service: its name is the consumer in processed_events, and
+ * `apply` runs in the transaction that marks the event processed for it.
+ */
+export interface Subscription {
+  consumer: string;
+  types: readonly string[];
+  apply(em: EntityManager, event: HubEvent): Promise<void>;
+}
 
+/** Called with every event of the types a service consumes; a throw means "not handled: deliver it again later". */
+export type Deliver = (event: HubEvent) => Promise<void>;
+
+/**
+ * Carries outbox events to the services that consume them. Each service has one consumer
+ * (`consume`), which gets the events in the order they were published, one at a time.
+ */
 export interface EventBus {
+  /** Resolves once the bus has the event (in process: once every consumer handled it). */
   publish(event: HubEvent): Promise<void>;
-  subscribe(types: string[], handler: EventHandler): void;
+  consume(service: string, types: readonly string[], deliver: Deliver): void;
+  /** Begins delivering to the consumers registered so far. */
+  start(): Promise<void>;
+  close(): Promise<void>;
 }
 
 /**
- * The embedded bus: delivers to every subscriber in this process. publish() resolves
- * only when every handler has succeeded, so the relay retries anything that failed.
+ * The embedded bus: delivers to every consumer in this process, in the order they
+ * registered. publish() resolves only when every consumer has taken the event, so the
+ * relay publishes it again if one could not.
  */
 export class InProcessBus implements EventBus {
-  private readonly subscriptions: Array<{ types: string[]; handler: EventHandler }> = [];
+  private readonly consumers: Array<{ service: string; types: readonly string[]; deliver: Deliver }> = [];
 
-  subscribe(types: string[], handler: EventHandler): void {
-    this.subscriptions.push({ types, handler });
+  consume(service: string, types: readonly string[], deliver: Deliver): void {
+    this.consumers.push({ service, types, deliver });
   }
 
   async publish(event: HubEvent): Promise<void> {
-    for (const s of this.subscriptions) {
-      if (s.types.includes(event.type)) await s.handler(event);
+    for (const c of this.consumers) {
+      if (c.types.includes(event.type)) await c.deliver(event);
     }
   }
+
+  async start(): Promise<void> {}
+  async close(): Promise<void> {}
 }
 
 /**

@@ -12,7 +12,8 @@ import { buildSchema, createResolversMap, type NonEmptyArray } from "type-graphq
 import type { DataSource } from "typeorm";
 import type { SubgraphConfig, SubgraphName } from "./config";
 import { openDatabase } from "./database";
-import { EVENT_ENTITIES, OutboxRelay, type EventBus } from "./events";
+import { ServiceConsumer } from "./delivery";
+import { EVENT_ENTITIES, OutboxRelay, type EventBus, type Subscription } from "./events";
 import { ERROR_CODES } from "./error-codes";
 import { withErrorCode } from "./errors";
 import { BodyTooLarge, executeGraphQL, parseJsonBody, readBody, sendError, sendJson } from "./http";
@@ -71,8 +72,8 @@ export interface SubgraphDefinition<L> {
   /** Resolvers type-graphql cannot express, chiefly __resolveReference per entity. */
   referenceResolvers: Record<string, Record<string, unknown>>;
   createLoaders(ds: DataSource, principal: Principal | null): L;
-  /** Subscribes this subgraph's consumers to the bus. */
-  consume?(ds: DataSource, bus: EventBus, relay: OutboxRelay, clock: Clock, env: Record<string, string | undefined>): void;
+  /** What this subgraph consumes from the bus. */
+  subscriptions?(runtime: SubgraphRuntime): Subscription[];
   /** Starts background jobs (schedulers). */
   jobs?(runtime: SubgraphRuntime): Record<string, BackgroundJob>;
   /** Adjusts the verified principal once per request (e.g. an absorbed customer key to its survivor). */
@@ -139,6 +140,7 @@ export interface RunningSubgraph {
   url: string;
   ds: DataSource;
   relay: OutboxRelay;
+  consumer: ServiceConsumer;
   jobs: Record<string, BackgroundJob>;
   stop(): Promise<void>;
 }
@@ -167,9 +169,10 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
   });
   const relay = new OutboxRelay(ds, bus, Number(process.env.OUTBOX_POLL_MS ?? 200));
   const env = options.env ?? process.env;
-  def.consume?.(ds, bus, relay, clock, env);
-  if (!options.holdRelay) relay.start();
   const runtime: SubgraphRuntime = { ds, bus, relay, clock, env };
+  const consumer = new ServiceConsumer(ds, def.name, def.subscriptions?.(runtime) ?? [], relay);
+  if (consumer.types.length) bus.consume(def.name, consumer.types, (event) => consumer.deliver(event));
+  if (!options.holdRelay) relay.start();
   const jobs = def.jobs?.(runtime) ?? {};
   const routes = Object.entries(def.routes?.(runtime) ?? {});
 
@@ -230,6 +233,7 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
     url: `http://${family === "IPv6" ? `[${address}]` : address}:${port}/graphql`,
     ds,
     relay,
+    consumer,
     jobs,
     stop() {
       // Idempotent: a test may stop one subgraph early and the hub later stops all.

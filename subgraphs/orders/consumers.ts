@@ -1,7 +1,6 @@
-import type { DataSource } from "typeorm";
-import { consumeBuyerLinks } from "../kernel/buyer-links";
+import { buyerLinkSubscriptions } from "../kernel/buyer-links";
 import type { Clock } from "../kernel/clock";
-import { consumeOnce, type EventBus, type OutboxRelay } from "../kernel/events";
+import type { Subscription } from "../kernel/events";
 import type { Channel } from "../kernel/types";
 import { ExceptionKind, KnownSkuRow, OrderExceptionRow, OrderLineRow, OrderRow } from "./entities";
 import { resolveUnmapped } from "./order-service";
@@ -12,11 +11,12 @@ export const SKU_MAPPED = "product.channel_sku_mapped";
  * Orders listens for identity links (who owns a buyer account) and for SKU mappings:
  * a newly mapped SKU releases the orders that were waiting on it.
  */
-export function consume(ds: DataSource, bus: EventBus, relay: OutboxRelay, clock: Clock): void {
-  consumeBuyerLinks(ds, bus, "orders.buyer-links");
-  bus.subscribe([SKU_MAPPED], async (event) => {
-    const p = event.payload as { channel: Channel; channelSkuId: string };
-    await consumeOnce(ds, "orders.known-skus", event, async (em) => {
+export function subscriptions({ clock }: { clock: Clock }): Subscription[] {
+  const knownSkus: Subscription = {
+    consumer: "orders.known-skus",
+    types: [SKU_MAPPED],
+    async apply(em, event) {
+      const p = event.payload as { channel: Channel; channelSkuId: string };
       if (!(await em.findOneBy(KnownSkuRow, { channel: p.channel, channelSkuId: p.channelSkuId }))) {
         await em.insert(KnownSkuRow, { channel: p.channel, channelSkuId: p.channelSkuId });
       }
@@ -28,7 +28,7 @@ export function consume(ds: DataSource, bus: EventBus, relay: OutboxRelay, clock
         .where("x.kind = :kind AND x.resolvedAt IS NULL", { kind: ExceptionKind.UNMAPPED_SKU })
         .getRawMany<{ orderId: number }>();
       for (const { orderId } of waiting) await resolveUnmapped(em, Number(orderId), clock);
-    });
-    void relay.poke();
-  });
+    },
+  };
+  return [...buyerLinkSubscriptions("orders.buyer-links"), knownSkus];
 }

@@ -1,7 +1,7 @@
 import { BUYER_LINK_ENTITIES, resolveCustomerPrincipal } from "../kernel/buyer-links";
 import { parseGlobalId } from "../kernel/global-id";
 import type { SubgraphDefinition } from "../kernel/subgraph";
-import { consume } from "./consumers";
+import { subscriptions } from "./consumers";
 import { ChannelEventRow, KnownSkuRow, OrderExceptionRow, OrderLineRow, OrderRow } from "./entities";
 import { OrderExceptionResolver, OrderLifecycleResolver, loadVisibleException } from "./lifecycle-resolvers";
 import { createLoaders, type OrderLoaders } from "./loaders";
@@ -33,7 +33,7 @@ export const ordersSubgraph: SubgraphDefinition<OrderLoaders> = {
   },
   resolvePrincipal: resolveCustomerPrincipal,
   createLoaders: (ds) => createLoaders(ds),
-  consume,
+  subscriptions,
   jobs: ({ ds, clock, relay, env }) => ({ sla: slaWatcher(ds, clock, relay, env) }),
   routes: (runtime) => ({ [CHANNEL_EVENTS_PATH]: channelEventsRoute(runtime) }),
 };
