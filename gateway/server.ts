@@ -247,15 +247,18 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
         try {
           const r = await fetch(target, { signal: AbortSignal.timeout(2000) });
           if (r.ok) return [name, "ok"] as const;
-          const body = (await r.json().catch(() => ({}))) as { database?: string };
-          return [name, body.database === "unreachable" ? "database unreachable" : `unhealthy (HTTP ${r.status})`] as const;
+          const body = (await r.json().catch(() => ({}))) as { database?: string; reason?: string };
+          // Without NATS a subgraph still serves reads and writes (its events wait in the outbox):
+          // the gateway stays in the load balancer and says so.
+          if (body.database === "ok" && /^NATS /.test(body.reason ?? "")) return [name, `ok (events delayed: ${body.reason})`] as const;
+          return [name, body.database === "unreachable" ? "database unreachable" : `unhealthy (HTTP ${r.status}${body.reason ? `: ${body.reason}` : ""})`] as const;
         } catch {
           return [name, "unreachable"] as const;
         }
       }),
     );
     const subgraphs = Object.fromEntries(results);
-    const failing = results.filter(([, s]) => s !== "ok").map(([n, s]) => `${n}: ${s}`);
+    const failing = results.filter(([, s]) => !s.startsWith("ok")).map(([n, s]) => `${n}: ${s}`);
     sendJson(res, failing.length ? 503 : 200, {
       status: failing.length ? "unavailable" : "ok",
       subgraphs,

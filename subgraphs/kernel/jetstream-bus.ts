@@ -95,6 +95,9 @@ export class NatsBus implements EventBus {
   private started = false;
   private closing = false;
   private connected = true;
+  /** Resolves when close() begins: wakes a consume loop pausing before it resumes. */
+  private closed!: () => void;
+  private readonly closedSignal = new Promise<void>((resolve) => (this.closed = resolve));
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -182,9 +185,15 @@ export class NatsBus implements EventBus {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.closed();
     await Promise.all([...this.active].map((m) => m.close().catch(() => undefined)));
     await Promise.all(this.loops);
-    if (!this.nc.isClosed()) await this.nc.drain().catch(() => undefined);
+    if (this.nc.isClosed()) return;
+    // Draining flushes what is still on the way (the last acks); with the server gone it cannot, so it is bounded.
+    const drained = this.nc.drain().catch(() => undefined);
+    const gaveUp = new Promise<void>((resolve) => setTimeout(resolve, 5000).unref());
+    await Promise.race([drained, gaveUp]);
+    if (!this.nc.isClosed()) await this.nc.close().catch(() => undefined);
   }
 
   private async ensureConsumer(service: string): Promise<void> {
@@ -242,7 +251,7 @@ export class NatsBus implements EventBus {
         }
       }
       if (!this.closing) {
-        await sleep(pause);
+        await Promise.race([sleep(pause), this.closedSignal]);
         pause = Math.min(pause * 2, 10_000);
       }
     }
