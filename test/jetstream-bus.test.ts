@@ -1,13 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { v7 as uuidv7 } from "uuid";
 import type { HubEvent } from "../subgraphs/kernel/events";
 import { nakDelayMs, natsConfig, NatsBus, type NatsConfig } from "../subgraphs/kernel/jetstream-bus";
-import { deleteStream, eventually, freePort, NATS_URL } from "./support/services";
+import { deleteStream, eventually, NATS_SERVER_BIN, NATS_URL, privateNats, type PrivateNats } from "./support/services";
 
 /** The JetStream bus on a real NATS server (no database: deliveries are recorded in memory). */
 
@@ -157,45 +153,19 @@ describe("NatsBus", () => {
   });
 });
 
-const natsServer = spawnSync("sh", ["-c", "command -v nats-server"], { encoding: "utf8" }).stdout.trim();
-const withNatsServer = natsServer ? describe : describe.skip;
+const withNatsServer = NATS_SERVER_BIN ? describe : describe.skip;
 
 withNatsServer("NatsBus across a NATS server restart", () => {
-  let server: ChildProcess | undefined;
-  let storeDir: string;
-  let port: number;
-
-  async function startServer(): Promise<void> {
-    server = spawn(natsServer, ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir], { stdio: "ignore" });
-    await eventually(async () => {
-      const nc = await connect({ servers: `nats://127.0.0.1:${port}`, reconnect: false }).catch(() => undefined);
-      if (!nc) return false;
-      await nc.close();
-      return true;
-    }, "the private NATS server");
-  }
-
-  async function stopServer(): Promise<void> {
-    const s = server;
-    if (!s || s.exitCode !== null) return;
-    const exited = new Promise((r) => s.once("exit", r));
-    s.kill("SIGTERM");
-    await exited;
-  }
-
+  let server: PrivateNats;
   beforeAll(async () => {
-    storeDir = mkdtempSync(path.join(tmpdir(), "orderhub-nats-"));
-    port = await freePort();
-    await startServer();
+    server = await privateNats();
   });
-
   afterAll(async () => {
-    await stopServer();
-    rmSync(storeDir, { recursive: true, force: true });
+    await server?.destroy();
   });
 
   test("the consumer resumes after the server comes back, and readiness says why it is down meanwhile", async () => {
-    const b = await NatsBus.connect(configFor("restart", `nats://127.0.0.1:${port}`), "test");
+    const b = await NatsBus.connect(configFor("restart", server.url), "test");
     try {
       const seen: string[] = [];
       b.consume("customers", ["order.created"], async (e) => void seen.push(e.id));
@@ -205,11 +175,11 @@ withNatsServer("NatsBus across a NATS server restart", () => {
       await eventually(async () => seen.length === 1, "the first event");
       expect(b.notReadyReason()).toBeUndefined();
 
-      await stopServer();
+      await server.stop();
       await eventually(async () => b.notReadyReason() === "NATS disconnected", "the bus to notice");
       await expect(b.publish(event("order.created"))).rejects.toThrow();
 
-      await startServer();
+      await server.start();
       await eventually(async () => b.notReadyReason() === undefined, "the bus to reconnect");
       const after = event("order.created");
       await eventually(async () => b.publish(after).then(() => true, () => false), "a publish to be taken");

@@ -4,7 +4,9 @@ import { orderInput, unique } from "./support/fixtures";
 import {
   buildServices,
   eventually,
+  NATS_SERVER_BIN,
   NATS_URL,
+  privateNats,
   runServiceToExit,
   startServiceHub,
   type ServiceHub,
@@ -137,6 +139,42 @@ onMariaDb("the hub as separate processes on NATS JetStream", () => {
     }
   });
 
+  (NATS_SERVER_BIN ? test : test.skip)("NATS down: the subgraph's /readyz names it, the gateway stays ready and still answers from it, and both recover", async () => {
+    const nats = await privateNats();
+    try {
+      // A customers instance on a NATS server of this test's own, and a gateway that uses it.
+      const customers = await hub.start("customers", { extraInstance: true, env: { NATS_URL: nats.url } });
+      const gateway = await hub.start("gateway", { extraInstance: true, env: { CUSTOMERS_URL: customers.url } });
+      const readyz = async (p: ServiceProcess) => {
+        const r = await fetch(`${p.base}/readyz`);
+        return { status: r.status, body: (await r.json()) as Record<string, any> };
+      };
+      expect(await readyz(customers)).toMatchObject({ status: 200 });
+
+      await nats.stop();
+      const down = await eventually(async () => {
+        const r = await readyz(customers);
+        return r.status === 503 ? r : undefined;
+      }, "customers to notice NATS is gone");
+      expect(down.body).toMatchObject({ reason: "NATS disconnected", database: "ok", code: "SERVICE_UNAVAILABLE" });
+      const gw = await readyz(gateway);
+      expect(gw.status).toBe(200);
+      expect(gw.body.subgraphs.customers).toBe("ok (events delayed: NATS disconnected)");
+      const answer = await fetch(gateway.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${await hub.token(["admin"])}` },
+        body: JSON.stringify({ query: "{ customers(first: 1) { edges { node { id } } } }" }),
+      });
+      expect(((await answer.json()) as { errors?: unknown }).errors).toBeUndefined();
+
+      await nats.start();
+      await eventually(async () => (await readyz(customers)).status === 200, "customers to reconnect");
+      expect((await readyz(gateway)).body.subgraphs.customers).toBe("ok");
+    } finally {
+      await nats.destroy();
+    }
+  });
+
   test("SIGTERM: /readyz turns 503 at once while the service still answers, then it stops and exits 0", async () => {
     const products = await hub.start("products", { extraInstance: true, env: { SHUTDOWN_GRACE_MS: "5000" } });
     expect((await fetch(`${products.base}/readyz`)).status).toBe(200);
@@ -173,6 +211,7 @@ describe("start-up settings of a service process", () => {
     ["NATS_URL", { NATS_URL: "http://127.0.0.1:4222" }],
     ["SHUTDOWN_GRACE_MS", { NATS_URL: NATS_URL, SHUTDOWN_GRACE_MS: "soon" }],
     ["NATS_MAX_AGE_HOURS", { NATS_URL: NATS_URL, NATS_MAX_AGE_HOURS: "-1" }],
+    ["NATS_PASSWORD", { NATS_URL: NATS_URL, NATS_USER: "hub" }],
   ])("a bad %s stops the service with the variable named", async (variable, env) => {
     const run = await runServiceToExit("orders", { ...productionEnv, ...env });
     expect(run.code).toBe(1);

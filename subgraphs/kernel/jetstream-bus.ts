@@ -22,6 +22,12 @@ type NatsConnection = Awaited<ReturnType<typeof connect>>;
 /** How the hub reaches NATS JetStream; absent when NATS_URL is unset (the in-process bus). */
 export interface NatsConfig {
   servers: string[];
+  /** A tls:// server: the connection must be TLS (the server's certificate checked against the system CAs). */
+  tls: boolean;
+  /** NATS_USER + NATS_PASSWORD, or NATS_TOKEN; none when the server asks for no credentials. */
+  user?: string;
+  pass?: string;
+  token?: string;
   /** Names the stream and prefixes every durable consumer, so two hubs can share one server. */
   stream: string;
   /** How long JetStream remembers a message id, dropping a republished event inside it. */
@@ -52,11 +58,21 @@ export function natsConfig(env: Env): NatsConfig | undefined {
     }
     if (!["nats:", "tls:"].includes(u.protocol)) throw new ConfigError(`NATS_URL must use nats:// or tls://, got ${u.protocol}`);
   }
+  const user = optional(env, "NATS_USER");
+  const pass = optional(env, "NATS_PASSWORD");
+  const token = optional(env, "NATS_TOKEN");
+  if (!!user !== !!pass) throw new ConfigError("Set both NATS_USER and NATS_PASSWORD, or neither.");
+  if (user && token) throw new ConfigError("Set NATS_USER and NATS_PASSWORD, or NATS_TOKEN, not both.");
+  if (servers.some((s) => /@/.test(s))) throw new ConfigError("NATS_URL must not carry credentials: set NATS_USER and NATS_PASSWORD, or NATS_TOKEN.");
   const stream = optional(env, "NATS_STREAM") ?? "orderhub";
   // It becomes a subject token and part of durable names: no dots, wildcards or spaces.
   if (!STREAM_NAME.test(stream)) throw new ConfigError(`NATS_STREAM="${stream.slice(0, 60)}" is invalid: use 1 to 48 letters, digits, _ or -.`);
   return {
     servers,
+    tls: servers.some((s) => s.startsWith("tls:")),
+    user,
+    pass,
+    token,
     stream,
     duplicateWindowMs: int(env, "NATS_DUPLICATE_WINDOW_SECONDS", 600, 1, 7 * 24 * 3600) * 1000,
     maxAgeMs: int(env, "NATS_MAX_AGE_HOURS", 7 * 24, 0, 10 * 365 * 24) * HOUR_MS,
@@ -115,6 +131,9 @@ export class NatsBus implements EventBus {
   static async connect(config: NatsConfig, name: string, log: (line: string) => void = (l) => console.warn(l)): Promise<NatsBus> {
     const nc = await connect({
       servers: config.servers,
+      ...(config.tls ? { tls: {} } : {}),
+      ...(config.user ? { user: config.user, pass: config.pass } : {}),
+      ...(config.token ? { token: config.token } : {}),
       name,
       waitOnFirstConnect: true,
       maxReconnectAttempts: -1,

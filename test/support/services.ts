@@ -176,9 +176,62 @@ export async function runServiceToExit(name: ServiceName, env: Env, timeoutMs = 
   return { ...e, output: out };
 }
 
+/** A NATS server of a test's own (JetStream on a store folder it keeps across restarts), to stop and start at will. */
+export interface PrivateNats {
+  url: string;
+  port: number;
+  start(): Promise<void>;
+  /** SIGTERM, waiting for the exit; `kill -9` with `signal: "SIGKILL"`. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Stops it and removes its store. */
+  destroy(): Promise<void>;
+}
+
+export const NATS_SERVER_BIN = (() => {
+  try {
+    return execFileSync("sh", ["-c", "command -v nats-server"], { encoding: "utf8" }).trim();
+  } catch {
+    return "";
+  }
+})();
+
+export async function privateNats(): Promise<PrivateNats> {
+  if (!NATS_SERVER_BIN) throw new Error("nats-server is not installed");
+  const storeDir = mkdtempSync(path.join(tmpdir(), "orderhub-nats-"));
+  const port = await freePort();
+  const url = `nats://127.0.0.1:${port}`;
+  let server: ChildProcess | undefined;
+  const nats: PrivateNats = {
+    url,
+    port,
+    async start() {
+      server = spawn(NATS_SERVER_BIN, ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir], { stdio: "ignore" });
+      await eventually(async () => {
+        const nc = await connect({ servers: url, reconnect: false }).catch(() => undefined);
+        if (!nc) return false;
+        await nc.close();
+        return true;
+      }, `the NATS server on ${port}`);
+    },
+    async stop(signal = "SIGTERM") {
+      const s = server;
+      if (!s || s.exitCode !== null || s.signalCode !== null) return;
+      const exited = new Promise((r) => s.once("exit", r));
+      s.kill(signal);
+      await exited;
+    },
+    async destroy() {
+      await nats.stop();
+      rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+  await nats.start();
+  return nats;
+}
+
 /** Deletes a test's stream and with it its consumers. */
 export async function deleteStream(stream: string, natsUrl = NATS_URL): Promise<void> {
-  const nc = await connect({ servers: natsUrl });
+  const nc = await connect({ servers: natsUrl, reconnect: false });
   try {
     const jsm = await jetstreamManager(nc);
     await jsm.streams.delete(stream).catch(() => false);
