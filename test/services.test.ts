@@ -187,6 +187,28 @@ onMariaDb("the hub as separate processes on NATS JetStream", () => {
     expect(await products.exited).toEqual({ code: 0, signal: null });
     expect(products.output()).toContain("products stopped");
   });
+
+  test("SIGTERM on a gateway: while draining it still answers GraphQL, asking the client to reconnect elsewhere, then exits 0", async () => {
+    const gateway = await hub.start("gateway", { extraInstance: true, env: { SHUTDOWN_GRACE_MS: "5000" } });
+    const admin = await hub.token(["admin"]);
+    const ask = () =>
+      fetch(gateway.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${admin}` },
+        body: JSON.stringify({ query: "{ customers(first: 1) { edges { node { id } } } }" }),
+      });
+    const before = await ask();
+    expect(before.status).toBe(200);
+    expect(before.headers.get("connection")).not.toBe("close");
+    gateway.child.kill("SIGTERM");
+    await eventually(async () => (await fetch(`${gateway.base}/readyz`)).status === 503, "the gateway's readyz to turn 503");
+    const during = await ask();
+    expect(during.status).toBe(200);
+    expect(((await during.json()) as { errors?: unknown }).errors).toBeUndefined();
+    expect(during.headers.get("connection")).toBe("close");
+    expect(await gateway.exited).toEqual({ code: 0, signal: null });
+    expect(gateway.output()).toContain("gateway stopped");
+  });
 });
 
 describe("start-up settings of a service process", () => {
