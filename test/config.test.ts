@@ -34,6 +34,9 @@ test.each([
   ["SUBGRAPH_HOST", { SUBGRAPH_HOST: "http://10.0.0.1" }],
   ["PSEUDONYM_KEY", { PSEUDONYM_KEY: "short" }],
   ["PSEUDONYM_KEY", { PSEUDONYM_KEY: "" }],
+  ["OUTBOX_POLL_MS", { OUTBOX_POLL_MS: "soon" }],
+  ["OUTBOX_LEASE_MS", { OUTBOX_LEASE_MS: "0" }],
+  ["OUTBOX_LEASE_MS", { OUTBOX_LEASE_MS: "1000", OUTBOX_POLL_MS: "500" }],
 ])("a bad %s stops a subgraph with a message naming it", (name, override) => {
   expect(() => subgraphConfig("orders", { ...base, ...override })).toThrow(name);
 });

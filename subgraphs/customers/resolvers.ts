@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, Directive, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
-import { In } from "typeorm";
-import { connectionType, PageArgs, paginate } from "../kernel/connection";
+import { In, type DataSource } from "typeorm";
+import { connectionType, decodeCursor, encodeCursor, PageArgs, paginate } from "../kernel/connection";
 import { inTransaction } from "../kernel/database";
 import { badInput, forbidden, notFound } from "../kernel/errors";
 import { OutboxEvent } from "../kernel/events";
@@ -208,6 +208,22 @@ export class MatchCandidateResolver {
   }
 }
 
+/**
+ * A poller may still hold a cursor from when the feed paged by event id: it is read as
+ * that event's position, so the poller goes on where it was. Any other cursor is left to
+ * paginate to check.
+ */
+async function positionCursor(ds: DataSource, cursor: string | null | undefined): Promise<string | null | undefined> {
+  let key: Array<string | number> | null;
+  try {
+    key = decodeCursor(cursor, ["s"]);
+  } catch {
+    return cursor;
+  }
+  const row = key && (await ds.getRepository(OutboxEvent).findOneBy({ id: String(key[0]) }));
+  return row && row.position !== null ? encodeCursor([row.position]) : cursor;
+}
+
 @Resolver(() => CustomerChange)
 export class CustomerChangeResolver {
   @Query(() => CustomerChangeConnection, { description: "Every golden-record change and merge, in order (staff). Poll with after = the last cursor." })
@@ -216,9 +232,12 @@ export class CustomerChangeResolver {
     @Args(() => PageArgs) page: PageArgs,
   ) {
     requireRole(ctx.principal, ...STAFF_ROLES);
-    // UUIDv7 ids sort by time, so the id is the feed's keyset.
-    const qb = ctx.ds.getRepository(OutboxEvent).createQueryBuilder("e").where("e.type LIKE 'customer.%'");
-    return paginate(qb, page, { order: "ASC", keys: [{ column: "e.id", kind: "s", of: (r) => r.id }] }, (r) => ({
+    // Pages by the feed position the relay gives each event as it publishes it, in commit
+    // order: the id is made before commit, so a late commit would land behind a cursor.
+    // Events not yet published have none and show up once they are.
+    const qb = ctx.ds.getRepository(OutboxEvent).createQueryBuilder("e").where("e.type LIKE 'customer.%'").andWhere("e.position IS NOT NULL");
+    page = { ...page, after: await positionCursor(ctx.ds, page.after), before: await positionCursor(ctx.ds, page.before) };
+    return paginate(qb, page, { order: "ASC", keys: [{ column: "e.position", kind: "n", of: (r) => r.position! }] }, (r) => ({
       id: r.id,
       type: r.type,
       customerId: r.aggregateId,

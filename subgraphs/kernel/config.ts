@@ -97,6 +97,10 @@ export interface SubgraphConfig {
   /** Keys the pseudonyms BI sees instead of channel account ids. */
   pseudonymKey: string;
   maxBodyBytes: number;
+  /** How often the outbox relay looks for events nobody poked it about. */
+  outboxPollMs: number;
+  /** How long the relay's lease lasts unrenewed: how soon another instance takes over from a dead one. */
+  outboxLeaseMs: number;
 }
 
 export const SUBGRAPH_DEFAULT_PORTS = { orders: 4001, customers: 4002, products: 4003, aftersales: 4004 } as const;
@@ -141,5 +145,14 @@ export function subgraphConfig(name: SubgraphName, env: Env = process.env): Subg
     internalSecret: internalSecret(env),
     maxBodyBytes: int(env, "MAX_BODY_BYTES", 1_048_576, 1024, 64 * 1_048_576),
     pseudonymKey: pseudonymKey(env),
+    ...outboxConfig(env),
   };
+}
+
+/** The relay renews its lease when half of it is used, at a poll: a lease shorter than a few polls would lapse between them. */
+function outboxConfig(env: Env) {
+  const outboxPollMs = int(env, "OUTBOX_POLL_MS", 200, 10, 60_000);
+  const outboxLeaseMs = int(env, "OUTBOX_LEASE_MS", 15_000, 500, 600_000);
+  if (outboxLeaseMs < 4 * outboxPollMs) throw new ConfigError(`OUTBOX_LEASE_MS=${outboxLeaseMs} is invalid: it must be at least 4 times OUTBOX_POLL_MS (${outboxPollMs}).`);
+  return { outboxPollMs, outboxLeaseMs };
 }

@@ -2,6 +2,7 @@ import { Column, Entity, In, Index, IsNull, PrimaryColumn, type DataSource, type
 import { v7 as uuidv7 } from "uuid";
 import { inTransaction, isSqlite } from "./database";
 import { jsonText, LARGE_TEXT } from "./large-text";
+import { JobLease, Lease } from "./lease";
 
 /** A state change, as appended to the outbox and carried by the bus. */
 export interface HubEvent {
@@ -50,6 +51,17 @@ export class OutboxEvent {
 
   @Column({ type: "datetime", precision: 3, nullable: true })
   publishedAt!: Date | null;
+
+  /**
+   * The event's place in the service's feed, given by the relay when it publishes (the one
+   * relay holding the lease, max + 1): unlike the id or recordedAt, both made before the
+   * transaction commits, it grows in the order events become visible, so a reader paging
+   * by it never finds a new event behind its cursor. Null until published. Never inserted
+   * (insert: false), so migrations written before it still append events.
+   */
+  @Index("uq_outbox_position", { unique: true })
+  @Column({ type: "bigint", nullable: true, insert: false, transformer: { to: (v: unknown) => v, from: (v: unknown) => (v === null || v === undefined ? null : Number(v)) } })
+  position!: number | null;
 }
 
 /** Events this subgraph has consumed, so a redelivered event changes nothing. */
@@ -86,7 +98,7 @@ export class AggregateSequence {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const EVENT_ENTITIES: Function[] = [OutboxEvent, ProcessedEvent, AggregateSequence];
+export const EVENT_ENTITIES: Function[] = [OutboxEvent, ProcessedEvent, AggregateSequence, JobLease];
 
 /**
  * Takes the next sequence number of an aggregate. The upsert holds the counter row's
@@ -104,11 +116,14 @@ async function nextSequence(em: EntityManager, aggregateId: string): Promise<num
 
 /** Appends an event in the caller's transaction, with the aggregate's next sequence number. */
 export async function appendEvent(em: EntityManager, e: NewEvent): Promise<OutboxEvent> {
+  // The sequence first: it waits for the aggregate's earlier appends to commit, so a time
+  // (and a UUIDv7 id) taken after it orders this event after them too.
+  const sequence = await nextSequence(em, e.aggregateId);
   const now = new Date();
   const row = em.create(OutboxEvent, {
     id: uuidv7(),
     aggregateId: e.aggregateId,
-    sequence: await nextSequence(em, e.aggregateId),
+    sequence,
     type: e.type,
     occurredAt: e.occurredAt ?? now,
     recordedAt: now,
@@ -183,9 +198,29 @@ export class InProcessBus implements EventBus {
   async close(): Promise<void> {}
 }
 
+/** Events the relay reads per round. */
+export const RELAY_BATCH = 100;
+/** The lease's name in job_leases: one relay per service database publishes at a time. */
+export const RELAY_LEASE = "outbox-relay";
+
 /**
- * Publishes the outbox to the bus in recorded order, marking each event once the bus
- * took it. Polls, and can be poked after a commit for low latency.
+ * Publishes the outbox to the bus, marking each event once the bus took it. Polls, and
+ * can be poked after a commit for low latency.
+ *
+ * - Only committed events: every read and mark goes through inTransaction, which on
+ *   SQLite (one connection shared by all work) waits for any open transaction to end,
+ *   so the relay never sees, nor commits along with, someone else's uncommitted rows.
+ *   The bus is called outside those transactions (an in-process consumer writes too).
+ * - Each aggregate's events in sequence order: rounds are taken by recordedAt, but the
+ *   clocks of several writers need not agree, so each aggregate's unpublished events
+ *   before the round's are fetched too, and each aggregate is published by sequence.
+ *   An aggregate whose event the bus refused waits (its order matters) for the next
+ *   pass; the pass goes on past it, so other aggregates are never held up.
+ * - Several instances of a service (MySQL/MariaDB): only the holder of the RELAY_LEASE
+ *   publishes. One that dies stops renewing it; another takes over when it runs out.
+ * - The feed position: given at marking, max + 1, in publish order; the unique index
+ *   refuses a second relay that would give the same numbers (its events are published
+ *   again later, which consumers ignore).
  */
 export class OutboxRelay {
   private timer?: NodeJS.Timeout;
@@ -194,12 +229,16 @@ export class OutboxRelay {
   private stopped = false;
   /** Nothing is published before start(): every consumer of the bus must be listening first. */
   private started = false;
+  readonly lease: Lease;
 
   constructor(
     private readonly ds: DataSource,
     private readonly bus: EventBus,
     private readonly pollMs = 200,
-  ) {}
+    leaseMs = 15_000,
+  ) {
+    this.lease = new Lease(ds, RELAY_LEASE, leaseMs);
+  }
 
   start(): void {
     if (this.started) return;
@@ -209,10 +248,12 @@ export class OutboxRelay {
     void this.poke();
   }
 
+  /** Stops publishing and gives the lease up, so another instance takes over at once. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     await this.running;
+    if (this.started && !isSqlite(this.ds)) await this.lease.release().catch((err) => console.error(`[outbox] could not release the relay lease: ${(err as Error).message}`));
   }
 
   poke(): Promise<void> {
@@ -233,29 +274,106 @@ export class OutboxRelay {
     return this.running;
   }
 
+  /**
+   * Whether this instance publishes now: the lease holder does. SQLite serves one process,
+   * so there is nobody to share with, and a restart after a crash need not wait out the
+   * lease of the process that died.
+   */
+  private mayPublish(): Promise<boolean> {
+    return isSqlite(this.ds) ? Promise.resolve(true) : this.lease.hold();
+  }
+
+  /** One pass over the outbox, in rounds by (recordedAt, id), while this instance holds the lease. */
   private async drain(): Promise<void> {
     if (!this.ds.isInitialized) return;
-    for (;;) {
-      const batch = await this.ds.getRepository(OutboxEvent).find({
-        where: { publishedAt: IsNull() },
-        order: { recordedAt: "ASC", id: "ASC" },
-        take: 100,
-      });
-      if (batch.length === 0) return;
-      // Mark what the bus took in one statement, also when a later event fails:
-      // consumers ignore a redelivery, so marking late is safe, marking early is not.
-      const published: string[] = [];
-      try {
-        for (const row of batch) {
-          await this.bus.publish(toHubEvent(row));
-          published.push(row.id);
+    const waiting = new Map<string, Error>();
+    let after: OutboxEvent | undefined;
+    try {
+      while (!this.stopped && (await this.mayPublish())) {
+        const { round, earlier } = await inTransaction(this.ds, async (em) => {
+          const round = await readRound(em, after);
+          return { round, earlier: round.length ? await unpublishedBefore(em, round) : [] };
+        });
+        if (round.length === 0) return;
+        after = round[round.length - 1];
+        const published: string[] = [];
+        try {
+          for (const row of inPublishOrder([...earlier, ...round])) {
+            // A slow bus may outlast the lease: stop, and renew it before going on.
+            if (!isSqlite(this.ds) && !this.lease.held) break;
+            if (waiting.has(row.aggregateId)) continue;
+            try {
+              await this.bus.publish(toHubEvent(row));
+              published.push(row.id);
+            } catch (err) {
+              waiting.set(row.aggregateId, err as Error);
+            }
+          }
+        } finally {
+          // Also when something threw: consumers ignore a redelivery, so marking late is
+          // safe, and what the bus took should not go out again.
+          if (published.length) await inTransaction(this.ds, (em) => markPublished(em, published));
         }
-      } finally {
-        if (published.length) await this.ds.getRepository(OutboxEvent).update({ id: In(published) }, { publishedAt: new Date() });
+        if (round.length < RELAY_BATCH) return;
       }
-      if (batch.length < 100) return;
+    } finally {
+      if (waiting.size) {
+        const [first] = waiting.values();
+        console.error(`[outbox] ${waiting.size} aggregate(s) wait for the bus, will retry: ${first.message}`);
+      }
     }
   }
+}
+
+/** The next unpublished events by (recordedAt, id), after the given one. */
+function readRound(em: EntityManager, after: OutboxEvent | undefined): Promise<OutboxEvent[]> {
+  const qb = em.getRepository(OutboxEvent).createQueryBuilder("e").where("e.publishedAt IS NULL");
+  if (after) qb.andWhere("(e.recordedAt > :at OR (e.recordedAt = :at AND e.id > :id))", { at: after.recordedAt, id: after.id });
+  return qb.orderBy("e.recordedAt", "ASC").addOrderBy("e.id", "ASC").limit(RELAY_BATCH).getMany();
+}
+
+/** The unpublished events of the round's aggregates that come before the round's own by sequence. */
+function unpublishedBefore(em: EntityManager, round: OutboxEvent[]): Promise<OutboxEvent[]> {
+  const lowest = new Map<string, number>();
+  for (const r of round) lowest.set(r.aggregateId, Math.min(r.sequence, lowest.get(r.aggregateId) ?? Infinity));
+  const params: Record<string, unknown> = {};
+  const terms = [...lowest].map(([aggregateId, sequence], i) => {
+    Object.assign(params, { [`a${i}`]: aggregateId, [`s${i}`]: sequence });
+    return `(e.aggregateId = :a${i} AND e.sequence < :s${i})`;
+  });
+  return em.getRepository(OutboxEvent).createQueryBuilder("e").where("e.publishedAt IS NULL").andWhere(`(${terms.join(" OR ")})`, params).getMany();
+}
+
+/**
+ * The order to publish in: by (recordedAt, id), except that each aggregate's events go
+ * by sequence. Every place an aggregate's event holds in time order gets that
+ * aggregate's next sequence, so when the times agree with the sequences (the usual
+ * case) nothing moves, and events of different aggregates keep their time order.
+ */
+function inPublishOrder(rows: OutboxEvent[]): OutboxEvent[] {
+  const byTime = [...rows].sort((a, b) => a.recordedAt.getTime() - b.recordedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const next = new Map<string, OutboxEvent[]>();
+  for (const r of rows) next.set(r.aggregateId, [...(next.get(r.aggregateId) ?? []), r]);
+  for (const events of next.values()) events.sort((a, b) => a.sequence - b.sequence);
+  return byTime.map((r) => next.get(r.aggregateId)!.shift()!);
+}
+
+/** Marks events published, giving them the next feed positions in the order they were published. */
+async function markPublished(em: EntityManager, ids: string[]): Promise<void> {
+  const [{ last }] = await em.query("SELECT MAX(`position`) AS last FROM outbox_events");
+  const first = Number(last ?? 0) + 1;
+  const params: Record<string, unknown> = {};
+  const whens = ids.map((id, i) => {
+    Object.assign(params, { [`i${i}`]: id, [`p${i}`]: first + i });
+    return `WHEN :i${i} THEN :p${i}`;
+  });
+  await em
+    .createQueryBuilder()
+    .update(OutboxEvent)
+    .set({ publishedAt: new Date(), position: () => `CASE id ${whens.join(" ")} END` })
+    .where({ id: In(ids), publishedAt: IsNull() })
+    .setParameters(params)
+    .execute();
 }
 
 /**

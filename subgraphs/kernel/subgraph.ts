@@ -178,7 +178,7 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
     entities: [...def.entities, ...EVENT_ENTITIES],
     migrations: def.migrations,
   });
-  const relay = new OutboxRelay(ds, bus, Number(process.env.OUTBOX_POLL_MS ?? 200));
+  const relay = new OutboxRelay(ds, bus, config.outboxPollMs, config.outboxLeaseMs);
   const env = options.env ?? process.env;
   const runtime: SubgraphRuntime = { ds, bus, relay, clock, env };
   const consumer = new ServiceConsumer(ds, def.name, def.subscriptions?.(runtime) ?? [], relay);

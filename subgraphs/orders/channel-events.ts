@@ -1,7 +1,7 @@
 import { GraphQLError } from "graphql";
 import type { DataSource, EntityManager } from "typeorm";
 import type { Clock } from "../kernel/clock";
-import { inTransaction, isUniqueViolation } from "../kernel/database";
+import { inTransaction, isUniqueViolation, writeLock } from "../kernel/database";
 import { badInput } from "../kernel/errors";
 import { toGlobalId } from "../kernel/global-id";
 import type { Channel } from "../kernel/types";
@@ -124,7 +124,14 @@ async function applyToOrder(em: EntityManager, order: OrderRow, stored: ChannelE
  * the whole delivery: nothing of it is kept, and the channel sends it again.
  */
 export async function applyHeld(em: EntityManager, orderId: number, channel: Channel, channelOrderId: string, clock: Clock) {
-  const held = await em.find(ChannelEventRow, { where: { channel, channelOrderId, status: ChannelEventStatus.HELD }, order: { occurredAt: "ASC", id: "ASC" } });
+  // A locking read: an event being held right now by a transaction that found no order
+  // (it looked before this one created it) is waited for, not missed. A plain read would
+  // skip it, and nothing else ever applies a held event.
+  const held = await em.find(ChannelEventRow, {
+    where: { channel, channelOrderId, status: ChannelEventStatus.HELD },
+    order: { occurredAt: "ASC", id: "ASC" },
+    lock: writeLock(em),
+  });
   for (const row of held) {
     try {
       // A nested transaction is a savepoint on both drivers.
