@@ -54,3 +54,23 @@ export function parseGlobalId(id: unknown, expected: NodeType): number {
   }
   return parsed.key;
 }
+
+/**
+ * Parked events are rows of the service whose consumer could not apply them:
+ * gid://orderhub/ParkedEvent/<service>:<key>. They are not Nodes (node() does not
+ * resolve them); their ids are for retryParkedEvents.
+ */
+export const PARKED_EVENT_SERVICES = ["orders", "customers", "products", "aftersales"] as const;
+export type ParkedEventService = (typeof PARKED_EVENT_SERVICES)[number];
+
+export function toParkedEventId(service: ParkedEventService, key: number): string {
+  return `${PREFIX}ParkedEvent/${service}:${key}`;
+}
+
+export function parseParkedEventId(id: unknown): { service: ParkedEventService; key: number } {
+  const m = typeof id === "string" ? /^gid:\/\/orderhub\/ParkedEvent\/([a-z]+):([1-9][0-9]{0,9})$/.exec(id) : null;
+  if (!m || !(PARKED_EVENT_SERVICES as readonly string[]).includes(m[1]) || Number(m[2]) > MAX_KEY) {
+    throw badInput(`"${String(id).slice(0, 100)}" is not a parked event ID; expected gid://orderhub/ParkedEvent/<service>:<key> (service: ${PARKED_EVENT_SERVICES.join(", ")}).`, { argument: "ids", expectedType: "ParkedEvent" });
+  }
+  return { service: m[1] as ParkedEventService, key: Number(m[2]) };
+}
