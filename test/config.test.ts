@@ -34,6 +34,10 @@ test.each([
   ["SUBGRAPH_HOST", { SUBGRAPH_HOST: "http://10.0.0.1" }],
   ["PSEUDONYM_KEY", { PSEUDONYM_KEY: "short" }],
   ["PSEUDONYM_KEY", { PSEUDONYM_KEY: "" }],
+  ["EVENT_MAX_DELIVERIES", { EVENT_MAX_DELIVERIES: "0" }],
+  ["EVENT_MAX_DELIVERIES", { EVENT_MAX_DELIVERIES: "ten" }],
+  ["EVENT_RETRY_BASE_MS", { EVENT_RETRY_BASE_MS: "-5" }],
+  ["EVENT_RETRY_POLL_SECONDS", { EVENT_RETRY_POLL_SECONDS: "0" }],
 ])("a bad %s stops a subgraph with a message naming it", (name, override) => {
   expect(() => subgraphConfig("orders", { ...base, ...override })).toThrow(name);
 });

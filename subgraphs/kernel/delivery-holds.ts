@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from "typeorm";
-import { int } from "./config";
+import type { DeliveryConfig } from "./config";
 import type { HubEvent } from "./events";
 import { jsonText, LARGE_TEXT } from "./large-text";
 
@@ -102,27 +102,6 @@ export class DeliveryAuditRow {
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const DELIVERY_ENTITIES: Function[] = [DeliveryHoldRow, DeliveryAuditRow];
-
-export interface DeliveryConfig {
-  /** Attempts before the head of a queue is parked. */
-  maxDeliveries: number;
-  /** Wait after the first failure; doubles with each further one. */
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** How often the retry job looks for due heads. */
-  pollSeconds: number;
-}
-
-/** Validated at start-up: a bad value stops the service naming the variable. */
-export function deliveryConfig(env: Record<string, string | undefined>): DeliveryConfig {
-  const baseDelayMs = int(env, "EVENT_RETRY_BASE_MS", 1000, 10, 3_600_000);
-  return {
-    maxDeliveries: int(env, "EVENT_MAX_DELIVERIES", 10, 1, 1000),
-    baseDelayMs,
-    maxDelayMs: Math.max(baseDelayMs, int(env, "EVENT_RETRY_MAX_MS", 600_000, 10, 86_400_000)),
-    pollSeconds: int(env, "EVENT_RETRY_POLL_SECONDS", 5, 1, 3600),
-  };
-}
 
 /**
  * Pure: when to try again after the `attempts`-th failure. Exponential (base, 2×base,

@@ -1,7 +1,8 @@
 import type { DataSource } from "typeorm";
 import { systemClock, type Clock } from "./clock";
 import { inTransaction, writeLock } from "./database";
-import { DeliveryHoldRow, deliveryConfig, describeError, HoldState, nextAttemptAfter, type DeliveryConfig } from "./delivery-holds";
+import { deliveryConfig, type DeliveryConfig } from "./config";
+import { DeliveryHoldRow, describeError, HoldState, nextAttemptAfter } from "./delivery-holds";
 import { ProcessedEvent, type HubEvent, type OutboxRelay, type Subscription } from "./events";
 import type { BackgroundJob } from "./subgraph";
 

@@ -13,7 +13,7 @@ import type { DataSource } from "typeorm";
 import type { SubgraphConfig, SubgraphName } from "./config";
 import { openDatabase } from "./database";
 import { deliveryRetryJob, ServiceConsumer } from "./delivery";
-import { DELIVERY_ENTITIES, deliveryConfig } from "./delivery-holds";
+import { DELIVERY_ENTITIES } from "./delivery-holds";
 import { PARKED_EVENTS_ROUTE, parkedEventsRoute } from "./parked-events";
 import { EVENT_ENTITIES, OutboxRelay, type EventBus, type Subscription } from "./events";
 import { ERROR_CODES } from "./error-codes";
@@ -161,8 +161,6 @@ export interface StartOptions {
 export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: SubgraphConfig, bus: EventBus, options: StartOptions = {}): Promise<RunningSubgraph> {
   const clock = options.clock ?? systemClock;
   const env = options.env ?? process.env;
-  // Validated before anything opens, so a bad value stops the service naming it.
-  const delivery = deliveryConfig(env);
   const { schema } = await buildFederatedSchema(def as SubgraphDefinition<unknown>);
   const ds = await openDatabase({
     service: def.name,
@@ -174,7 +172,7 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
   });
   const relay = new OutboxRelay(ds, bus, Number(process.env.OUTBOX_POLL_MS ?? 200));
   const runtime: SubgraphRuntime = { ds, bus, relay, clock, env };
-  const consumer = new ServiceConsumer(ds, def.name, def.subscriptions?.(runtime) ?? [], relay, { clock, config: delivery });
+  const consumer = new ServiceConsumer(ds, def.name, def.subscriptions?.(runtime) ?? [], relay, { clock, config: config.delivery });
   if (consumer.types.length) bus.consume(def.name, consumer.types, (event) => consumer.deliver(event));
   if (!options.holdRelay) relay.start();
   const jobs = { ...(def.jobs?.(runtime) ?? {}), deliveries: deliveryRetryJob(consumer.queues, def.name) };
