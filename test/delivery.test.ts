@@ -166,6 +166,28 @@ describe("a delivery that fails", () => {
   });
 });
 
+describe("through the relay and the bus", () => {
+  const TRANSITION = "mutation($id: ID!, $to: OrderStatus!) { transitionOrder(id: $id, to: $to) { status } }";
+  const statusIn = async (orderId: string) =>
+    (await hub.subgraphs.aftersales.ds.query("SELECT status FROM order_refs WHERE orderKey = ?", [Number(orderId.split("/").pop())]))[0]?.status;
+
+  test("an event after-sales cannot apply no longer blocks the outbox: it is held, and the next order's events reach after-sales", async () => {
+    const stuck = await ingest(hub, orderInput({ channelOrderId: `W-stuck-${process.pid}` }));
+    await hub.settle();
+    // After-sales lost this order's snapshot: its next status change cannot be applied there.
+    await hub.subgraphs.aftersales.ds.query("DELETE FROM order_refs WHERE orderKey = ?", [Number(stuck.id.split("/").pop())]);
+    await hub.ok(TRANSITION, { id: stuck.id, to: "FULFILLING" });
+    await hub.settle(); // the outbox drains all the same
+
+    const next = await ingest(hub, orderInput({ channelOrderId: `W-next-${process.pid}` }));
+    await hub.ok(TRANSITION, { id: next.id, to: "FULFILLING" });
+    await hub.settle();
+    expect(await statusIn(next.id)).toBe("FULFILLING");
+    const held = await hub.subgraphs.aftersales.ds.getRepository(DeliveryHoldRow).find({ where: { aggregateId: stuck.id } });
+    expect(held.map((h) => ({ consumer: h.consumer, type: h.type, state: h.state }))).toEqual([{ consumer: "aftersales.order-status", type: "order.status_changed", state: HoldState.FAILING }]);
+  });
+});
+
 describe("projections never go back to an older event", () => {
   const links = () => hub.subgraphs.aftersales.ds;
 
