@@ -1,3 +1,4 @@
+import { SUBGRAPH_NAMES, type SubgraphName } from "./config";
 import { badInput } from "./errors";
 
 /**
@@ -60,8 +61,8 @@ export function parseGlobalId(id: unknown, expected: NodeType): number {
  * gid://orderhub/ParkedEvent/<service>:<key>. They are not Nodes (node() does not
  * resolve them); their ids are for retryParkedEvents.
  */
-export const PARKED_EVENT_SERVICES = ["orders", "customers", "products", "aftersales"] as const;
-export type ParkedEventService = (typeof PARKED_EVENT_SERVICES)[number];
+export const PARKED_EVENT_SERVICES = SUBGRAPH_NAMES;
+export type ParkedEventService = SubgraphName;
 
 export function toParkedEventId(service: ParkedEventService, key: number): string {
   return `${PREFIX}ParkedEvent/${service}:${key}`;
