@@ -6,6 +6,7 @@ import { parse } from "graphql";
 import { projectRoot } from "../subgraphs/kernel/project-root";
 import { SUBGRAPH_DEFAULT_PORTS, SUBGRAPH_NAMES } from "../subgraphs/kernel/config";
 import { buildFederatedSchema } from "../subgraphs/kernel/subgraph";
+import { OPERATIONS_SUBGRAPH, operationsSubgraph } from "./operations";
 import { SUBGRAPHS } from "./subgraph-list";
 
 export const SCHEMA_DIR = path.join(projectRoot(), "schema");
@@ -15,17 +16,22 @@ export interface Composition {
   supergraphSdl: string;
 }
 
+/** Served inside the gateway process (a local data source); the URL only names it. */
+export const OPERATIONS_URL = "http://gateway.local/operations";
+
 /** Prints every subgraph's SDL and composes the supergraph, as the gateway serves it. */
 export async function composeSupergraph(): Promise<Composition> {
   const subgraphSdl: Record<string, string> = {};
   for (const name of SUBGRAPH_NAMES) subgraphSdl[name] = (await buildFederatedSchema(SUBGRAPHS[name])).sdl;
-  const result = composeServices(
-    SUBGRAPH_NAMES.map((name) => ({
+  subgraphSdl[OPERATIONS_SUBGRAPH] = (await buildFederatedSchema(operationsSubgraph)).sdl;
+  const result = composeServices([
+    ...SUBGRAPH_NAMES.map((name) => ({
       name,
       url: `http://127.0.0.1:${SUBGRAPH_DEFAULT_PORTS[name]}/graphql`,
       typeDefs: parse(subgraphSdl[name]),
     })),
-  );
+    { name: OPERATIONS_SUBGRAPH, url: OPERATIONS_URL, typeDefs: parse(subgraphSdl[OPERATIONS_SUBGRAPH]) },
+  ]);
   if (result.errors) throw new Error(`Composition failed:\n${result.errors.map((e) => `- ${e.message}`).join("\n")}`);
   return { subgraphSdl, supergraphSdl: result.supergraphSdl };
 }

@@ -6,6 +6,7 @@ import path from "node:path";
 import type { DataSource } from "typeorm";
 import { SUBGRAPH_NAMES, type SubgraphName } from "../subgraphs/kernel/config";
 import { openDatabase } from "../subgraphs/kernel/database";
+import { DELIVERY_ENTITIES } from "../subgraphs/kernel/delivery-holds";
 import { EVENT_ENTITIES } from "../subgraphs/kernel/events";
 import { projectRoot } from "../subgraphs/kernel/project-root";
 import { SUBGRAPHS } from "./subgraph-list";
@@ -64,7 +65,7 @@ ${body("down")}
 }
 
 function entitiesOf(sg: SubgraphName) {
-  return [...SUBGRAPHS[sg].entities, ...EVENT_ENTITIES];
+  return [...SUBGRAPHS[sg].entities, ...EVENT_ENTITIES, ...DELIVERY_ENTITIES];
 }
 
 /** The entities' difference from a scratch MariaDB database that ran `migrations`. */

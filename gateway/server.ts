@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from "@apollo/server";
-import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
+import { ApolloGateway, LocalGraphQLDataSource, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import type { GraphQLFormattedError } from "graphql";
 import { projectRoot } from "../subgraphs/kernel/project-root";
 import { SUBGRAPH_NAMES, type SubgraphName } from "../subgraphs/kernel/config";
@@ -21,11 +21,15 @@ import { deniedFields } from "../subgraphs/kernel/visibility";
 import { AuthError, createTokenVerifier } from "./auth";
 import { verifyWebhook, WEBHOOK_CHANNELS, webhookVerifiers, type WebhookChannel } from "./webhooks";
 import type { GatewayConfig } from "./config";
+import { buildFederatedSchema } from "../subgraphs/kernel/subgraph";
+import { OPERATIONS_SUBGRAPH, operationsSubgraph, parkedEventsClient, type ParkedEventsCall } from "./operations";
 
 export const SUPERGRAPH_PATH = path.join(projectRoot(), "schema", "supergraph.graphql");
 
 interface GatewayContext {
   principal: Principal | null;
+  /** For the operations subgraph, served in this process: the services' parked-events routes, as this caller. */
+  parkedEvents: ParkedEventsCall;
 }
 
 /**
@@ -153,9 +157,11 @@ const refuseDeniedMutations: ApolloServerPlugin<GatewayContext> = {
 
 export async function startGateway(config: GatewayConfig, supergraphSdl = readFileSync(SUPERGRAPH_PATH, "utf8")): Promise<RunningGateway> {
   const verify = await createTokenVerifier(config.jwt);
+  const operations = new LocalGraphQLDataSource((await buildFederatedSchema(operationsSubgraph)).schema);
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name, url }) => {
+      if (name === OPERATIONS_SUBGRAPH) return operations;
       const known = config.subgraphUrls[name as SubgraphName];
       return new SigningDataSource(name, known ?? url!, config.internalSecret, config.subgraphTimeoutMs);
     },
@@ -208,7 +214,10 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
         return sendError(res, 400, "BAD_REQUEST", "The request body is not valid JSON.");
       }
     }
-    await executeGraphQL(apollo, req, res, body, async () => ({ principal }));
+    await executeGraphQL(apollo, req, res, body, async () => ({
+      principal,
+      parkedEvents: parkedEventsClient(config.subgraphUrls, config.internalSecret, config.subgraphTimeoutMs, principal),
+    }));
   }
 
   const verifiers = webhookVerifiers(config.env, (line) => console.warn(`[webhooks] ${line}`));

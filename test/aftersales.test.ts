@@ -1,6 +1,8 @@
 import { In } from "typeorm";
 import { subscriptions } from "../subgraphs/aftersales/consumers";
+import { ManualClock } from "../subgraphs/kernel/clock";
 import { ServiceConsumer } from "../subgraphs/kernel/delivery";
+import { DeliveryHoldRow } from "../subgraphs/kernel/delivery-holds";
 import { OutboxEvent, ProcessedEvent, toHubEvent } from "../subgraphs/kernel/events";
 import { countRows, customerOf, customerToken, ingest, orderInput } from "./support/fixtures";
 import { startTestHub, type TestHub } from "./support/hub";
@@ -89,7 +91,7 @@ describe("after-sales needs a paid order", () => {
 });
 
 describe("order statuses delivered out of order", () => {
-  test("a status change arriving before its order.created is delivered again, not lost: the cancelled order is refused", async () => {
+  test("a status change arriving before its order.created is held, then applied once the order.created has arrived and the retry runs: nothing lost, the cancelled order is refused", async () => {
     const late = await ingest(hub, orderInput({ channelOrderId: "W-as-late", lines: [{ channelSkuId: "A", quantity: 1, unitPrice: "10.00" }] }));
     await hub.ok("mutation($id: ID!) { transitionOrder(id: $id, to: CANCELLED) { status } }", { id: late.id });
     await hub.settle();
@@ -101,13 +103,25 @@ describe("order statuses delivered out of order", () => {
 
     // After-sales as it was before any of this order's events reached it; a bus that delivers them out of order.
     const as = hub.subgraphs.aftersales;
-    await as.ds.query("DELETE FROM order_refs WHERE orderKey = ?", [Number(late.id.split("/").pop())]);
+    const orderKey = Number(late.id.split("/").pop());
+    await as.ds.query("DELETE FROM order_refs WHERE orderKey = ?", [orderKey]);
     await as.ds.getRepository(ProcessedEvent).delete({ eventId: In(rows.map((r) => r.id)) });
-    const consumer = new ServiceConsumer(as.ds, "aftersales", subscriptions(), as.relay);
+    const clock = new ManualClock();
+    const consumer = new ServiceConsumer(as.ds, "aftersales", subscriptions(), as.relay, { clock });
 
-    for (const e of statuses) await expect(consumer.deliver(e)).rejects.toThrow(/before its order\.created/);
-    await consumer.deliver(created[0]);
+    // Held, not thrown back at the bus: events of other orders go on meanwhile.
     for (const e of statuses) await consumer.deliver(e);
+    const held = await as.ds.getRepository(DeliveryHoldRow).find({ where: { aggregateId: late.id }, order: { sequence: "ASC" } });
+    expect(held.map((h) => h.eventId)).toEqual(statuses.map((e) => e.id));
+    expect(held[0].lastError).toMatch(/before its order\.created/);
+    await consumer.deliver(created[0]);
+    // The snapshot's own status: the held changes are not applied behind the retry's back.
+    expect((await as.ds.query("SELECT status FROM order_refs WHERE orderKey = ?", [orderKey]))[0].status).toBe(created[0].payload.status);
+
+    clock.advance(3_600_000);
+    await consumer.queues.retryDue();
+    expect(await as.ds.getRepository(DeliveryHoldRow).countBy({ aggregateId: late.id })).toBe(0);
+    expect((await as.ds.query("SELECT status FROM order_refs WHERE orderKey = ?", [orderKey]))[0].status).toBe("CANCELLED");
 
     const r = await hub.query(REQUEST, { i: { orderId: late.id, type: "REFUND_ONLY", reason: "late", lines: [{ orderLineId: late.lines[0].id, quantity: 1 }] } }, hub.admin);
     expect(r.errors![0]).toMatchObject({ extensions: { code: "CONFLICT", orderStatus: "CANCELLED" } });

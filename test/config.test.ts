@@ -37,6 +37,10 @@ test.each([
   ["OUTBOX_POLL_MS", { OUTBOX_POLL_MS: "soon" }],
   ["OUTBOX_LEASE_MS", { OUTBOX_LEASE_MS: "0" }],
   ["OUTBOX_LEASE_MS", { OUTBOX_LEASE_MS: "1000", OUTBOX_POLL_MS: "500" }],
+  ["EVENT_MAX_DELIVERIES", { EVENT_MAX_DELIVERIES: "0" }],
+  ["EVENT_MAX_DELIVERIES", { EVENT_MAX_DELIVERIES: "ten" }],
+  ["EVENT_RETRY_BASE_MS", { EVENT_RETRY_BASE_MS: "-5" }],
+  ["EVENT_RETRY_POLL_SECONDS", { EVENT_RETRY_POLL_SECONDS: "0" }],
 ])("a bad %s stops a subgraph with a message naming it", (name, override) => {
   expect(() => subgraphConfig("orders", { ...base, ...override })).toThrow(name);
 });

@@ -71,7 +71,8 @@ async function setStatusIfNewer(em: EntityManager, orderKey: number, status: str
 /**
  * A status change (or snapshot) of an order. One for an order whose order.created has
  * not arrived yet cannot be kept (there is no snapshot to attach it to), and marking it
- * processed would lose it: it throws instead, so the event is delivered again later.
+ * processed would lose it: it throws instead, so the delivery is held and retried (see
+ * kernel/delivery), with the order's later statuses waiting behind it.
  */
 async function updateStatus(em: EntityManager, event: HubEvent): Promise<void> {
   const payload = event.payload as { to?: unknown; status?: unknown };

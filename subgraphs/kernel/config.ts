@@ -86,6 +86,27 @@ export function isProduction(env: Env = process.env): boolean {
   return !isDevelopment(env);
 }
 
+export interface DeliveryConfig {
+  /** Attempts before the head of a queue is parked. */
+  maxDeliveries: number;
+  /** Wait after the first failure; doubles with each further one. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** How often the retry job looks for due heads. */
+  pollSeconds: number;
+}
+
+/** Validated at start-up: a bad value stops the service naming the variable. */
+export function deliveryConfig(env: Env): DeliveryConfig {
+  const baseDelayMs = int(env, "EVENT_RETRY_BASE_MS", 1000, 10, 3_600_000);
+  return {
+    maxDeliveries: int(env, "EVENT_MAX_DELIVERIES", 10, 1, 1000),
+    baseDelayMs,
+    maxDelayMs: Math.max(baseDelayMs, int(env, "EVENT_RETRY_MAX_MS", 600_000, 10, 86_400_000)),
+    pollSeconds: int(env, "EVENT_RETRY_POLL_SECONDS", 5, 1, 3600),
+  };
+}
+
 /** Settings every subgraph process shares. */
 export interface SubgraphConfig {
   host: string;
@@ -101,6 +122,8 @@ export interface SubgraphConfig {
   outboxPollMs: number;
   /** How long the relay's lease lasts unrenewed: how soon another instance takes over from a dead one. */
   outboxLeaseMs: number;
+  /** Retries of events its consumers failed to apply. */
+  delivery: DeliveryConfig;
 }
 
 export const SUBGRAPH_DEFAULT_PORTS = { orders: 4001, customers: 4002, products: 4003, aftersales: 4004 } as const;
@@ -146,6 +169,7 @@ export function subgraphConfig(name: SubgraphName, env: Env = process.env): Subg
     maxBodyBytes: int(env, "MAX_BODY_BYTES", 1_048_576, 1024, 64 * 1_048_576),
     pseudonymKey: pseudonymKey(env),
     ...outboxConfig(env),
+    delivery: deliveryConfig(env),
   };
 }
 

@@ -1,3 +1,4 @@
+import { SUBGRAPH_NAMES, type SubgraphName } from "./config";
 import { badInput } from "./errors";
 
 /**
@@ -53,4 +54,24 @@ export function parseGlobalId(id: unknown, expected: NodeType): number {
     throw badInput(`Expected ${withArticle(expected)} ID, got ${withArticle(parsed.type)} ID "${String(id)}".`, { expectedType: expected });
   }
   return parsed.key;
+}
+
+/**
+ * Parked events are rows of the service whose consumer could not apply them:
+ * gid://orderhub/ParkedEvent/<service>:<key>. They are not Nodes (node() does not
+ * resolve them); their ids are for retryParkedEvents.
+ */
+export const PARKED_EVENT_SERVICES = SUBGRAPH_NAMES;
+export type ParkedEventService = SubgraphName;
+
+export function toParkedEventId(service: ParkedEventService, key: number): string {
+  return `${PREFIX}ParkedEvent/${service}:${key}`;
+}
+
+export function parseParkedEventId(id: unknown): { service: ParkedEventService; key: number } {
+  const m = typeof id === "string" ? /^gid:\/\/orderhub\/ParkedEvent\/([a-z]+):([1-9][0-9]{0,9})$/.exec(id) : null;
+  if (!m || !(PARKED_EVENT_SERVICES as readonly string[]).includes(m[1]) || Number(m[2]) > MAX_KEY) {
+    throw badInput(`"${String(id).slice(0, 100)}" is not a parked event ID; expected gid://orderhub/ParkedEvent/<service>:<key> (service: ${PARKED_EVENT_SERVICES.join(", ")}).`, { argument: "ids", expectedType: "ParkedEvent" });
+  }
+  return { service: m[1] as ParkedEventService, key: Number(m[2]) };
 }

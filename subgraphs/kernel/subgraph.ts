@@ -12,7 +12,9 @@ import { buildSchema, createResolversMap, type NonEmptyArray } from "type-graphq
 import type { DataSource } from "typeorm";
 import type { SubgraphConfig, SubgraphName } from "./config";
 import { openDatabase } from "./database";
-import { ServiceConsumer } from "./delivery";
+import { deliveryRetryJob, ServiceConsumer } from "./delivery";
+import { DELIVERY_ENTITIES } from "./delivery-holds";
+import { PARKED_EVENTS_ROUTE, parkedEventsRoute } from "./parked-events";
 import { EVENT_ENTITIES, OutboxRelay, type EventBus, type Subscription } from "./events";
 import { ERROR_CODES } from "./error-codes";
 import { withErrorCode } from "./errors";
@@ -169,23 +171,23 @@ export interface StartOptions {
 
 export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: SubgraphConfig, bus: EventBus, options: StartOptions = {}): Promise<RunningSubgraph> {
   const clock = options.clock ?? systemClock;
+  const env = options.env ?? process.env;
   const { schema } = await buildFederatedSchema(def as SubgraphDefinition<unknown>);
   const ds = await openDatabase({
     service: def.name,
     mysqlUrl: config.mysqlUrl,
     dbNamePrefix: config.dbNamePrefix,
     dataDir: config.dataDir,
-    entities: [...def.entities, ...EVENT_ENTITIES],
+    entities: [...def.entities, ...EVENT_ENTITIES, ...DELIVERY_ENTITIES],
     migrations: def.migrations,
   });
   const relay = new OutboxRelay(ds, bus, config.outboxPollMs, config.outboxLeaseMs);
-  const env = options.env ?? process.env;
   const runtime: SubgraphRuntime = { ds, bus, relay, clock, env };
-  const consumer = new ServiceConsumer(ds, def.name, def.subscriptions?.(runtime) ?? [], relay);
+  const consumer = new ServiceConsumer(ds, def.name, def.subscriptions?.(runtime) ?? [], relay, { clock, config: config.delivery });
   if (consumer.types.length) bus.consume(def.name, consumer.types, (event) => consumer.deliver(event));
   if (!options.holdRelay) relay.start();
-  const jobs = def.jobs?.(runtime) ?? {};
-  const routes = Object.entries(def.routes?.(runtime) ?? {});
+  const jobs = { ...(def.jobs?.(runtime) ?? {}), deliveries: deliveryRetryJob(consumer.queues, def.name) };
+  const routes = Object.entries({ ...(def.routes?.(runtime) ?? {}), [PARKED_EVENTS_ROUTE]: parkedEventsRoute(def.name, ds, consumer.queues) });
 
   const apollo = new ApolloServer<SubgraphContext<L>>({
     schema,

@@ -248,6 +248,13 @@ export const POLICY: Policy = {
     order: SIGNED_IN,
   },
   AfterSalesLine: { orderLine: SIGNED_IN, quantity: SIGNED_IN, amount: SIGNED_IN },
+
+  // The event spine's failures (the gateway's operations subgraph): admins only, since an
+  // error message may quote the data of the event it failed on.
+  ParkedEventConnection: every(ADMIN_ONLY),
+  ParkedEventEdge: every(ADMIN_ONLY),
+  ParkedEvent: every(ADMIN_ONLY),
+  ParkedEventRetry: every(ADMIN_ONLY),
 };
 
 /** Types the policy does not cover: operations (authorized by their resolvers) and federation's own. */

@@ -30,6 +30,7 @@ import { featuresOf, resolveIdentity, type Resolution } from "../../subgraphs/cu
 import { compareIdentities, DEFAULT_MATCH_CONFIG, peopleAmong, type MatchConfig } from "../../subgraphs/customers/matching";
 import { systemClock } from "../../subgraphs/kernel/clock";
 import { dropDatabases, inTransaction, isSqlite, openDatabase } from "../../subgraphs/kernel/database";
+import { DELIVERY_ENTITIES } from "../../subgraphs/kernel/delivery-holds";
 import { EVENT_ENTITIES, OutboxEvent } from "../../subgraphs/kernel/events";
 import type { Channel } from "../../subgraphs/kernel/types";
 import { generatePopulation, NOISE_PROFILES, type NoiseProfile, type Population, type SyntheticIdentity } from "./population";
@@ -195,7 +196,7 @@ export async function evaluate(options: EvaluateOptions = {}): Promise<Evaluatio
     mysqlUrl,
     dbNamePrefix: prefix,
     dataDir,
-    entities: [...customersSubgraph.entities, ...EVENT_ENTITIES],
+    entities: [...customersSubgraph.entities, ...EVENT_ENTITIES, ...DELIVERY_ENTITIES],
     migrations: customersSubgraph.migrations,
   });
   try {

@@ -5,6 +5,7 @@ import { DataSource } from "typeorm";
 import { SUBGRAPHS } from "../../gateway/subgraph-list";
 import type { SubgraphName } from "../../subgraphs/kernel/config";
 import { openDatabase } from "../../subgraphs/kernel/database";
+import { DELIVERY_ENTITIES } from "../../subgraphs/kernel/delivery-holds";
 import { EVENT_ENTITIES } from "../../subgraphs/kernel/events";
 
 /** The schema as `sqlite3 file .schema` prints it: every CREATE statement, but the migrations table's. */
@@ -29,7 +30,7 @@ async function inScratchFile<T>(open: (file: string, dataDir: string) => Promise
 /** Reads (`schemaDump`, `schemaShape`) what TypeORM's synchronize makes of the subgraph's entities in a new file. */
 export function synchronizedSchema<T>(sg: SubgraphName, read: (ds: DataSource) => Promise<T>): Promise<T> {
   return inScratchFile(async (file) => {
-    const ds = new DataSource({ type: "better-sqlite3", database: file, entities: [...SUBGRAPHS[sg].entities, ...EVENT_ENTITIES], synchronize: true });
+    const ds = new DataSource({ type: "better-sqlite3", database: file, entities: [...SUBGRAPHS[sg].entities, ...EVENT_ENTITIES, ...DELIVERY_ENTITIES], synchronize: true });
     return ds.initialize();
   }, read);
 }
@@ -38,7 +39,7 @@ export function synchronizedSchema<T>(sg: SubgraphName, read: (ds: DataSource) =
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export function migratedSchema<T>(sg: SubgraphName, read: (ds: DataSource) => Promise<T>, migrations: Function[] = SUBGRAPHS[sg].migrations): Promise<T> {
   return inScratchFile(
-    (_file, dataDir) => openDatabase({ service: sg, dbNamePrefix: "", dataDir, entities: [...SUBGRAPHS[sg].entities, ...EVENT_ENTITIES], migrations }),
+    (_file, dataDir) => openDatabase({ service: sg, dbNamePrefix: "", dataDir, entities: [...SUBGRAPHS[sg].entities, ...EVENT_ENTITIES, ...DELIVERY_ENTITIES], migrations }),
     read,
   );
 }
