@@ -11,7 +11,7 @@ import merge from "lodash.merge";
 import { buildSchema, createResolversMap, type NonEmptyArray } from "type-graphql";
 import type { DataSource } from "typeorm";
 import type { SubgraphConfig, SubgraphName } from "./config";
-import { openDatabase } from "./database";
+import { isDatabaseUnavailable, openDatabase } from "./database";
 import { ServiceConsumer } from "./delivery";
 import { EVENT_ENTITIES, OutboxRelay, type EventBus, type Subscription } from "./events";
 import { ERROR_CODES } from "./error-codes";
@@ -239,6 +239,12 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
       );
     } catch (err) {
       if (err instanceof BodyTooLarge) return sendError(res, 413, "PAYLOAD_TOO_LARGE", `The request body exceeds ${config.maxBodyBytes} bytes.`);
+      if (isDatabaseUnavailable(err)) {
+        // Retryable: a channel that gets a 5xx other than this may drop or park the delivery; this one says "again, later".
+        console.warn(`[${def.name}] database unavailable: ${(err as Error).message}`);
+        if (!res.headersSent) sendError(res, 503, "SERVICE_UNAVAILABLE", `The ${def.name} database is unavailable; retry later.`, { "retry-after": "1" });
+        return;
+      }
       console.error(`[${def.name}]`, err);
       if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", "Internal error; it has been logged.");
     }

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -7,6 +7,7 @@ import { SUBGRAPH_NAMES, type SubgraphName } from "../../subgraphs/kernel/config
 import { dropDatabases } from "../../subgraphs/kernel/database";
 import { projectRoot } from "../../subgraphs/kernel/project-root";
 import { freePort } from "./private-servers";
+import { buildServices } from "./services";
 
 /**
  * The hub as production runs it, for crash tests: every service its own child process
@@ -24,12 +25,11 @@ process.once("exit", () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
 });
 
+/** Compiles the project once per test process (under the shared build lock), so the children run the code under test. */
 let built = false;
-/** Compiles the project once per test process, so the children run the code under test. */
 export function buildOnce(): void {
   if (built) return;
-  const r = spawnSync(process.execPath, [path.join(projectRoot(), "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], { cwd: projectRoot(), encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`tsc failed:\n${r.stdout}\n${r.stderr}`);
+  buildServices();
   built = true;
 }
 
