@@ -2,9 +2,10 @@ import { request as httpRequest } from "node:http";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { channelOrder, type ChannelOrder } from "./support/channel-orders";
-import { buildOnce, createCluster, tail, type Cluster } from "./support/crash-cluster";
 import { eventually, StoredRows } from "./support/db-counts";
-import { privateMariadb, privateNats, type PrivateServer } from "./support/private-servers";
+import { privateMariadb, type PrivateServer } from "./support/private-servers";
+import { buildServices, privateNats, startServiceHub, type PrivateNats, type ServiceHub, type ServiceProcess } from "./support/services";
+import { loadOrCreateDemoSecrets } from "../gateway/demo-keys";
 import { startReadyProxy } from "./support/ready-proxy";
 import { inLanes, isRetryable, sleep, WebhookSender, type Delivery } from "./support/webhook-sender";
 
@@ -77,16 +78,18 @@ async function expectEveryBuyerOnce(rows: StoredRows) {
 }
 
 /** A failing test prints the end of every service's log. */
-function withLogs(cluster: () => Cluster | undefined, run: () => Promise<void>) {
+function withLogs(hub: () => ServiceHub | undefined, run: () => Promise<void>) {
   return async () => {
     try {
       await run();
     } catch (err) {
-      for (const s of Object.values(cluster()?.services ?? {})) log(`--- ${s.name} (${s.running() ? "running" : "not running"}):\n${tail(s.log, 15)}`);
+      for (const p of hub()?.all ?? []) log(`--- ${p.name} ${p.base} (${isRunning(p) ? "running" : "exited"}):\n${p.output().split("\n").slice(-15).join("\n")}`);
       throw err;
     }
   };
 }
+
+const isRunning = (p: ServiceProcess) => p.child.exitCode === null && p.child.signalCode === null;
 
 async function streamMessages(natsUrl: string, stream: string): Promise<number> {
   const nc = await connect({ servers: natsUrl, reconnect: false });
@@ -99,38 +102,40 @@ async function streamMessages(natsUrl: string, stream: string): Promise<number> 
 }
 
 describeWithMysql("crash and fault behaviour (child processes on MariaDB + NATS)", () => {
-  let nats: PrivateServer;
-  let cluster: Cluster;
+  let nats: PrivateNats;
+  let hub: ServiceHub;
+  let gateways: ServiceProcess[];
   let rows: StoredRows;
   let sender: WebhookSender;
 
   beforeAll(async () => {
-    buildOnce();
+    buildServices();
     nats = await privateNats();
-    cluster = await createCluster({ mysqlUrl: MYSQL_URL!, natsUrl: nats.url, gateways: 2 });
     const t = Date.now();
-    await cluster.start();
-    log(`cluster of ${Object.keys(cluster.services).length} processes ready in ${Date.now() - t} ms`);
-    rows = new StoredRows(MYSQL_URL!, cluster.prefix);
-    sender = new WebhookSender({ baseUrl: cluster.gateways[1].base, secrets: cluster.secrets });
+    // A second gateway beside the first; a second's grace after SIGTERM lets the proxy take it out.
+    hub = await startServiceHub({ natsUrl: nats.url, env: { SHUTDOWN_GRACE_MS: "1000" } });
+    gateways = [hub.services.gateway, await hub.start("gateway", { extraInstance: true })];
+    log(`${hub.all.length} processes ready in ${Date.now() - t} ms`);
+    rows = new StoredRows(MYSQL_URL!, hub.prefix);
+    sender = new WebhookSender({ baseUrl: gateways[1].base, secrets: loadOrCreateDemoSecrets(hub.dataDir) });
   }, 180_000);
 
   afterAll(async () => {
     await rows?.close().catch(() => undefined);
-    await cluster?.destroy();
-    await nats?.remove();
+    await hub?.stop();
+    await nats?.destroy();
   });
 
-  test("kill -9 orders while channels post webhooks: every 2xx stored once, unanswered deliveries retried and applied once", withLogs(() => cluster, async () => {
+  test("kill -9 orders while channels post webhooks: every 2xx stored once, unanswered deliveries retried and applied once", withLogs(() => hub, async () => {
     const orders = Array.from({ length: 150 }, (_, i) => channelOrder("11", i, 30));
-    const local = new WebhookSender({ baseUrl: cluster.gateways[0].base, secrets: cluster.secrets });
+    const local = new WebhookSender({ baseUrl: gateways[0].base, secrets: loadOrCreateDemoSecrets(hub.dataDir) });
     let downMs = 0;
     await postOrders(local, orders, 8, 40, async () => {
       const t = Date.now();
-      await cluster.services.orders.stop("SIGKILL");
+      await hub.services.orders.kill();
       log(`orders killed (-9) after ${local.stats().accepted} accepted deliveries`);
       await sleep(1500);
-      await cluster.services.orders.start();
+      await hub.start("orders");
       downMs = Date.now() - t;
     });
     const stats = local.stats();
@@ -149,12 +154,12 @@ describeWithMysql("crash and fault behaviour (child processes on MariaDB + NATS)
     expect([Number(events.n), Number(events.d)]).toEqual([150, 150]);
   }));
 
-  test("kill -9 customers while orders arrive: it catches up from JetStream when it comes back, every buyer resolved once", withLogs(() => cluster, async () => {
+  test("kill -9 customers while orders arrive: it catches up from JetStream when it comes back, every buyer resolved once", withLogs(() => hub, async () => {
     const tag = "12";
     const orders = Array.from({ length: 120 }, (_, i) => channelOrder(tag, i, 30));
     let killedAt = 0;
     await postOrders(sender, orders, 6, 20, async () => {
-      await cluster.services.customers.stop("SIGKILL");
+      await hub.services.customers.kill();
       killedAt = Date.now();
       log(`customers killed (-9) after ${sender.stats().accepted} accepted deliveries`);
     });
@@ -166,22 +171,22 @@ describeWithMysql("crash and fault behaviour (child processes on MariaDB + NATS)
     expect(behind.ok).toBe(false);
 
     const restart = Date.now();
-    await cluster.services.customers.start();
+    await hub.start("customers");
     const caughtUp = await eventually("customers catches up", async () => (await customersCaughtUp(rows)).ok, 60_000, async () => (await customersCaughtUp(rows)).detail);
     log(`customers down ${restart - killedAt} ms; caught up ${Date.now() - restart} ms after the restart (${caughtUp} ms after it was ready): ${(await customersCaughtUp(rows)).detail}`);
     await expectEveryBuyerOnce(rows);
   }));
 
-  test("NATS stopped: services keep accepting writes, the outboxes grow, and everything drains once NATS is back", withLogs(() => cluster, async () => {
+  test("NATS stopped: services keep accepting writes, the outboxes grow, and everything drains once NATS is back", withLogs(() => hub, async () => {
     const tag = "13";
     const orders = Array.from({ length: 60 }, (_, i) => channelOrder(tag, i, 15));
     await nats.stop("SIGTERM");
     const stoppedAt = Date.now();
     log("NATS stopped");
     await inLanes(orders, 6, (o) => sender.deliver(o.channel, `${o.channel.toUpperCase()}:${o.channelOrderId}`, o.payload));
-    const admin = await cluster.mintToken({ sub: "crash:admin", roles: ["admin"] });
+    const admin = await hub.mintToken({ sub: "crash:admin", roles: ["admin"] });
     for (let i = 0; i < 5; i++) {
-      const r = await fetch(`${cluster.gateways[1].base}/graphql`, {
+      const r = await fetch(`${gateways[1].base}/graphql`, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${admin}` },
         body: JSON.stringify({ query: "mutation($i: UpsertProductInput!) { upsertProduct(input: $i) { id } }", variables: { i: { sku: `NATS-DOWN-${i}`, title: `Made while NATS was down ${i}` } } }),
@@ -209,18 +214,18 @@ describeWithMysql("crash and fault behaviour (child processes on MariaDB + NATS)
     // Published once each: the stream holds exactly one message per outbox row (the event id is the message id).
     let outboxRows = 0;
     for (const s of SUBGRAPHS) outboxRows += await rows.count(s, "outbox_events");
-    expect(await streamMessages(nats.url, cluster.stream)).toBe(outboxRows);
+    expect(await streamMessages(nats.url, hub.stream)).toBe(outboxRows);
     // The products made while NATS was down reached orders (its catalog projection).
     const [known] = await rows.rows<{ n: number }>("products", "SELECT COUNT(*) AS n FROM {db}.products WHERE sku LIKE 'NATS-DOWN-%'");
     expect(Number(known.n)).toBe(5);
   }));
 
-  test("SIGTERM one gateway under load with a second beside it: /readyz turns 503 first, requests under way finish, no request fails", withLogs(() => cluster, async () => {
-    const [first, second] = cluster.gateways;
+  test("SIGTERM one gateway under load with a second beside it: /readyz turns 503 first, requests under way finish, no request fails", withLogs(() => hub, async () => {
+    const [first, second] = gateways;
     const proxy = await startReadyProxy([first.base, second.base], 100);
     try {
       await eventually("both gateways ready behind the proxy", async () => proxy.isReady(first.base) && proxy.isReady(second.base), 20_000);
-      const admin = await cluster.mintToken({ sub: "crash:admin", roles: ["admin"] });
+      const admin = await hub.mintToken({ sub: "crash:admin", roles: ["admin"] });
       const query = JSON.stringify({ query: "{ orders(first: 5) { edges { node { id number customer { id } } } } }" });
       let stop = false;
       const failures: string[] = [];
@@ -257,11 +262,11 @@ describeWithMysql("crash and fault behaviour (child processes on MariaDB + NATS)
 
       const beforeSigterm = done;
       const forwardedBefore = { ...proxy.forwarded };
-      process.kill(first.pid()!, "SIGTERM");
+      process.kill(first.pid, "SIGTERM");
       const sentAt = Date.now();
       const readyAnswers: Array<number | undefined> = [];
       let first503At = 0;
-      while (first.running()) {
+      while (isRunning(first)) {
         const status = await fetch(`${first.base}/readyz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.status, () => undefined);
         readyAnswers.push(status);
         if (status === 503 && !first503At) first503At = Date.now();
@@ -272,7 +277,7 @@ describeWithMysql("crash and fault behaviour (child processes on MariaDB + NATS)
       expect(await fetch(`${first.base}/healthz`).then(() => "answered", () => "refused")).toBe("refused");
       pending.end(body.subarray(10));
       const answered = await inFlight;
-      const exitCode = await first.exited();
+      const exitCode = (await first.exited).code;
       const afterExit = done;
       await eventually("load goes on after the exit", async () => done >= afterExit + 100, 30_000);
       stop = true;
@@ -301,27 +306,29 @@ describeWithMysql("crash and fault behaviour (child processes on MariaDB + NATS)
 
 describeWithMysql("MariaDB restarted while webhooks arrive (a private mariadbd)", () => {
   let mariadb: PrivateServer;
-  let nats: PrivateServer;
-  let cluster: Cluster;
+  let nats: PrivateNats;
+  let hub: ServiceHub;
+  let gateway: ServiceProcess;
   let rows: StoredRows;
 
   beforeAll(async () => {
-    buildOnce();
+    buildServices();
     [mariadb, nats] = await Promise.all([privateMariadb(), privateNats()]);
-    cluster = await createCluster({ mysqlUrl: mariadb.url, natsUrl: nats.url, subgraphs: ["orders"], gatewayReady: "/healthz" });
-    await cluster.start();
-    rows = new StoredRows(mariadb.url, cluster.prefix);
+    // Orders and the gateway only: webhooks need no other service (so the gateway is never "ready": all subgraphs are not there).
+    hub = await startServiceHub({ mysqlUrl: mariadb.url, natsUrl: nats.url, start: ["orders"] });
+    gateway = await hub.start("gateway", { waitReady: false });
+    rows = new StoredRows(mariadb.url, hub.prefix);
   }, 180_000);
 
   afterAll(async () => {
     await rows?.close().catch(() => undefined);
-    await cluster?.destroy();
-    await Promise.all([mariadb?.remove(), nats?.remove()]);
+    await hub?.stop();
+    await Promise.all([mariadb?.remove(), nats?.destroy()]);
   });
 
-  test("no accepted delivery is lost; the refused ones get a retryable status and land once on retry", withLogs(() => cluster, async () => {
+  test("no accepted delivery is lost; the refused ones get a retryable status and land once on retry", withLogs(() => hub, async () => {
     const orders = Array.from({ length: 120 }, (_, i) => channelOrder("14", i, 30));
-    const sender = new WebhookSender({ baseUrl: cluster.gateways[0].base, secrets: cluster.secrets });
+    const sender = new WebhookSender({ baseUrl: gateway.base, secrets: loadOrCreateDemoSecrets(hub.dataDir) });
     let downMs = 0;
     await postOrders(sender, orders, 6, 30, async () => {
       const t = Date.now();
@@ -333,7 +340,7 @@ describeWithMysql("MariaDB restarted while webhooks arrive (a private mariadbd)"
     });
     const stats = sender.stats();
     log(`MariaDB down ${downMs} ms (restart included); ${JSON.stringify(stats)}`);
-    for (const s of Object.values(cluster.services)) if (!s.running()) log(`${s.name} exited:\n${tail(s.log)}`);
+    expect(hub.all.filter((p) => !isRunning(p)).map((p) => p.name)).toEqual([]);
     expect(stats).toMatchObject({ deliveries: 120, accepted: 120, refused: 0, gaveUp: 0 });
     expect(stats.retried).toBeGreaterThan(0);
     const failedAttempts = sender.deliveries.flatMap((d) => d.attempts).filter((a) => a.status === undefined || a.status >= 300);

@@ -1,23 +1,15 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
-import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import mysql from "mysql2/promise";
+import { freePort } from "./services";
 
 /**
- * Servers a fault test owns alone, so it can stop, kill and restart them without
- * disturbing any other test: a nats-server with JetStream and a mariadbd, each on a free
- * port with its own data folder under the system temp folder (removed by `remove()`).
+ * A database server a fault test owns alone, so it can kill and restart it without
+ * disturbing any other test: a mariadbd on a free port with its own data folder under the
+ * system temp folder (removed by `remove()`). (A private NATS server: services.ts.)
  */
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 async function until(what: string, ok: () => Promise<boolean>, timeoutMs: number, child?: ChildProcess): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -27,14 +19,6 @@ async function until(what: string, ok: () => Promise<boolean>, timeoutMs: number
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${what} did not come up within ${timeoutMs} ms`);
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, "127.0.0.1");
-    s.once("connect", () => (s.destroy(), resolve(true)));
-    s.once("error", () => resolve(false));
-  });
 }
 
 /** Whatever happens to the test, no server it started outlives its process. */
@@ -85,15 +69,6 @@ function privateServer(name: string, port: number, dir: string, argv: () => [str
     },
   };
   return server;
-}
-
-/** nats-server -js on a free port, its JetStream store in its own folder (kept across restarts). */
-export async function privateNats(): Promise<PrivateServer> {
-  const port = await freePort();
-  const dir = mkdtempSync(path.join(tmpdir(), "orderhub-nats-"));
-  const s = privateServer("nats-server", port, dir, () => ["/usr/sbin/nats-server", ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", path.join(dir, "js")]], () => listening(port), `nats://127.0.0.1:${port}`);
-  await s.start();
-  return s;
 }
 
 /**
