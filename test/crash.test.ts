@@ -1,6 +1,7 @@
 import { request as httpRequest } from "node:http";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { Webhook } from "standardwebhooks";
 import { channelOrder, type ChannelOrder } from "./support/channel-orders";
 import { eventually, StoredRows } from "./support/db-counts";
 import { privateMariadb, type PrivateServer } from "./support/private-servers";
@@ -90,6 +91,18 @@ function withLogs(hub: () => ServiceHub | undefined, run: () => Promise<void>) {
 }
 
 const isRunning = (p: ServiceProcess) => p.child.exitCode === null && p.child.signalCode === null;
+
+/** Standard Webhooks headers for one attempt, as a channel signs them. */
+function signedHeaders(secret: string, body: string): Record<string, string> {
+  const id = `msg_${Date.now()}_${Math.random().toString(36).slice(2)}`;
+  const now = new Date();
+  return {
+    "content-type": "application/json",
+    "webhook-id": id,
+    "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
+    "webhook-signature": new Webhook(secret).sign(id, now, body),
+  };
+}
 
 async function streamMessages(natsUrl: string, stream: string): Promise<number> {
   const nc = await connect({ servers: natsUrl, reconnect: false });
@@ -349,5 +362,30 @@ describeWithMysql("MariaDB restarted while webhooks arrive (a private mariadbd)"
     await expectStoredOnce(rows, orders);
     const drained = await eventually("the orders outbox drains", async () => (await rows.unpublished(["orders"])).orders === 0, 30_000);
     log(`orders outbox drained ${drained} ms after the last delivery`);
+  }));
+
+  test("while the database is down: a delivery gets 503 with Retry-After, a query SERVICE_UNAVAILABLE, and the delivery lands once when it is back", withLogs(() => hub, async () => {
+    const secrets = loadOrCreateDemoSecrets(hub.dataDir);
+    const once = new WebhookSender({ baseUrl: gateway.base, secrets, maxAttempts: 1 });
+    const order = channelOrder("15", 0, 1);
+    await mariadb.stop("SIGKILL");
+    try {
+      const refused = await once.deliver(order.channel, order.channelOrderId, order.payload);
+      expect(refused.attempts).toEqual([{ status: 503 }]);
+      const raw = await fetch(`${gateway.base}/webhooks/${order.channel}`, { method: "POST", headers: signedHeaders(secrets[order.channel], refused.body), body: refused.body });
+      expect([raw.status, raw.headers.get("retry-after")]).toEqual([503, "1"]);
+      expect(await raw.json()).toMatchObject({ errors: [{ extensions: { code: "SERVICE_UNAVAILABLE" } }] });
+      const admin = await hub.token(["admin"]);
+      const read = await hub.query("{ orders(first: 1) { edges { node { id } } } }", {}, admin);
+      expect(read.errors?.[0]?.extensions?.code).toBe("SERVICE_UNAVAILABLE");
+      expect(JSON.stringify(read.errors)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|SQL/);
+      expect((await fetch(`${hub.services.orders.base}/readyz`)).status).toBe(503);
+    } finally {
+      await mariadb.start();
+    }
+    const sender = new WebhookSender({ baseUrl: gateway.base, secrets });
+    const landed = await sender.deliver(order.channel, order.channelOrderId, order.payload);
+    expect([landed.outcome, outcomeOf(landed)]).toEqual(["accepted", "applied"]);
+    await expectStoredOnce(rows, [order]);
   }));
 });

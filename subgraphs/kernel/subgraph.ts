@@ -132,6 +132,8 @@ export function maskError(formatted: { message: string; extensions?: Record<stri
     return { ...formatted, extensions: withErrorCode({ ...formatted.extensions, stacktrace: undefined }) };
   }
   if (code && code !== "INTERNAL_SERVER_ERROR") return { ...formatted, extensions: withErrorCode({ code }) };
+  // Not a bug: the database is away for now, and the same request will work later.
+  if (isDatabaseUnavailable(original)) return { message: "The database is unavailable; retry later.", extensions: withErrorCode({ code: "SERVICE_UNAVAILABLE" }) };
   console.error("[internal error]", original);
   return { message: "Internal error; it has been logged.", extensions: withErrorCode({ code: "INTERNAL_SERVER_ERROR" }) };
 }
