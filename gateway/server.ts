@@ -241,9 +241,10 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
         body: raw,
         signal: AbortSignal.timeout(config.subgraphTimeoutMs),
       });
-      sendJson(res, forwarded.status, withErrorCodes(await forwarded.json()));
+      const retryAfter = forwarded.headers.get("retry-after");
+      sendJson(res, forwarded.status, withErrorCodes(await forwarded.json()), retryAfter ? { "retry-after": retryAfter } : {});
     } catch {
-      sendError(res, 503, "SERVICE_UNAVAILABLE", "The orders service is unavailable; retry the delivery later.");
+      sendError(res, 503, "SERVICE_UNAVAILABLE", "The orders service is unavailable; retry the delivery later.", { "retry-after": "1" });
     }
   }
 

@@ -100,6 +100,29 @@ export function isUniqueViolation(err: unknown): boolean {
   return code === "ER_DUP_ENTRY" || code.startsWith("SQLITE_CONSTRAINT");
 }
 
+/** Error codes of a database that cannot be reached or lost the connection (mysql2, Node sockets). */
+const UNREACHABLE_CODES = new Set([
+  "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENOTFOUND", "EAI_AGAIN",
+  "PROTOCOL_CONNECTION_LOST", "PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR", "PROTOCOL_SEQUENCE_TIMEOUT",
+  "ER_SERVER_SHUTDOWN", "ER_CON_COUNT_ERROR", "ER_CONNECTION_KILLED", "ER_CLIENT_INTERACTION_TIMEOUT",
+]);
+
+/**
+ * The database is away for now (down, restarting, out of connections), not a fault of the
+ * request: the caller should try again later. Whatever the work did was rolled back, or
+ * (a commit whose answer was lost) is found as done when it is tried again.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e = err as { code?: unknown; fatal?: unknown; driverError?: unknown; cause?: unknown; message?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {
+    if (typeof e.code === "string" && UNREACHABLE_CODES.has(e.code)) return true;
+    // mysql2 marks errors that broke the connection as fatal; a closed connection has no code.
+    if (e.fatal === true) return true;
+    if (typeof e.message === "string" && /connection is in closed state|Pool is closed/i.test(e.message)) return true;
+    e = (e.driverError ?? e.cause) as typeof e;
+  }
+  return false;
+}
+
 /** A connection to the server itself (no database selected), from MYSQL_URL. */
 export function connectToMysqlServer(mysqlUrl: string) {
   const u = new URL(mysqlUrl);

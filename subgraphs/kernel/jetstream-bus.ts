@@ -35,7 +35,12 @@ export interface NatsConfig {
   /** Retention limits: events older or beyond this are dropped, read or not (0 = no limit). */
   maxAgeMs: number;
   maxBytes: number;
-  /** How long one delivery may run before JetStream hands the event out again (extended while it runs). */
+  /**
+   * How long JetStream waits for word from a delivery before handing the event out again.
+   * A running delivery extends it (working()), so it bounds only how long a crashed
+   * process holds its event, and with one event in flight per service, how long that
+   * service's whole stream waits after a crash: short, not minutes.
+   */
   ackWaitMs: number;
   /** One line per handled event (service, type, id, stream sequence), to see which instance took what. */
   logDeliveries: boolean;
@@ -77,7 +82,7 @@ export function natsConfig(env: Env): NatsConfig | undefined {
     duplicateWindowMs: int(env, "NATS_DUPLICATE_WINDOW_SECONDS", 600, 1, 7 * 24 * 3600) * 1000,
     maxAgeMs: int(env, "NATS_MAX_AGE_HOURS", 7 * 24, 0, 10 * 365 * 24) * HOUR_MS,
     maxBytes: int(env, "NATS_MAX_BYTES", 0, 0, Number.MAX_SAFE_INTEGER),
-    ackWaitMs: int(env, "NATS_ACK_WAIT_MS", 30_000, 1000, 3_600_000),
+    ackWaitMs: int(env, "NATS_ACK_WAIT_MS", 5_000, 1000, 3_600_000),
     logDeliveries: bool(env, "NATS_LOG_DELIVERIES", false),
   };
 }

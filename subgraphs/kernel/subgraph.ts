@@ -11,7 +11,7 @@ import merge from "lodash.merge";
 import { buildSchema, createResolversMap, type NonEmptyArray } from "type-graphql";
 import type { DataSource } from "typeorm";
 import type { SubgraphConfig, SubgraphName } from "./config";
-import { openDatabase } from "./database";
+import { isDatabaseUnavailable, openDatabase } from "./database";
 import { deliveryRetryJob, ServiceConsumer } from "./delivery";
 import { DELIVERY_ENTITIES } from "./delivery-holds";
 import { PARKED_EVENTS_ROUTE, parkedEventsRoute } from "./parked-events";
@@ -134,6 +134,8 @@ export function maskError(formatted: { message: string; extensions?: Record<stri
     return { ...formatted, extensions: withErrorCode({ ...formatted.extensions, stacktrace: undefined }) };
   }
   if (code && code !== "INTERNAL_SERVER_ERROR") return { ...formatted, extensions: withErrorCode({ code }) };
+  // Not a bug: the database is away for now, and the same request will work later.
+  if (isDatabaseUnavailable(original)) return { message: "The database is unavailable; retry later.", extensions: withErrorCode({ code: "SERVICE_UNAVAILABLE" }) };
   console.error("[internal error]", original);
   return { message: "Internal error; it has been logged.", extensions: withErrorCode({ code: "INTERNAL_SERVER_ERROR" }) };
 }
@@ -241,6 +243,12 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
       );
     } catch (err) {
       if (err instanceof BodyTooLarge) return sendError(res, 413, "PAYLOAD_TOO_LARGE", `The request body exceeds ${config.maxBodyBytes} bytes.`);
+      if (isDatabaseUnavailable(err)) {
+        // Retryable: a channel that gets a 5xx other than this may drop or park the delivery; this one says "again, later".
+        console.warn(`[${def.name}] database unavailable: ${(err as Error).message}`);
+        if (!res.headersSent) sendError(res, 503, "SERVICE_UNAVAILABLE", `The ${def.name} database is unavailable; retry later.`, { "retry-after": "1" });
+        return;
+      }
       console.error(`[${def.name}]`, err);
       if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", "Internal error; it has been logged.");
     }

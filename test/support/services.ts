@@ -96,13 +96,20 @@ function childEnv(env: Env): Record<string, string> {
   return Object.fromEntries(Object.entries({ ...base, ...env }).filter(([, v]) => v !== undefined)) as Record<string, string>;
 }
 
+/** Whatever happens to a test, no service it started outlives the test process. */
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+});
+
 /** Spawns a service; resolves once it printed its ready line (and, unless told not to, /readyz is 200). */
 export async function startService(name: ServiceName, env: Env, options: { waitReady?: boolean; startTimeoutMs?: number } = {}): Promise<ServiceProcess> {
   const child = spawn(process.execPath, [SERVICE_SCRIPT, name], { env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));
-  const exited = new Promise<Exit>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  running.add(child);
+  const exited = new Promise<Exit>((resolve) => child.once("exit", (code, signal) => (running.delete(child), resolve({ code, signal }))));
   const readyLine = new RegExp(`OrderHub ${name} ready: (\\S+)`);
   const timeoutMs = options.startTimeoutMs ?? 60_000;
   const url = await new Promise<string>((resolve, reject) => {
@@ -285,6 +292,10 @@ export interface ServiceHubOptions {
   start?: ServiceName[];
   prefix?: string;
   stream?: string;
+  /** Another MariaDB server than MYSQL_URL (e.g. a test's private one, to kill and restart). */
+  mysqlUrl?: string;
+  /** Another NATS server than NATS_URL (e.g. a test's private one, to stop and start). */
+  natsUrl?: string;
 }
 
 /**
@@ -293,8 +304,9 @@ export interface ServiceHubOptions {
  * NODE_ENV=test.
  */
 export async function startServiceHub(options: ServiceHubOptions = {}): Promise<ServiceHub> {
-  const mysqlUrl = process.env.MYSQL_URL;
+  const mysqlUrl = options.mysqlUrl ?? process.env.MYSQL_URL;
   if (!mysqlUrl) throw new Error("The service hub runs on MariaDB: set MYSQL_URL.");
+  const natsUrl = options.natsUrl ?? NATS_URL;
   const tag = `${process.pid}_${Math.floor(Math.random() * 1e6)}`;
   const prefix = options.prefix ?? `ohs_${tag}`;
   const stream = options.stream ?? `ohs_${tag}`;
@@ -308,7 +320,7 @@ export async function startServiceHub(options: ServiceHubOptions = {}): Promise<
     NODE_ENV: "test",
     MYSQL_URL: mysqlUrl,
     DB_NAME_PREFIX: prefix,
-    NATS_URL,
+    NATS_URL: natsUrl,
     NATS_STREAM: stream,
     DATA_DIR: dataDir,
     OUTBOX_POLL_MS: "50",
@@ -366,7 +378,7 @@ export async function startServiceHub(options: ServiceHubOptions = {}): Promise<
     },
     async stop() {
       await Promise.all(all.map((p) => p.stop("SIGTERM", 15_000)));
-      await deleteStream(stream).catch(() => undefined);
+      await deleteStream(stream, natsUrl).catch(() => undefined);
       await dropDatabases(mysqlUrl, prefix, SUBGRAPH_NAMES);
       rmSync(dataDir, { recursive: true, force: true });
     },
