@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
@@ -18,6 +18,10 @@ import { ERROR_CODES } from "./error-codes";
 import { withErrorCode } from "./errors";
 import { BodyTooLarge, executeGraphQL, parseJsonBody, readBody, sendError, sendJson } from "./http";
 import { verifyInternalRequest } from "./internal-auth";
+import { createLogger, currentRequest, log, type Logger } from "./logging";
+import { metricsToken, serveMetrics, ServiceMetrics } from "./metrics";
+import { outboxGauges, consumerGauges } from "./service-gauges";
+import { observed, requestInfoPlugin } from "./request-log";
 import { countingStatementsOf } from "./sql-stats";
 import type { Principal } from "./principal";
 import { systemClock, type Clock } from "./clock";
@@ -46,6 +50,10 @@ export interface SubgraphRuntime {
   relay: OutboxRelay;
   clock: Clock;
   env: Record<string, string | undefined>;
+  /** This service's metrics: parts with a number to report register a gauge here (gaugeFrom). */
+  metrics: ServiceMetrics;
+  /** This service's logger (JSON lines with `service`). */
+  log: Logger;
 }
 
 /** A background job (a scheduler); runOnce lets tests drive it with a moved clock. */
@@ -124,14 +132,14 @@ const KNOWN_CODES: ReadonlySet<string> = new Set(Object.entries(ERROR_CODES).fil
  * a bug) is logged here and reaches the client only as an internal error. Every one
  * leaves with its errorCode.
  */
-export function maskError(formatted: { message: string; extensions?: Record<string, unknown> }, error: unknown) {
+export function maskError(formatted: { message: string; extensions?: Record<string, unknown> }, error: unknown, logger: Logger = log()) {
   const original = unwrapResolverError(error);
   const code = formatted.extensions?.code as string | undefined;
   if (original instanceof GraphQLError && (KNOWN_CODES.has(String(code)) || !(original.originalError))) {
     return { ...formatted, extensions: withErrorCode({ ...formatted.extensions, stacktrace: undefined }) };
   }
   if (code && code !== "INTERNAL_SERVER_ERROR") return { ...formatted, extensions: withErrorCode({ code }) };
-  console.error("[internal error]", original);
+  logger.error({ requestId: currentRequest()?.id, err: original }, "internal error");
   return { message: "Internal error; it has been logged.", extensions: withErrorCode({ code: "INTERNAL_SERVER_ERROR" }) };
 }
 
@@ -141,6 +149,7 @@ export interface RunningSubgraph {
   ds: DataSource;
   relay: OutboxRelay;
   consumer: ServiceConsumer;
+  metrics: ServiceMetrics;
   jobs: Record<string, BackgroundJob>;
   stop(): Promise<void>;
 }
@@ -154,10 +163,21 @@ export interface StartOptions {
    * published to nobody would be marked published and lost).
    */
   holdRelay?: boolean;
+  /** The root logger (the hub's, or a test's capturing one); one from LOG_LEVEL otherwise. */
+  logger?: Logger;
+  /**
+   * Show Node's process metrics on this service's /metrics (default). The one-process hub
+   * shows them once, on the gateway, as all its services share the process.
+   */
+  processMetrics?: boolean;
 }
 
 export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: SubgraphConfig, bus: EventBus, options: StartOptions = {}): Promise<RunningSubgraph> {
   const clock = options.clock ?? systemClock;
+  const env = options.env ?? process.env;
+  // Settings read here are checked before the database opens, so a bad one leaves nothing open.
+  const scrapeToken = metricsToken(env);
+  const logger = (options.logger ?? createLogger(env)).child({ service: def.name });
   const { schema } = await buildFederatedSchema(def as SubgraphDefinition<unknown>);
   const ds = await openDatabase({
     service: def.name,
@@ -168,10 +188,12 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
     migrations: def.migrations,
   });
   const relay = new OutboxRelay(ds, bus, Number(process.env.OUTBOX_POLL_MS ?? 200));
-  const env = options.env ?? process.env;
-  const runtime: SubgraphRuntime = { ds, bus, relay, clock, env };
+  const metrics = new ServiceMetrics(def.name, { processMetrics: options.processMetrics });
+  const runtime: SubgraphRuntime = { ds, bus, relay, clock, env, metrics, log: logger };
   const consumer = new ServiceConsumer(ds, def.name, def.subscriptions?.(runtime) ?? [], relay);
-  if (consumer.types.length) bus.consume(def.name, consumer.types, (event) => consumer.deliver(event));
+  outboxGauges(metrics, ds, logger);
+  const events = consumerGauges(metrics, def.name, bus, logger);
+  if (consumer.types.length) bus.consume(def.name, consumer.types, (event) => events.delivering(event, () => consumer.deliver(event)));
   if (!options.holdRelay) relay.start();
   const jobs = def.jobs?.(runtime) ?? {};
   const routes = Object.entries(def.routes?.(runtime) ?? {});
@@ -179,16 +201,15 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
   const apollo = new ApolloServer<SubgraphContext<L>>({
     schema,
     includeStacktraceInErrorResponses: false,
-    formatError: maskError,
+    formatError: (formatted, error) => maskError(formatted, error, logger),
     csrfPrevention: false,
     // Usage reporting is not ours to send; the gateway would only drop the trace.
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), requestInfoPlugin],
   });
   await apollo.start();
 
-  const server: Server = createServer(async (req, res) => {
+  async function handle(req: IncomingMessage, res: ServerResponse, path: string) {
     try {
-      const path = (req.url ?? "/").split("?")[0];
       if (req.method === "GET" && path === "/healthz") return sendJson(res, 200, { status: "ok" });
       if (req.method === "GET" && path === "/readyz") {
         try {
@@ -198,12 +219,16 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
           return sendJson(res, 503, { status: "unavailable", database: "unreachable", ...withErrorCode({ code: "SERVICE_UNAVAILABLE" }) });
         }
       }
+      // Open to a scraper (which cannot sign), or behind METRICS_TOKEN: it holds no personal data.
+      if (req.method === "GET" && path === "/metrics") return serveMetrics(metrics, scrapeToken, req, res);
       const route = routes.find(([prefix]) => path.startsWith(prefix));
       if ((path !== "/graphql" && !route) || req.method !== "POST") return sendError(res, 404, "NOT_FOUND", "Not found.");
       const raw = await readBody(req, config.maxBodyBytes);
       // Checked against this subgraph's own name and the request as it arrived.
       const verified = verifyInternalRequest(config.internalSecret, req.headers, { service: def.name, method: req.method ?? "", target: req.url ?? "/", body: raw });
       if (!verified.ok) return sendError(res, 401, "UNAUTHENTICATED", `Refused: ${verified.reason}. Subgraphs only answer the gateway.`);
+      const info = currentRequest();
+      if (info && verified.principal) info.roles = verified.principal.roles;
       if (route) {
         const out = await route[1]({ path, body: raw, headers: req.headers, principal: verified.principal });
         return sendJson(res, out.status, out.body);
@@ -220,9 +245,14 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
       );
     } catch (err) {
       if (err instanceof BodyTooLarge) return sendError(res, 413, "PAYLOAD_TOO_LARGE", `The request body exceeds ${config.maxBodyBytes} bytes.`);
-      console.error(`[${def.name}]`, err);
+      logger.error({ requestId: currentRequest()?.id, err }, "request failed");
       if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", "Internal error; it has been logged.");
     }
+  }
+
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    void observed({ metrics, logger }, req, res, routeName(path, routes), () => handle(req, res, path));
   });
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   // The address actually bound, so what the gateway is told is where we listen.
@@ -234,6 +264,7 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
     ds,
     relay,
     consumer,
+    metrics,
     jobs,
     stop() {
       // Idempotent: a test may stop one subgraph early and the hub later stops all.
@@ -249,4 +280,11 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
       return stopping;
     },
   };
+}
+
+/** The route a request's log line names: a fixed word, never the raw URL. */
+function routeName(path: string, routes: Array<[string, unknown]>): string {
+  if (path === "/graphql") return "graphql";
+  if (path === "/healthz" || path === "/readyz" || path === "/metrics") return path.slice(1);
+  return routes.some(([prefix]) => path.startsWith(prefix)) ? "internal" : "not_found";
 }
