@@ -12,6 +12,7 @@ import { projectRoot } from "../subgraphs/kernel/project-root";
 import { SUBGRAPH_NAMES, type SubgraphName } from "../subgraphs/kernel/config";
 import { ERROR_CODES, type HubErrorCode } from "../subgraphs/kernel/error-codes";
 import { withErrorCode } from "../subgraphs/kernel/errors";
+import { closeGracefully } from "../subgraphs/kernel/graceful";
 import { BodyTooLarge, executeGraphQL, parseJsonBody, readBody, sendError, sendJson } from "../subgraphs/kernel/http";
 import { encodePrincipal, PRINCIPAL_HEADER, requestTarget, signInternalRequest } from "../subgraphs/kernel/internal-auth";
 import type { Principal } from "../subgraphs/kernel/principal";
@@ -121,7 +122,10 @@ function withErrorCodes(body: unknown): unknown {
 export interface RunningGateway {
   url: string;
   port: number;
-  stop(): Promise<void>;
+  /** From now on /readyz answers 503 (the gateway still serves), so a load balancer stops sending it requests. */
+  drain(): void;
+  /** `graceful`: stop accepting, let requests under way finish (cut after `timeoutMs`); otherwise cut every connection at once. */
+  stop(options?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
 }
 
 /**
@@ -220,7 +224,11 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
     return verify(match[1]);
   }
 
+  let draining = false;
+
   async function handle(req: IncomingMessage, res: ServerResponse, pathname: string, requestId: string) {
+    // While draining, clients are asked to reconnect, so keep-alive connections move to another instance.
+    if (draining) res.setHeader("connection", "close");
     if (req.method === "GET" && pathname === "/healthz") return sendJson(res, 200, { status: "ok" });
     if (req.method === "GET" && pathname === "/readyz") return readiness(res);
     // No personal data in it; on the public port, so production sets METRICS_TOKEN or keeps /metrics off the proxy.
@@ -284,21 +292,25 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
 
   /** Every subgraph answers and reaches its database; the failing part is named. */
   async function readiness(res: ServerResponse) {
+    if (draining) return sendJson(res, 503, { status: "unavailable", reason: "shutting down", ...withErrorCode({ code: "SERVICE_UNAVAILABLE" }) });
     const results = await Promise.all(
       SUBGRAPH_NAMES.map(async (name) => {
         const target = new URL("/readyz", config.subgraphUrls[name]);
         try {
           const r = await fetch(target, { signal: AbortSignal.timeout(2000) });
           if (r.ok) return [name, "ok"] as const;
-          const body = (await r.json().catch(() => ({}))) as { database?: string };
-          return [name, body.database === "unreachable" ? "database unreachable" : `unhealthy (HTTP ${r.status})`] as const;
+          const body = (await r.json().catch(() => ({}))) as { database?: string; reason?: string };
+          // Without NATS a subgraph still serves reads and writes (its events wait in the outbox):
+          // the gateway stays in the load balancer and says so.
+          if (body.database === "ok" && /^NATS /.test(body.reason ?? "")) return [name, `ok (events delayed: ${body.reason})`] as const;
+          return [name, body.database === "unreachable" ? "database unreachable" : `unhealthy (HTTP ${r.status}${body.reason ? `: ${body.reason}` : ""})`] as const;
         } catch {
           return [name, "unreachable"] as const;
         }
       }),
     );
     const subgraphs = Object.fromEntries(results);
-    const failing = results.filter(([, s]) => s !== "ok").map(([n, s]) => `${n}: ${s}`);
+    const failing = results.filter(([, s]) => !s.startsWith("ok")).map(([n, s]) => `${n}: ${s}`);
     sendJson(res, failing.length ? 503 : 200, {
       status: failing.length ? "unavailable" : "ok",
       subgraphs,
@@ -320,10 +332,17 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
   return {
     url: `http://${config.host}:${port}/graphql`,
     port,
-    async stop() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
+    drain() {
+      draining = true;
+    },
+    async stop({ graceful = false, timeoutMs = 30_000 } = {}) {
+      draining = true;
+      if (graceful) await closeGracefully(server, timeoutMs);
+      else {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await closed;
+      }
       await apollo.stop();
     },
   };

@@ -17,6 +17,7 @@ import { EVENT_ENTITIES, OutboxRelay, type EventBus, type Subscription } from ".
 import { ERROR_CODES } from "./error-codes";
 import { withErrorCode } from "./errors";
 import { BodyTooLarge, executeGraphQL, parseJsonBody, readBody, sendError, sendJson } from "./http";
+import { closeGracefully } from "./graceful";
 import { verifyInternalRequest } from "./internal-auth";
 import { createLogger, currentRequest, log, type Logger } from "./logging";
 import { metricsToken, serveMetrics, ServiceMetrics } from "./metrics";
@@ -151,7 +152,13 @@ export interface RunningSubgraph {
   consumer: ServiceConsumer;
   metrics: ServiceMetrics;
   jobs: Record<string, BackgroundJob>;
-  stop(): Promise<void>;
+  /** From now on /readyz answers 503 (the service still serves), so a load balancer stops sending it requests. */
+  drain(): void;
+  /**
+   * Stops the subgraph. `graceful`: stop accepting, let requests under way finish (cut after
+   * `timeoutMs`); otherwise every connection is cut at once.
+   */
+  stop(options?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
 }
 
 export interface StartOptions {
@@ -170,6 +177,10 @@ export interface StartOptions {
    * shows them once, on the gateway, as all its services share the process.
    */
   processMetrics?: boolean;
+  /** Why the service cannot do its work now (e.g. its bus is disconnected), for /readyz; undefined when it can. */
+  notReadyReason?: () => string | undefined;
+  /** The bus is this subgraph's alone: stop() closes it, after the relay and before the database. */
+  ownBus?: boolean;
 }
 
 export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: SubgraphConfig, bus: EventBus, options: StartOptions = {}): Promise<RunningSubgraph> {
@@ -208,16 +219,24 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
   });
   await apollo.start();
 
+  let draining = false;
   async function handle(req: IncomingMessage, res: ServerResponse, path: string) {
     try {
+      // While draining, clients are asked to reconnect, so keep-alive connections move to another instance.
+      if (draining) res.setHeader("connection", "close");
       if (req.method === "GET" && path === "/healthz") return sendJson(res, 200, { status: "ok" });
       if (req.method === "GET" && path === "/readyz") {
+        const unavailable = (reason: string, extra: Record<string, string> = {}) =>
+          sendJson(res, 503, { status: "unavailable", reason, ...extra, ...withErrorCode({ code: "SERVICE_UNAVAILABLE" }) });
+        if (draining) return unavailable("shutting down");
         try {
           await ds.query("SELECT 1");
-          return sendJson(res, 200, { status: "ok", database: "ok" });
         } catch {
-          return sendJson(res, 503, { status: "unavailable", database: "unreachable", ...withErrorCode({ code: "SERVICE_UNAVAILABLE" }) });
+          return unavailable("database unreachable", { database: "unreachable" });
         }
+        const reason = options.notReadyReason?.();
+        if (reason) return unavailable(reason, { database: "ok" });
+        return sendJson(res, 200, { status: "ok", database: "ok" });
       }
       // Open to a scraper (which cannot sign), or behind METRICS_TOKEN: it holds no personal data.
       if (req.method === "GET" && path === "/metrics") return serveMetrics(metrics, scrapeToken, req, res);
@@ -266,15 +285,24 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
     consumer,
     metrics,
     jobs,
-    stop() {
+    drain() {
+      draining = true;
+    },
+    stop({ graceful = false, timeoutMs = 30_000 } = {}) {
       // Idempotent: a test may stop one subgraph early and the hub later stops all.
       stopping ??= (async () => {
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeAllConnections();
-        await closed;
+        draining = true;
+        if (graceful) await closeGracefully(server, timeoutMs);
+        else {
+          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+          server.closeAllConnections();
+          await closed;
+        }
         Object.values(jobs).forEach((j) => j.stop());
         await apollo.stop();
         await relay.stop();
+        // Deliveries under way finish (and are acknowledged) while the database is still open.
+        if (options.ownBus) await bus.close();
         await ds.destroy();
       })();
       return stopping;

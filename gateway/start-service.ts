@@ -1,0 +1,112 @@
+import "reflect-metadata";
+import { ConfigError, isProduction, SUBGRAPH_NAMES, subgraphConfig, type SubgraphName } from "../subgraphs/kernel/config";
+import { InProcessBus, type EventBus } from "../subgraphs/kernel/events";
+import { shutdownConfig, type ShutdownConfig } from "../subgraphs/kernel/graceful";
+import { NatsBus, natsConfig } from "../subgraphs/kernel/jetstream-bus";
+import { startSubgraph } from "../subgraphs/kernel/subgraph";
+import { gatewayConfig } from "./config";
+import { hubEnvironment } from "./hub";
+import { startGateway } from "./server";
+import { SUBGRAPHS } from "./subgraph-list";
+
+type Env = Record<string, string | undefined>;
+const SERVICES = ["gateway", ...SUBGRAPH_NAMES] as const;
+type ServiceName = (typeof SERVICES)[number];
+
+/** What a started service needs to stop well. */
+interface Stoppable {
+  drain(): void;
+  stop(options: { graceful: boolean; timeoutMs: number }): Promise<void>;
+}
+
+/**
+ * `npm run start:service -- <service>`: one service as its own process, configured by the
+ * environment only. Subgraphs carry events over NATS JetStream (NATS_URL); production
+ * refuses to run without it, since the in-process bus reaches no other process.
+ */
+async function main() {
+  const name = process.argv[2] as ServiceName;
+  if (!(SERVICES as readonly string[]).includes(name)) {
+    console.error(`Usage: npm run start:service -- <${SERVICES.join("|")}>`);
+    process.exit(2);
+  }
+  // In development the same demo keys and secrets fill in as for `npm start` (from DATA_DIR).
+  const { env } = await hubEnvironment({ ...process.env });
+  const shutdown = shutdownConfig(env);
+  const service = name === "gateway" ? await startGatewayService(env) : await startSubgraphService(name, env);
+  console.log(`OrderHub ${name} ready: ${service.url}`);
+  handleSignals(name, service.running, shutdown);
+}
+
+async function startGatewayService(env: Env) {
+  const gateway = await startGateway(gatewayConfig(env));
+  return { url: gateway.url, running: gateway as Stoppable };
+}
+
+async function startSubgraphService(name: SubgraphName, env: Env) {
+  const config = subgraphConfig(name, env);
+  const nats = natsConfig(env);
+  if (!nats && isProduction(env)) {
+    throw new ConfigError(
+      `NATS_URL is required with NODE_ENV=${env.NODE_ENV}: a service on its own carries events to the others over NATS JetStream (e.g. NATS_URL=nats://127.0.0.1:4222).`,
+    );
+  }
+  let bus: EventBus;
+  let notReadyReason: (() => string | undefined) | undefined;
+  if (nats) {
+    const natsBus = await NatsBus.connect(nats, `orderhub-${name}`);
+    bus = natsBus;
+    notReadyReason = () => natsBus.notReadyReason();
+  } else {
+    bus = new InProcessBus();
+    console.warn(
+      `[${name}] NATS_URL is not set: events stay in this service's outbox (no other process could receive them). Set NATS_URL to connect the services.`,
+    );
+  }
+  // JetStream keeps what the relay publishes for consumers not connected yet, so the relay
+  // starts at once. The in-process bus reaches no other service: events wait in the outbox.
+  const subgraph = await startSubgraph(SUBGRAPHS[name], config, bus, { env, holdRelay: !nats, notReadyReason, ownBus: true });
+  try {
+    await bus.start();
+  } catch (err) {
+    await subgraph.stop();
+    throw err;
+  }
+  return { url: subgraph.url, running: subgraph as Stoppable };
+}
+
+/**
+ * SIGTERM/SIGINT: /readyz turns 503 at once and the service keeps serving for
+ * SHUTDOWN_GRACE_MS, so a load balancer takes it out; then it stops accepting, lets the
+ * requests under way finish, closes consumers, relay, jobs and database, and exits 0.
+ * A second signal exits at once.
+ */
+function handleSignals(name: ServiceName, running: Stoppable, config: ShutdownConfig) {
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      console.log(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    console.log(`${signal}: ${name} draining for ${config.graceMs} ms, then stopping`);
+    running.drain();
+    await new Promise((resolve) => setTimeout(resolve, config.graceMs));
+    try {
+      await running.stop({ graceful: true, timeoutMs: config.drainTimeoutMs });
+      console.log(`${name} stopped`);
+      process.exit(0);
+    } catch (err) {
+      console.error(`${name} did not stop cleanly:`, err);
+      process.exit(1);
+    }
+  };
+  process.on("SIGTERM", (s) => void stop(s));
+  process.on("SIGINT", (s) => void stop(s));
+}
+
+main().catch((err) => {
+  if (err instanceof ConfigError) console.error(`Configuration error: ${err.message}`);
+  else console.error(err);
+  process.exit(1);
+});

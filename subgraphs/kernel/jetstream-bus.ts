@@ -1,0 +1,342 @@
+import { connect } from "@nats-io/transport-node";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  jetstream,
+  jetstreamManager,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from "@nats-io/jetstream";
+import { bool, ConfigError, int, optional } from "./config";
+import type { Deliver, EventBus, HubEvent } from "./events";
+
+type Env = Record<string, string | undefined>;
+type NatsConnection = Awaited<ReturnType<typeof connect>>;
+
+/** How the hub reaches NATS JetStream; absent when NATS_URL is unset (the in-process bus). */
+export interface NatsConfig {
+  servers: string[];
+  /** A tls:// server: the connection must be TLS (the server's certificate checked against the system CAs). */
+  tls: boolean;
+  /** NATS_USER + NATS_PASSWORD, or NATS_TOKEN; none when the server asks for no credentials. */
+  user?: string;
+  pass?: string;
+  token?: string;
+  /** Names the stream and prefixes every durable consumer, so two hubs can share one server. */
+  stream: string;
+  /** How long JetStream remembers a message id, dropping a republished event inside it. */
+  duplicateWindowMs: number;
+  /** Retention limits: events older or beyond this are dropped, read or not (0 = no limit). */
+  maxAgeMs: number;
+  maxBytes: number;
+  /** How long one delivery may run before JetStream hands the event out again (extended while it runs). */
+  ackWaitMs: number;
+  /** One line per handled event (service, type, id, stream sequence), to see which instance took what. */
+  logDeliveries: boolean;
+}
+
+const STREAM_NAME = /^[A-Za-z0-9_-]{1,48}$/;
+const HOUR_MS = 3_600_000;
+
+/** NATS_URL (one URL or several, comma-separated) and the stream settings; undefined without NATS_URL. */
+export function natsConfig(env: Env): NatsConfig | undefined {
+  const raw = optional(env, "NATS_URL");
+  if (!raw) return undefined;
+  const servers = raw.split(",").map((s) => s.trim()).filter(Boolean);
+  for (const s of servers) {
+    let u: URL;
+    try {
+      u = new URL(s);
+    } catch {
+      throw new ConfigError(`NATS_URL contains "${s.slice(0, 80)}", which is not a URL (nats://host:4222).`);
+    }
+    if (!["nats:", "tls:"].includes(u.protocol)) throw new ConfigError(`NATS_URL must use nats:// or tls://, got ${u.protocol}`);
+  }
+  const user = optional(env, "NATS_USER");
+  const pass = optional(env, "NATS_PASSWORD");
+  const token = optional(env, "NATS_TOKEN");
+  if (!!user !== !!pass) throw new ConfigError("Set both NATS_USER and NATS_PASSWORD, or neither.");
+  if (user && token) throw new ConfigError("Set NATS_USER and NATS_PASSWORD, or NATS_TOKEN, not both.");
+  if (servers.some((s) => /@/.test(s))) throw new ConfigError("NATS_URL must not carry credentials: set NATS_USER and NATS_PASSWORD, or NATS_TOKEN.");
+  const stream = optional(env, "NATS_STREAM") ?? "orderhub";
+  // It becomes a subject token and part of durable names: no dots, wildcards or spaces.
+  if (!STREAM_NAME.test(stream)) throw new ConfigError(`NATS_STREAM="${stream.slice(0, 60)}" is invalid: use 1 to 48 letters, digits, _ or -.`);
+  return {
+    servers,
+    tls: servers.some((s) => s.startsWith("tls:")),
+    user,
+    pass,
+    token,
+    stream,
+    duplicateWindowMs: int(env, "NATS_DUPLICATE_WINDOW_SECONDS", 600, 1, 7 * 24 * 3600) * 1000,
+    maxAgeMs: int(env, "NATS_MAX_AGE_HOURS", 7 * 24, 0, 10 * 365 * 24) * HOUR_MS,
+    maxBytes: int(env, "NATS_MAX_BYTES", 0, 0, Number.MAX_SAFE_INTEGER),
+    ackWaitMs: int(env, "NATS_ACK_WAIT_MS", 30_000, 1000, 3_600_000),
+    logDeliveries: bool(env, "NATS_LOG_DELIVERIES", false),
+  };
+}
+
+const nanos = (ms: number) => ms * 1_000_000;
+
+/** A failed delivery comes back after this long: doubling from half a second, at most half a minute. */
+export function nakDelayMs(deliveryCount: number): number {
+  return Math.min(500 * 2 ** Math.max(0, deliveryCount - 1), 30_000);
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+interface Registered {
+  service: string;
+  types: readonly string[];
+  deliver: Deliver;
+}
+
+/**
+ * The event bus across processes, on NATS JetStream. One stream holds every event
+ * (`<stream>.events.<type>`); each service reads it through its own durable pull consumer
+ * (`<stream>_<service>`), which every instance of that service shares, so an event is
+ * handled by one instance. With one unacknowledged event at a time, a service sees the
+ * events in stream order, also when one is delivered again after a failure.
+ */
+export class NatsBus implements EventBus {
+  private readonly consumers: Registered[] = [];
+  private readonly loops: Promise<void>[] = [];
+  private readonly active = new Set<ConsumerMessages>();
+  private started = false;
+  private closing = false;
+  private connected = true;
+  /** Resolves when close() begins: wakes a consume loop pausing before it resumes. */
+  private closed!: () => void;
+  private readonly closedSignal = new Promise<void>((resolve) => (this.closed = resolve));
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly jsm: JetStreamManager,
+    private readonly js: JetStreamClient,
+    readonly config: NatsConfig,
+  ) {
+    void this.watchStatus();
+  }
+
+  /**
+   * Connects (waiting for the server if it is not up yet, and reconnecting forever after),
+   * then creates the stream or brings its settings up to date.
+   */
+  static async connect(config: NatsConfig, name: string, log: (line: string) => void = (l) => console.warn(l)): Promise<NatsBus> {
+    const nc = await connect({
+      servers: config.servers,
+      ...(config.tls ? { tls: {} } : {}),
+      ...(config.user ? { user: config.user, pass: config.pass } : {}),
+      ...(config.token ? { token: config.token } : {}),
+      name,
+      waitOnFirstConnect: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 1000,
+    });
+    const jsm = await jetstreamManager(nc);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await ensureStream(jsm, config);
+        break;
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          await nc.close();
+          throw err;
+        }
+        // JetStream not answering yet (server starting, cluster electing): wait, like the connection does.
+        log(`[nats] stream ${config.stream} not ready (${(err as Error).message}); retrying`);
+        await sleep(Math.min(1000 * attempt, 5000));
+      }
+    }
+    return new NatsBus(nc, jsm, jetstream(nc), config);
+  }
+
+  private async watchStatus() {
+    for await (const s of this.nc.status()) {
+      if (s.type === "disconnect") this.connected = false;
+      if (s.type === "reconnect") this.connected = true;
+    }
+  }
+
+  /** Why the bus cannot carry events now, or undefined when it can. */
+  notReadyReason(): string | undefined {
+    if (this.nc.isClosed()) return "NATS connection closed";
+    if (!this.connected) return "NATS disconnected";
+    return undefined;
+  }
+
+  subject(type: string): string {
+    return `${this.config.stream}.events.${type}`;
+  }
+
+  durableName(service: string): string {
+    return `${this.config.stream}_${service}`;
+  }
+
+  /** Events of the stream this service's durable consumer has not acknowledged yet (pending and in flight): its lag, for /metrics. */
+  async consumerLag(service: string): Promise<number> {
+    const info = await this.jsm.consumers.info(this.config.stream, this.durableName(service));
+    return info.num_pending + info.num_ack_pending;
+  }
+
+  async publish(event: HubEvent): Promise<void> {
+    // The event id as message id: a republished event (the relay crashed before marking
+    // it) is dropped by JetStream within the duplicate window, and ignored by consumers after it.
+    await this.js.publish(this.subject(event.type), JSON.stringify(event), { msgID: event.id });
+  }
+
+  consume(service: string, types: readonly string[], deliver: Deliver): void {
+    const registered = { service, types, deliver };
+    this.consumers.push(registered);
+    if (this.started) this.loops.push(this.run(registered));
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    for (const c of this.consumers) {
+      await this.ensureConsumer(c.service);
+      this.loops.push(this.run(c));
+    }
+  }
+
+  /** Stops taking events, lets the deliveries under way finish and be acknowledged, then drains the connection. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.closed();
+    await Promise.all([...this.active].map((m) => m.close().catch(() => undefined)));
+    await Promise.all(this.loops);
+    if (this.nc.isClosed()) return;
+    // Draining flushes what is still on the way (the last acks); with the server gone it cannot, so it is bounded.
+    const drained = this.nc.drain().catch(() => undefined);
+    const gaveUp = new Promise<void>((resolve) => setTimeout(resolve, 5000).unref());
+    await Promise.race([drained, gaveUp]);
+    if (!this.nc.isClosed()) await this.nc.close().catch(() => undefined);
+  }
+
+  private async ensureConsumer(service: string): Promise<void> {
+    const durable = this.durableName(service);
+    const wanted = {
+      ack_policy: AckPolicy.Explicit,
+      // One event in flight per service: stream order, also across redeliveries.
+      max_ack_pending: 1,
+      ack_wait: nanos(this.config.ackWaitMs),
+      max_deliver: -1,
+    };
+    try {
+      await this.jsm.consumers.info(this.config.stream, durable);
+      await this.jsm.consumers.update(this.config.stream, durable, wanted);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      try {
+        await this.jsm.consumers.add(this.config.stream, {
+          ...wanted,
+          durable_name: durable,
+          deliver_policy: DeliverPolicy.All,
+          // One filter: servers before 2.10 have no multi-filter consumers; other types are acked unseen.
+          filter_subject: `${this.config.stream}.events.>`,
+        });
+      } catch (addErr) {
+        // Another instance of the service created it first.
+        await this.jsm.consumers.info(this.config.stream, durable).catch(() => Promise.reject(addErr));
+      }
+    }
+  }
+
+  /** Pulls forever: a lost connection, a deleted consumer or a server restart only pauses it. */
+  private async run(c: Registered): Promise<void> {
+    const durable = this.durableName(c.service);
+    let pause = 500;
+    while (!this.closing) {
+      let messages: ConsumerMessages | undefined;
+      try {
+        await this.ensureConsumer(c.service);
+        const consumer = await this.js.consumers.get(this.config.stream, durable);
+        messages = await consumer.consume({ max_messages: 1 });
+        this.active.add(messages);
+        if (this.closing) await messages.close();
+        pause = 500;
+        for await (const m of messages) {
+          await this.handle(c, m);
+          if (this.closing) break;
+        }
+      } catch (err) {
+        if (!this.closing) console.warn(`[nats] consumer ${durable} interrupted (${(err as Error).message}); resuming`);
+      } finally {
+        if (messages) {
+          this.active.delete(messages);
+          await messages.close().catch(() => undefined);
+        }
+      }
+      if (!this.closing) {
+        await Promise.race([sleep(pause), this.closedSignal]);
+        pause = Math.min(pause * 2, 10_000);
+      }
+    }
+  }
+
+  private async handle(c: Registered, m: JsMsg): Promise<void> {
+    let event: HubEvent;
+    try {
+      event = JSON.parse(new TextDecoder().decode(m.data)) as HubEvent;
+    } catch {
+      console.error(`[nats] ${m.subject} #${m.seq} is not an event; dropped`);
+      m.term();
+      return;
+    }
+    if (!c.types.includes(event.type)) {
+      await m.ackAck().catch(() => undefined);
+      return;
+    }
+    // A long delivery tells JetStream it is still at work, so the event is not handed to another instance meanwhile.
+    const keepAlive = setInterval(() => m.working(), Math.max(500, this.config.ackWaitMs / 3));
+    try {
+      await c.deliver(event);
+    } catch (err) {
+      const delay = nakDelayMs(m.info.deliveryCount);
+      console.warn(`[nats] ${c.service}: ${event.type} ${event.id} failed (delivery ${m.info.deliveryCount}), again in ${delay} ms: ${(err as Error).message}`);
+      m.nak(delay);
+      return;
+    } finally {
+      clearInterval(keepAlive);
+    }
+    // Acknowledged only once its transaction committed; an ack lost on the way means one
+    // more delivery, which the processed mark turns into a no-op.
+    await m.ackAck().catch(() => undefined);
+    if (this.config.logDeliveries) console.log(JSON.stringify({ msg: "event handled", service: c.service, type: event.type, id: event.id, seq: m.seq }));
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof JetStreamApiError && (err.code === 404 || /not found/i.test(err.message));
+}
+
+async function ensureStream(jsm: JetStreamManager, config: NatsConfig): Promise<void> {
+  const settings = {
+    subjects: [`${config.stream}.events.>`],
+    duplicate_window: nanos(config.duplicateWindowMs),
+    max_age: nanos(config.maxAgeMs),
+    max_bytes: config.maxBytes > 0 ? config.maxBytes : -1,
+  };
+  try {
+    const info = await jsm.streams.info(config.stream);
+    if (info.config.storage !== StorageType.File) throw new ConfigError(`NATS stream ${config.stream} exists with memory storage; events would not survive a server restart. Delete it or set NATS_STREAM to another name.`);
+    await jsm.streams.update(config.stream, settings);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    await jsm.streams.add({
+      name: config.stream,
+      ...settings,
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+    });
+  }
+}
