@@ -1,9 +1,14 @@
 import { IsNull } from "typeorm";
+import { v7 as uuidv7 } from "uuid";
 import { OutboxEvent } from "../subgraphs/kernel/events";
-import { utcInstant } from "../subgraphs/kernel/metrics";
+import { NatsBus, natsConfig } from "../subgraphs/kernel/jetstream-bus";
+import { createLogger } from "../subgraphs/kernel/logging";
+import { ServiceMetrics, utcInstant } from "../subgraphs/kernel/metrics";
+import { consumerGauges } from "../subgraphs/kernel/service-gauges";
+import { deleteStream, eventually, NATS_URL } from "./support/services";
 import { createProduct, orderInput, sendWebhook, unique } from "./support/fixtures";
 import { startTestHub, type TestHub } from "./support/hub";
-import { sample, scrape } from "./support/metrics";
+import { parseMetrics, sample, scrape } from "./support/metrics";
 
 /**
  * GET /metrics of the gateway and of the subgraphs, as a Prometheus scraper reads it,
@@ -161,5 +166,38 @@ describe("with METRICS_TOKEN", () => {
 
   test("a token too short to guard anything stops start-up, naming the variable", async () => {
     await expect(startTestHub({ METRICS_TOKEN: "short" })).rejects.toThrow(/METRICS_TOKEN/);
+  });
+});
+
+describe("consumer lag on NATS JetStream", () => {
+  const stream = `ohm_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
+  let bus: NatsBus | undefined;
+  afterAll(async () => {
+    await bus?.close();
+    await deleteStream(stream);
+  });
+
+  test("the lag gauge counts the events the service's durable consumer has not acknowledged, and falls to 0 once handled", async () => {
+    bus = await NatsBus.connect(natsConfig({ NATS_URL, NATS_STREAM: stream })!, "metrics-test");
+    const metrics = new ServiceMetrics("customers", { processMetrics: false });
+    const events = consumerGauges(metrics, "customers", bus, createLogger({ LOG_LEVEL: "silent" }));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const handled: string[] = [];
+    bus.consume("customers", ["order.created"], (e) => events.delivering(e, async () => {
+      await held;
+      handled.push(e.id);
+    }));
+    await bus.start();
+    const now = new Date().toISOString();
+    for (let i = 1; i <= 3; i++) {
+      await bus.publish({ id: uuidv7(), aggregateId: "gid://orderhub/Order/1", sequence: i, type: "order.created", occurredAt: now, recordedAt: now, source: "test", actor: null, payload: {} });
+    }
+    const lag = async () => sample(parseMetrics(await metrics.text()), "orderhub_consumer_lag_events", { service: "customers" });
+    // One in the handler, two behind it: all three wait for this service.
+    await eventually(async () => (await lag()) === 3, "a lag of 3");
+    release();
+    await eventually(async () => handled.length === 3 && (await lag()) === 0, "the lag back at 0");
+    expect(sample(parseMetrics(await metrics.text()), "orderhub_events_consumed_total", { type: "order.created", outcome: "handled" })).toBe(3);
   });
 });
