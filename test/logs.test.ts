@@ -5,6 +5,8 @@ import { startHub } from "../gateway/hub";
 import { logLevel } from "../subgraphs/kernel/logging";
 import { createProduct, orderInput } from "./support/fixtures";
 import { startTestHub, type TestHub } from "./support/hub";
+import { sample, scrape } from "./support/metrics";
+import { buildServices, eventually, startServiceHub, type ServiceHub } from "./support/services";
 
 /**
  * The JSON log lines of real requests through the gateway, captured from the hub's
@@ -117,4 +119,38 @@ test("LOG_LEVEL is validated at start-up, naming the variable", async () => {
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
+});
+
+// Each service its own process (MariaDB + NATS): the id crosses process boundaries, and every process serves its own /metrics.
+(process.env.MYSQL_URL ? describe : describe.skip)("services as separate processes", () => {
+  let services: ServiceHub | undefined;
+  beforeAll(async () => {
+    buildServices();
+    services = await startServiceHub({ env: { LOG_LEVEL: "info" } });
+  }, 180_000);
+  afterAll(() => services?.stop());
+
+  test("the gateway's request id is in the orders process's line of that request, and each process shows its own metrics", async () => {
+    const hub = services!;
+    const token = await hub.token(["admin"]);
+    const res = await fetch(hub.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}`, "x-request-id": "svc-test-0001" },
+      body: JSON.stringify({ query: "query AcrossProcesses { orders(first: 1) { edges { node { id } } } }" }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-request-id")).toBe("svc-test-0001");
+    const linesOf = (name: "gateway" | "orders") =>
+      hub.services[name].output().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, any>);
+    const gatewayLine = await eventually(async () => linesOf("gateway").find((l) => l.requestId === "svc-test-0001"), "the gateway's line");
+    expect(gatewayLine).toMatchObject({ service: "gateway", operation: "AcrossProcesses", status: 200, outcome: "ok" });
+    const ordersLine = await eventually(async () => linesOf("orders").find((l) => l.requestId === "svc-test-0001"), "the orders line");
+    expect(ordersLine).toMatchObject({ service: "orders", route: "graphql", status: 200, pid: hub.services.orders.pid });
+    expect(hub.services.gateway.output()).not.toContain(token);
+
+    const orders = await scrape(hub.services.orders.base);
+    expect(sample(orders.samples, "orderhub_graphql_requests_total", { service: "orders", operation: "AcrossProcesses__orders__0", outcome: "ok" })).toBe(1);
+    expect(sample(orders.samples, "orderhub_process_resident_memory_bytes")).toBeGreaterThan(0);
+    expect(sample(orders.samples, "orderhub_consumer_lag_events")).toBeGreaterThanOrEqual(0);
+  });
 });
