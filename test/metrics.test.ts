@@ -146,6 +146,23 @@ test("the outbox gauges show the unpublished events and the age of the oldest, r
   expect(sample((await scrape(subgraphBase("products"))).samples, "orderhub_outbox_backlog_events")).toBe(0);
 });
 
+test("a delivery while the orders service is down is counted as unavailable (last: it stops orders)", async () => {
+  const before = await scrape(gatewayBase());
+  await hub.subgraphs.orders.stop();
+  const event = { eventId: unique("evt"), type: "order.created", occurredAt: "2026-11-20T10:00:00+08:00", order: { channelOrderId: unique("WEB") } };
+  expect((await sendWebhook(hub, "web", event)).status).toBe(503);
+  const after = await scrape(gatewayBase());
+  const unavailable = (s: typeof before.samples) => sample(s, "orderhub_webhook_deliveries_total", { channel: "web", result: "unavailable" }) ?? 0;
+  expect(unavailable(after.samples) - unavailable(before.samples)).toBe(1);
+  // A query that needs orders now: its fetch fails, and is timed as an error.
+  const failedFetches = (s: typeof before.samples) => sample(s, "orderhub_subgraph_fetch_duration_seconds_count", { subgraph: "orders", outcome: "error" }) ?? 0;
+  const r = await named("ListOrders", "query ListOrders { orders(first: 2) { edges { node { id } } } }");
+  expect(r.body.errors?.[0]?.extensions?.code).toBe("SERVICE_UNAVAILABLE");
+  const last = await scrape(gatewayBase());
+  expect(failedFetches(last.samples) - failedFetches(after.samples)).toBe(1);
+  expect(sample(last.samples, "orderhub_graphql_requests_total", { operation: "ListOrders", outcome: "SERVICE_UNAVAILABLE" })).toBe(1);
+});
+
 describe("with METRICS_TOKEN", () => {
   let guarded: TestHub;
   const token = "metrics-token-for-the-test";
