@@ -4,6 +4,9 @@ import { bool, ConfigError, databaseConfig, isDevelopment, SUBGRAPH_NAMES, subgr
 import type { Clock } from "../subgraphs/kernel/clock";
 import { InProcessBus, OutboxEvent } from "../subgraphs/kernel/events";
 import { startSubgraph, type RunningSubgraph } from "../subgraphs/kernel/subgraph";
+import { createLogger, useLogger } from "../subgraphs/kernel/logging";
+import { metricsToken } from "../subgraphs/kernel/metrics";
+import type { DestinationStream } from "pino";
 import { gatewayConfig } from "./config";
 import { demoEnv, demoSecretsEnv, demoTokenMinter, loadOrCreateDemoKeys, loadOrCreateDemoSecrets, type TokenMinter } from "./demo-keys";
 import { startGateway, type RunningGateway } from "./server";
@@ -17,6 +20,8 @@ export interface HubOptions {
   ephemeralPorts?: boolean;
   /** The schedulers' clock; tests pass a ManualClock. */
   clock?: Clock;
+  /** Where the JSON log lines go (stdout unless given; tests capture them). */
+  logDestination?: DestinationStream;
 }
 
 export interface Hub {
@@ -70,11 +75,15 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   // Validate every setting before anything starts, so a bad value stops us cleanly.
   const configs = Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, subgraphConfig(n, env)]));
   gatewayConfig(env);
+  metricsToken(env);
+  const logger = createLogger(env, options.logDestination);
+  // Background work (relays, schedulers) logs through the process logger: this one.
+  useLogger(logger);
 
   const bus = new InProcessBus();
   const subgraphs = {} as Record<SubgraphName, RunningSubgraph>;
   try {
-    for (const name of SUBGRAPH_NAMES) subgraphs[name] = await startSubgraph(SUBGRAPHS[name], configs[name], bus, { clock: options.clock, env, holdRelay: true });
+    for (const name of SUBGRAPH_NAMES) subgraphs[name] = await startSubgraph(SUBGRAPHS[name], configs[name], bus, { clock: options.clock, env, holdRelay: true, logger, processMetrics: false });
     // Every consumer is subscribed now: what the outboxes hold (e.g. events a migration
     // wrote, or left unpublished by a crash) reaches all of them.
     for (const s of Object.values(subgraphs)) s.relay.start();
@@ -83,7 +92,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     throw err;
   }
   const urls = Object.fromEntries(SUBGRAPH_NAMES.map((n) => [`${n.toUpperCase()}_URL`, subgraphs[n].url]));
-  const gateway = await startGateway(gatewayConfig({ ...env, ...urls }));
+  const gateway = await startGateway(gatewayConfig({ ...env, ...urls }), undefined, { logger });
 
   async function settle() {
     for (let round = 0; round < 50; round++) {

@@ -18,6 +18,10 @@ import { encodePrincipal, PRINCIPAL_HEADER, requestTarget, signInternalRequest }
 import type { Principal } from "../subgraphs/kernel/principal";
 import type { Channel } from "../subgraphs/kernel/types";
 import { deniedFields } from "../subgraphs/kernel/visibility";
+import { createLogger, currentRequest, REQUEST_ID_HEADER, type Logger } from "../subgraphs/kernel/logging";
+import { metricsToken, serveMetrics, ServiceMetrics } from "../subgraphs/kernel/metrics";
+import { observed, requestInfoPlugin } from "../subgraphs/kernel/request-log";
+import type { Histogram } from "prom-client";
 import { AuthError, createTokenVerifier } from "./auth";
 import { verifyWebhook, WEBHOOK_CHANNELS, webhookVerifiers, type WebhookChannel } from "./webhooks";
 import type { GatewayConfig } from "./config";
@@ -30,6 +34,8 @@ interface GatewayContext {
   principal: Principal | null;
   /** For the operations subgraph, served in this process: the services' parked-events routes, as this caller. */
   parkedEvents: ParkedEventsCall;
+  /** Passed to every subgraph call in x-request-id, so their log lines share it. */
+  requestId: string;
 }
 
 /**
@@ -38,7 +44,13 @@ interface GatewayContext {
  * them and a captured call is good for that subgraph and route only.
  */
 class SigningDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  constructor(service: string, url: string, secret: string, timeoutMs: number) {
+  constructor(
+    private readonly service: string,
+    url: string,
+    secret: string,
+    timeoutMs: number,
+    private readonly fetchSeconds: Histogram<"subgraph" | "outcome">,
+  ) {
     super({
       url,
       fetcher: (async (input: string, init: { headers?: Record<string, string>; body?: string; method?: string }) => {
@@ -53,6 +65,21 @@ class SigningDataSource extends RemoteGraphQLDataSource<GatewayContext> {
 
   willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
     request.http?.headers.set(PRINCIPAL_HEADER, encodePrincipal((context as Partial<GatewayContext>).principal ?? null));
+    const requestId = (context as Partial<GatewayContext>).requestId;
+    if (requestId) request.http?.headers.set(REQUEST_ID_HEADER, requestId);
+  }
+
+  /** Times the whole fetch (send, wait, read and parse the answer) per subgraph. */
+  async process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    const started = process.hrtime.bigint();
+    let outcome = "error";
+    try {
+      const response = await super.process(options);
+      outcome = response.errors?.length ? "graphql_errors" : "ok";
+      return response;
+    } finally {
+      this.fetchSeconds.observe({ subgraph: this.service, outcome }, Number(process.hrtime.bigint() - started) / 1e9);
+    }
   }
 }
 
@@ -155,15 +182,30 @@ const refuseDeniedMutations: ApolloServerPlugin<GatewayContext> = {
   },
 };
 
-export async function startGateway(config: GatewayConfig, supergraphSdl = readFileSync(SUPERGRAPH_PATH, "utf8")): Promise<RunningGateway> {
+export interface GatewayOptions {
+  /** The root logger (the hub's, or a test's capturing one); one from LOG_LEVEL otherwise. */
+  logger?: Logger;
+}
+
+export async function startGateway(config: GatewayConfig, supergraphSdl = readFileSync(SUPERGRAPH_PATH, "utf8"), options: GatewayOptions = {}): Promise<RunningGateway> {
   const verify = await createTokenVerifier(config.jwt);
   const operations = new LocalGraphQLDataSource((await buildFederatedSchema(operationsSubgraph)).schema);
+  const logger = (options.logger ?? createLogger(config.env)).child({ service: "gateway" });
+  // The gateway shows the process metrics: in the one-process hub it is the process's front.
+  const metrics = new ServiceMetrics("gateway");
+  const scrapeToken = metricsToken(config.env);
+  const fetchSeconds = metrics.histogram("orderhub_subgraph_fetch_duration_seconds", "Subgraph fetches of the query plans, by subgraph and outcome (ok, graphql_errors, error).", ["subgraph", "outcome"]);
+  const webhookDeliveries = metrics.counter(
+    "orderhub_webhook_deliveries_total",
+    "Channel webhook deliveries by channel and result (accepted, duplicate, refused_signature, bad_input, conflict, unavailable, disabled, error).",
+    ["channel", "result"],
+  );
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name, url }) => {
       if (name === OPERATIONS_SUBGRAPH) return operations;
       const known = config.subgraphUrls[name as SubgraphName];
-      return new SigningDataSource(name, known ?? url!, config.internalSecret, config.subgraphTimeoutMs);
+      return new SigningDataSource(name, known ?? url!, config.internalSecret, config.subgraphTimeoutMs, fetchSeconds);
     },
   });
   const apollo = new ApolloServer<GatewayContext>({
@@ -174,7 +216,7 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
       maxDepthRule({ n: config.maxQueryDepth, ignoreIntrospection: true, ...reportAsValidationError }),
       maxAliasesRule({ n: config.maxQueryAliases, ...reportAsValidationError }),
     ],
-    plugins: [refuseUnresolvedOperation, refuseDeniedMutations],
+    plugins: [refuseUnresolvedOperation, refuseDeniedMutations, requestInfoPlugin as ApolloServerPlugin<GatewayContext>],
     includeStacktraceInErrorResponses: false,
     formatError: (formatted) => formatGatewayError(formatted),
   });
@@ -190,13 +232,14 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
 
   let draining = false;
 
-  async function handle(req: IncomingMessage, res: ServerResponse) {
-    const pathname = (req.url ?? "/").split("?")[0];
+  async function handle(req: IncomingMessage, res: ServerResponse, pathname: string, requestId: string) {
     // While draining, clients are asked to reconnect, so keep-alive connections move to another instance.
     if (draining) res.setHeader("connection", "close");
     if (req.method === "GET" && pathname === "/healthz") return sendJson(res, 200, { status: "ok" });
     if (req.method === "GET" && pathname === "/readyz") return readiness(res);
-    if (pathname.startsWith("/webhooks/")) return webhook(req, res, pathname.slice("/webhooks/".length));
+    // No personal data in it; on the public port, so production sets METRICS_TOKEN or keeps /metrics off the proxy.
+    if (req.method === "GET" && pathname === "/metrics") return serveMetrics(metrics, scrapeToken, req, res);
+    if (pathname.startsWith("/webhooks/")) return webhook(req, res, pathname.slice("/webhooks/".length), requestId);
     if (pathname !== "/graphql" && pathname !== "/") return sendError(res, 404, "NOT_FOUND", `No route ${pathname}; GraphQL is at /graphql.`);
     let principal: Principal | null;
     try {
@@ -205,6 +248,8 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
       if (err instanceof AuthError) return sendError(res, 401, "UNAUTHENTICATED", err.message, { "www-authenticate": "Bearer" });
       throw err;
     }
+    const info = currentRequest();
+    if (info) info.roles = principal?.roles ?? [];
     let body: unknown;
     if (req.method === "POST") {
       const raw = await readBody(req, config.maxBodyBytes);
@@ -216,17 +261,23 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
     }
     await executeGraphQL(apollo, req, res, body, async () => ({
       principal,
+      requestId,
       parkedEvents: parkedEventsClient(config.subgraphUrls, config.internalSecret, config.subgraphTimeoutMs, principal),
     }));
   }
 
-  const verifiers = webhookVerifiers(config.env, (line) => console.warn(`[webhooks] ${line}`));
+  const verifiers = webhookVerifiers(config.env, (line) => logger.warn(line));
   const ordersBase = new URL(config.subgraphUrls.orders);
 
   /** POST /webhooks/{channel}: verify the channel's signature, then hand the raw body to orders. */
-  async function webhook(req: IncomingMessage, res: ServerResponse, slug: string) {
+  async function webhook(req: IncomingMessage, res: ServerResponse, slug: string, requestId: string) {
+    const known = (WEBHOOK_CHANNELS as readonly string[]).includes(slug);
+    let verdict = "";
+    const info = currentRequest();
+    // Counted once the answer is out, whatever path it took (a body too large throws past us).
+    res.once("finish", () => webhookDeliveries.inc({ channel: known ? slug : "other", result: webhookResult(res.statusCode, info?.errorCode, verdict) }));
     if (req.method !== "POST") return sendError(res, 405, "METHOD_NOT_ALLOWED", "Webhooks are POST only.");
-    if (!(WEBHOOK_CHANNELS as readonly string[]).includes(slug)) return sendError(res, 404, "NOT_FOUND", `Unknown channel "${slug.slice(0, 20)}"; known: ${WEBHOOK_CHANNELS.join(", ")}.`);
+    if (!known) return sendError(res, 404, "NOT_FOUND", `Unknown channel "${slug.slice(0, 20)}"; known: ${WEBHOOK_CHANNELS.join(", ")}.`);
     const verifier = verifiers[slug as WebhookChannel];
     if (!verifier) return sendError(res, 503, "CHANNEL_DISABLED", `Webhooks for ${slug} are disabled: no secret is configured.`);
     const raw = await readBody(req, config.maxBodyBytes);
@@ -237,12 +288,14 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
       const target = new URL(`/internal/channel-events/${slug}`, ordersBase);
       const forwarded = await fetch(target, {
         method: "POST",
-        headers: { "content-type": "application/json", ...signInternalRequest(config.internalSecret, principal, { service: "orders", method: "POST", target: requestTarget(target), body: raw }) },
+        headers: { "content-type": "application/json", [REQUEST_ID_HEADER]: requestId, ...signInternalRequest(config.internalSecret, principal, { service: "orders", method: "POST", target: requestTarget(target), body: raw }) },
         body: raw,
         signal: AbortSignal.timeout(config.subgraphTimeoutMs),
       });
       const retryAfter = forwarded.headers.get("retry-after");
-      sendJson(res, forwarded.status, withErrorCodes(await forwarded.json()), retryAfter ? { "retry-after": retryAfter } : {});
+      const answer = withErrorCodes(await forwarded.json());
+      verdict = deliveryResult(forwarded.status, answer);
+      sendJson(res, forwarded.status, answer, retryAfter ? { "retry-after": retryAfter } : {});
     } catch {
       sendError(res, 503, "SERVICE_UNAVAILABLE", "The orders service is unavailable; retry the delivery later.", { "retry-after": "1" });
     }
@@ -277,11 +330,12 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
   }
 
   const server: Server = createServer((req, res) => {
-    handle(req, res).catch((err) => {
+    const pathname = (req.url ?? "/").split("?")[0];
+    void observed({ metrics, logger }, req, res, gatewayRoute(pathname), (info) => handle(req, res, pathname, info.id).catch((err) => {
       if (err instanceof BodyTooLarge) return sendError(res, 413, "PAYLOAD_TOO_LARGE", `The request body exceeds ${config.maxBodyBytes} bytes.`);
-      console.error("[gateway]", err);
+      logger.error({ requestId: currentRequest()?.id, err }, "request failed");
       if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", "Internal error; it has been logged.");
-    });
+    }));
   });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
@@ -303,4 +357,29 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
       await apollo.stop();
     },
   };
+}
+
+/** The route a request's log line names: a fixed word, never the raw URL. */
+function gatewayRoute(pathname: string): string {
+  if (pathname === "/graphql" || pathname === "/") return "graphql";
+  if (pathname === "/healthz" || pathname === "/readyz" || pathname === "/metrics") return pathname.slice(1);
+  return pathname.startsWith("/webhooks/") ? "webhook" : "not_found";
+}
+
+/** A 200 from orders: "duplicate" when every event of the delivery had been seen, else "accepted". */
+function deliveryResult(status: number, answer: unknown): string {
+  if (status !== 200) return "";
+  const results = (answer as { results?: Array<{ outcome?: string }> }).results ?? [];
+  return results.length > 0 && results.every((r) => r.outcome === "duplicate") ? "duplicate" : "accepted";
+}
+
+/** The result label of a webhook delivery, from its status and the code it was answered with. */
+export function webhookResult(status: number, code: string | undefined, verdict: string): string {
+  if (status >= 200 && status < 300) return verdict === "duplicate" ? "duplicate" : "accepted";
+  if (code === "CHANNEL_DISABLED") return "disabled";
+  if (status === 401) return "refused_signature";
+  if (status === 409) return "conflict";
+  if (status === 503) return "unavailable";
+  if (status >= 400 && status < 500) return "bad_input";
+  return "error";
 }

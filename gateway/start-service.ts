@@ -3,6 +3,7 @@ import { ConfigError, isProduction, SUBGRAPH_NAMES, subgraphConfig, type Subgrap
 import { InProcessBus, type EventBus } from "../subgraphs/kernel/events";
 import { shutdownConfig, type ShutdownConfig } from "../subgraphs/kernel/graceful";
 import { NatsBus, natsConfig } from "../subgraphs/kernel/jetstream-bus";
+import { createLogger, useLogger, type Logger } from "../subgraphs/kernel/logging";
 import { startSubgraph } from "../subgraphs/kernel/subgraph";
 import { gatewayConfig } from "./config";
 import { hubEnvironment } from "./hub";
@@ -33,17 +34,20 @@ async function main() {
   // In development the same demo keys and secrets fill in as for `npm start` (from DATA_DIR).
   const { env } = await hubEnvironment({ ...process.env });
   const shutdown = shutdownConfig(env);
-  const service = name === "gateway" ? await startGatewayService(env) : await startSubgraphService(name, env);
+  // JSON lines on stdout; background work (relay, bus, schedulers) logs as this service too.
+  const logger = createLogger(env);
+  useLogger(logger.child({ service: name }));
+  const service = name === "gateway" ? await startGatewayService(env, logger) : await startSubgraphService(name, env, logger);
   console.log(`OrderHub ${name} ready: ${service.url}`);
   handleSignals(name, service.running, shutdown);
 }
 
-async function startGatewayService(env: Env) {
-  const gateway = await startGateway(gatewayConfig(env));
+async function startGatewayService(env: Env, logger: Logger) {
+  const gateway = await startGateway(gatewayConfig(env), undefined, { logger });
   return { url: gateway.url, running: gateway as Stoppable };
 }
 
-async function startSubgraphService(name: SubgraphName, env: Env) {
+async function startSubgraphService(name: SubgraphName, env: Env, logger: Logger) {
   const config = subgraphConfig(name, env);
   const nats = natsConfig(env);
   if (!nats && isProduction(env)) {
@@ -65,7 +69,7 @@ async function startSubgraphService(name: SubgraphName, env: Env) {
   }
   // JetStream keeps what the relay publishes for consumers not connected yet, so the relay
   // starts at once. The in-process bus reaches no other service: events wait in the outbox.
-  const subgraph = await startSubgraph(SUBGRAPHS[name], config, bus, { env, holdRelay: !nats, notReadyReason, ownBus: true });
+  const subgraph = await startSubgraph(SUBGRAPHS[name], config, bus, { env, holdRelay: !nats, notReadyReason, ownBus: true, logger });
   try {
     await bus.start();
   } catch (err) {

@@ -137,7 +137,7 @@ describe("every refusal carries its code and errorCode", () => {
     // A second gateway in front of the same subgraphs, with no webhook secrets at all.
     let bare: RunningGateway | undefined;
     try {
-      bare = await startGateway(gatewayConfig({ ...demoEnv(keys), ...urls, PORT: "0" }));
+      bare = await startGateway(gatewayConfig({ ...demoEnv(keys), ...urls, PORT: "0", LOG_LEVEL: process.env.LOG_LEVEL || "silent" }));
       const r = await fetch(bare.url.replace(/\/graphql$/, "/webhooks/pos"), { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
       expectError({ status: r.status, body: await r.json() }, 503, "CHANNEL_DISABLED", 5003);
     } finally {

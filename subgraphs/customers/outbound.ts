@@ -7,6 +7,7 @@ import type { HubEvent, Subscription } from "../kernel/events";
 import { toGlobalId } from "../kernel/global-id";
 import type { BackgroundJob } from "../kernel/subgraph";
 import { CHANNELS, type Channel } from "../kernel/types";
+import { log, redacted } from "../kernel/logging";
 
 /**
  * Outbound customer-change webhooks. A channel that subscribes (OUTBOUND_WEBHOOK_URL_<CHANNEL>
@@ -305,7 +306,7 @@ export function outboundDispatcher(ds: DataSource, clock: Clock, env: Record<str
       const next = afterFailure(attempts, now, cfg);
       await write(ours, { status: next.status, nextAttemptAt: next.nextAttemptAt, lastError: outcome.error.slice(0, 300) });
       if (next.status === DeliveryStatus.FAILED) {
-        console.warn(`[outbound] ${target.channel} delivery ${webhookId(row)} failed ${attempts} times (${outcome.error}); giving up.`);
+        log().warn({ component: "outbound", channel: target.channel, webhookId: webhookId(row), attempts, error: redacted(outcome.error) }, "outbound delivery failed too often; giving up");
         continue;
       }
       break;
@@ -339,7 +340,7 @@ export function outboundDispatcher(ds: DataSource, clock: Clock, env: Record<str
 
   const timer = setInterval(() => {
     if (busy) return;
-    void runOnce().catch((err) => console.error("[outbound]", err));
+    void runOnce().catch((err) => log().error({ component: "outbound", err }, "outbound deliveries failed; next run retries"));
   }, cfg.pollSeconds * 1000);
   timer.unref();
   return { runOnce, stop: () => clearInterval(timer) };

@@ -3,6 +3,7 @@ import { v7 as uuidv7 } from "uuid";
 import { inTransaction, isSqlite } from "./database";
 import { jsonText, LARGE_TEXT } from "./large-text";
 import { JobLease, Lease } from "./lease";
+import { log } from "./logging";
 
 /** A state change, as appended to the outbox and carried by the bus. */
 export interface HubEvent {
@@ -263,7 +264,7 @@ export class OutboxRelay {
       return this.running;
     }
     this.running = this.drain()
-      .catch((err) => console.error(`[outbox] publish failed, will retry: ${(err as Error).message}`))
+      .catch((err) => log().warn({ component: "outbox", err }, "publish failed, will retry"))
       .finally(() => {
         this.running = null;
         if (this.again) {

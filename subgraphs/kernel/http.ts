@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLResponse } from "@apollo/server";
 import type { HubErrorCode } from "./error-codes";
 import { withErrorCode } from "./errors";
+import { currentRequest } from "./logging";
 
 /** Small HTTP helpers shared by the gateway and the subgraphs. */
 export class BodyTooLarge extends Error {}
@@ -27,6 +28,9 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 /** A GraphQL-shaped error response for failures before GraphQL execution starts (code and errorCode from the table). */
 export function sendError(res: ServerResponse, status: number, code: HubErrorCode, message: string, headers: Record<string, string> = {}): void {
+  // The request's log line and metrics report the code it was refused with.
+  const info = currentRequest();
+  if (info && !info.errorCode) info.errorCode = code;
   sendJson(res, status, errorBody(code, message), headers);
 }
 

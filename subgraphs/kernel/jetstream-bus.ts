@@ -15,6 +15,7 @@ import {
 } from "@nats-io/jetstream";
 import { bool, ConfigError, int, optional } from "./config";
 import type { Deliver, EventBus, HubEvent } from "./events";
+import { log as processLog } from "./logging";
 
 type Env = Record<string, string | undefined>;
 type NatsConnection = Awaited<ReturnType<typeof connect>>;
@@ -133,7 +134,7 @@ export class NatsBus implements EventBus {
    * Connects (waiting for the server if it is not up yet, and reconnecting forever after),
    * then creates the stream or brings its settings up to date.
    */
-  static async connect(config: NatsConfig, name: string, log: (line: string) => void = (l) => console.warn(l)): Promise<NatsBus> {
+  static async connect(config: NatsConfig, name: string, log: (line: string) => void = (l) => processLog().warn({ component: "nats" }, l)): Promise<NatsBus> {
     const nc = await connect({
       servers: config.servers,
       ...(config.tls ? { tls: {} } : {}),
@@ -182,6 +183,12 @@ export class NatsBus implements EventBus {
 
   durableName(service: string): string {
     return `${this.config.stream}_${service}`;
+  }
+
+  /** Events of the stream this service's durable consumer has not acknowledged yet (pending and in flight): its lag, for /metrics. */
+  async consumerLag(service: string): Promise<number> {
+    const info = await this.jsm.consumers.info(this.config.stream, this.durableName(service));
+    return info.num_pending + info.num_ack_pending;
   }
 
   async publish(event: HubEvent): Promise<void> {
@@ -267,7 +274,7 @@ export class NatsBus implements EventBus {
           if (this.closing) break;
         }
       } catch (err) {
-        if (!this.closing) console.warn(`[nats] consumer ${durable} interrupted (${(err as Error).message}); resuming`);
+        if (!this.closing) processLog().warn({ component: "nats", consumer: durable, err }, "consumer interrupted; resuming");
       } finally {
         if (messages) {
           this.active.delete(messages);
@@ -286,7 +293,7 @@ export class NatsBus implements EventBus {
     try {
       event = JSON.parse(new TextDecoder().decode(m.data)) as HubEvent;
     } catch {
-      console.error(`[nats] ${m.subject} #${m.seq} is not an event; dropped`);
+      processLog().error({ component: "nats", subject: m.subject, seq: m.seq }, "not an event; dropped");
       m.term();
       return;
     }
@@ -300,7 +307,7 @@ export class NatsBus implements EventBus {
       await c.deliver(event);
     } catch (err) {
       const delay = nakDelayMs(m.info.deliveryCount);
-      console.warn(`[nats] ${c.service}: ${event.type} ${event.id} failed (delivery ${m.info.deliveryCount}), again in ${delay} ms: ${(err as Error).message}`);
+      processLog().warn({ component: "nats", consumer: c.service, eventId: event.id, type: event.type, delivery: m.info.deliveryCount, retryInMs: delay, err }, "delivery failed; delivered again later");
       m.nak(delay);
       return;
     } finally {
@@ -309,7 +316,7 @@ export class NatsBus implements EventBus {
     // Acknowledged only once its transaction committed; an ack lost on the way means one
     // more delivery, which the processed mark turns into a no-op.
     await m.ackAck().catch(() => undefined);
-    if (this.config.logDeliveries) console.log(JSON.stringify({ msg: "event handled", service: c.service, type: event.type, id: event.id, seq: m.seq }));
+    if (this.config.logDeliveries) processLog().info({ component: "nats", consumer: c.service, type: event.type, id: event.id, seq: m.seq }, "event handled");
   }
 }
 

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Logger, QueryRunner } from "typeorm";
+import { log, redacted } from "./logging";
 
 /**
  * Counts the SQL statements that GraphQL requests cause, per process. The DataLoader
@@ -21,15 +22,15 @@ export class CountingLogger implements Logger {
   constructor(private readonly verbose = false) {}
   logQuery(query: string, _parameters?: unknown[], _runner?: QueryRunner) {
     if (inRequest.getStore()) statements++;
-    if (this.verbose) console.log(`[sql] ${query}`);
+    if (this.verbose) log().info({ component: "sql", query }, "sql");
   }
   logQueryError(error: string | Error, query: string) {
-    if (this.verbose) console.error(`[sql error] ${String(error)} in ${query}`);
+    if (this.verbose) log().info({ component: "sql", query, err: error }, "sql error");
   }
   logQuerySlow() {}
   logSchemaBuild() {}
   logMigration() {}
   log(level: "log" | "info" | "warn", message: unknown) {
-    if (level === "warn") console.warn(`[db] ${String(message)}`);
+    if (level === "warn") log().warn({ component: "db", message: redacted(String(message)) }, "database warning");
   }
 }

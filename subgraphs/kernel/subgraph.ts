@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
@@ -21,6 +21,10 @@ import { withErrorCode } from "./errors";
 import { BodyTooLarge, executeGraphQL, parseJsonBody, readBody, sendError, sendJson } from "./http";
 import { closeGracefully } from "./graceful";
 import { verifyInternalRequest } from "./internal-auth";
+import { createLogger, currentRequest, log, type Logger } from "./logging";
+import { metricsToken, serveMetrics, ServiceMetrics } from "./metrics";
+import { consumerGauges, deliveryGauges, outboxGauges } from "./service-gauges";
+import { observed, requestInfoPlugin } from "./request-log";
 import { countingStatementsOf } from "./sql-stats";
 import type { Principal } from "./principal";
 import { systemClock, type Clock } from "./clock";
@@ -49,6 +53,10 @@ export interface SubgraphRuntime {
   relay: OutboxRelay;
   clock: Clock;
   env: Record<string, string | undefined>;
+  /** This service's metrics: parts with a number to report register a gauge here (gaugeFrom). */
+  metrics: ServiceMetrics;
+  /** This service's logger (JSON lines with `service`). */
+  log: Logger;
 }
 
 /** A background job (a scheduler); runOnce lets tests drive it with a moved clock. */
@@ -127,7 +135,7 @@ const KNOWN_CODES: ReadonlySet<string> = new Set(Object.entries(ERROR_CODES).fil
  * a bug) is logged here and reaches the client only as an internal error. Every one
  * leaves with its errorCode.
  */
-export function maskError(formatted: { message: string; extensions?: Record<string, unknown> }, error: unknown) {
+export function maskError(formatted: { message: string; extensions?: Record<string, unknown> }, error: unknown, logger: Logger = log()) {
   const original = unwrapResolverError(error);
   const code = formatted.extensions?.code as string | undefined;
   if (original instanceof GraphQLError && (KNOWN_CODES.has(String(code)) || !(original.originalError))) {
@@ -136,7 +144,7 @@ export function maskError(formatted: { message: string; extensions?: Record<stri
   if (code && code !== "INTERNAL_SERVER_ERROR") return { ...formatted, extensions: withErrorCode({ code }) };
   // Not a bug: the database is away for now, and the same request will work later.
   if (isDatabaseUnavailable(original)) return { message: "The database is unavailable; retry later.", extensions: withErrorCode({ code: "SERVICE_UNAVAILABLE" }) };
-  console.error("[internal error]", original);
+  logger.error({ requestId: currentRequest()?.id, err: original }, "internal error");
   return { message: "Internal error; it has been logged.", extensions: withErrorCode({ code: "INTERNAL_SERVER_ERROR" }) };
 }
 
@@ -146,6 +154,7 @@ export interface RunningSubgraph {
   ds: DataSource;
   relay: OutboxRelay;
   consumer: ServiceConsumer;
+  metrics: ServiceMetrics;
   jobs: Record<string, BackgroundJob>;
   /** From now on /readyz answers 503 (the service still serves), so a load balancer stops sending it requests. */
   drain(): void;
@@ -165,6 +174,13 @@ export interface StartOptions {
    * published to nobody would be marked published and lost).
    */
   holdRelay?: boolean;
+  /** The root logger (the hub's, or a test's capturing one); one from LOG_LEVEL otherwise. */
+  logger?: Logger;
+  /**
+   * Show Node's process metrics on this service's /metrics (default). The one-process hub
+   * shows them once, on the gateway, as all its services share the process.
+   */
+  processMetrics?: boolean;
   /** Why the service cannot do its work now (e.g. its bus is disconnected), for /readyz; undefined when it can. */
   notReadyReason?: () => string | undefined;
   /** The bus is this subgraph's alone: stop() closes it, after the relay and before the database. */
@@ -174,6 +190,9 @@ export interface StartOptions {
 export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: SubgraphConfig, bus: EventBus, options: StartOptions = {}): Promise<RunningSubgraph> {
   const clock = options.clock ?? systemClock;
   const env = options.env ?? process.env;
+  // Settings read here are checked before the database opens, so a bad one leaves nothing open.
+  const scrapeToken = metricsToken(env);
+  const logger = (options.logger ?? createLogger(env)).child({ service: def.name });
   const { schema } = await buildFederatedSchema(def as SubgraphDefinition<unknown>);
   const ds = await openDatabase({
     service: def.name,
@@ -184,9 +203,13 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
     migrations: def.migrations,
   });
   const relay = new OutboxRelay(ds, bus, config.outboxPollMs, config.outboxLeaseMs);
-  const runtime: SubgraphRuntime = { ds, bus, relay, clock, env };
+  const metrics = new ServiceMetrics(def.name, { processMetrics: options.processMetrics });
+  const runtime: SubgraphRuntime = { ds, bus, relay, clock, env, metrics, log: logger };
   const consumer = new ServiceConsumer(ds, def.name, def.subscriptions?.(runtime) ?? [], relay, { clock, config: config.delivery });
-  if (consumer.types.length) bus.consume(def.name, consumer.types, (event) => consumer.deliver(event));
+  outboxGauges(metrics, ds, logger);
+  deliveryGauges(metrics, ds, logger);
+  const events = consumerGauges(metrics, def.name, bus, logger);
+  if (consumer.types.length) bus.consume(def.name, consumer.types, (event) => events.delivering(event, () => consumer.deliver(event)));
   if (!options.holdRelay) relay.start();
   const jobs = { ...(def.jobs?.(runtime) ?? {}), deliveries: deliveryRetryJob(consumer.queues, def.name) };
   const routes = Object.entries({ ...(def.routes?.(runtime) ?? {}), [PARKED_EVENTS_ROUTE]: parkedEventsRoute(def.name, ds, consumer.queues) });
@@ -194,17 +217,16 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
   const apollo = new ApolloServer<SubgraphContext<L>>({
     schema,
     includeStacktraceInErrorResponses: false,
-    formatError: maskError,
+    formatError: (formatted, error) => maskError(formatted, error, logger),
     csrfPrevention: false,
     // Usage reporting is not ours to send; the gateway would only drop the trace.
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), requestInfoPlugin],
   });
   await apollo.start();
 
   let draining = false;
-  const server: Server = createServer(async (req, res) => {
+  async function handle(req: IncomingMessage, res: ServerResponse, path: string) {
     try {
-      const path = (req.url ?? "/").split("?")[0];
       // While draining, clients are asked to reconnect, so keep-alive connections move to another instance.
       if (draining) res.setHeader("connection", "close");
       if (req.method === "GET" && path === "/healthz") return sendJson(res, 200, { status: "ok" });
@@ -221,12 +243,16 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
         if (reason) return unavailable(reason, { database: "ok" });
         return sendJson(res, 200, { status: "ok", database: "ok" });
       }
+      // Open to a scraper (which cannot sign), or behind METRICS_TOKEN: it holds no personal data.
+      if (req.method === "GET" && path === "/metrics") return serveMetrics(metrics, scrapeToken, req, res);
       const route = routes.find(([prefix]) => path.startsWith(prefix));
       if ((path !== "/graphql" && !route) || req.method !== "POST") return sendError(res, 404, "NOT_FOUND", "Not found.");
       const raw = await readBody(req, config.maxBodyBytes);
       // Checked against this subgraph's own name and the request as it arrived.
       const verified = verifyInternalRequest(config.internalSecret, req.headers, { service: def.name, method: req.method ?? "", target: req.url ?? "/", body: raw });
       if (!verified.ok) return sendError(res, 401, "UNAUTHENTICATED", `Refused: ${verified.reason}. Subgraphs only answer the gateway.`);
+      const info = currentRequest();
+      if (info && verified.principal) info.roles = verified.principal.roles;
       if (route) {
         const out = await route[1]({ path, body: raw, headers: req.headers, principal: verified.principal });
         return sendJson(res, out.status, out.body);
@@ -245,13 +271,18 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
       if (err instanceof BodyTooLarge) return sendError(res, 413, "PAYLOAD_TOO_LARGE", `The request body exceeds ${config.maxBodyBytes} bytes.`);
       if (isDatabaseUnavailable(err)) {
         // Retryable: a channel that gets a 5xx other than this may drop or park the delivery; this one says "again, later".
-        console.warn(`[${def.name}] database unavailable: ${(err as Error).message}`);
+        logger.warn({ requestId: currentRequest()?.id, err }, "database unavailable");
         if (!res.headersSent) sendError(res, 503, "SERVICE_UNAVAILABLE", `The ${def.name} database is unavailable; retry later.`, { "retry-after": "1" });
         return;
       }
-      console.error(`[${def.name}]`, err);
+      logger.error({ requestId: currentRequest()?.id, err }, "request failed");
       if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", "Internal error; it has been logged.");
     }
+  }
+
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    void observed({ metrics, logger }, req, res, routeName(path, routes), () => handle(req, res, path));
   });
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   // The address actually bound, so what the gateway is told is where we listen.
@@ -263,6 +294,7 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
     ds,
     relay,
     consumer,
+    metrics,
     jobs,
     drain() {
       draining = true;
@@ -287,4 +319,11 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
       return stopping;
     },
   };
+}
+
+/** The route a request's log line names: a fixed word, never the raw URL. */
+function routeName(path: string, routes: Array<[string, unknown]>): string {
+  if (path === "/graphql") return "graphql";
+  if (path === "/healthz" || path === "/readyz" || path === "/metrics") return path.slice(1);
+  return routes.some(([prefix]) => path.startsWith(prefix)) ? "internal" : "not_found";
 }

@@ -9,6 +9,7 @@ import { ExceptionKind, OrderExceptionRow, OrderRow } from "./entities";
 import { TERMINAL } from "./lifecycle";
 import { lockOrder, recordException } from "./order-service";
 import { OrderStatus } from "./status";
+import { log } from "../kernel/logging";
 
 /**
  * How long an order may sit in a stage before it is an SLA_BREACH. SLA_MINUTES is the
@@ -125,7 +126,7 @@ export function slaWatcher(ds: DataSource, clock: Clock, relay: OutboxRelay, env
     return opened;
   }
 
-  const timer = setInterval(() => void runOnce().catch((err) => console.error("[sla]", err)), everySeconds * 1000);
+  const timer = setInterval(() => void runOnce().catch((err) => log().error({ component: "sla", err }, "SLA check failed; next run retries")), everySeconds * 1000);
   timer.unref();
   return { runOnce, stop: () => clearInterval(timer) };
 }

@@ -1,19 +1,15 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { dropDatabases } from "../../subgraphs/kernel/database";
 import type { DataSource } from "typeorm";
-import { graphql, mustQuery } from "../../gateway/client";
-import { startHub, type Hub } from "../../gateway/hub";
-import { SUBGRAPH_NAMES } from "../../subgraphs/kernel/config";
+import { mustQuery } from "../../gateway/client";
 import { parseGlobalId } from "../../subgraphs/kernel/global-id";
 import { encodePrincipal } from "../../subgraphs/kernel/internal-auth";
 import { OrderRow } from "../../subgraphs/orders/entities";
 import { BUYER_COUNT, createCatalog, ingestOrders, PRODUCT_COUNT } from "./fill";
 import { runLoad, type LoadSummary } from "./load";
 import { buildRequest, type GatewayJob, type LoadJob, type SubgraphJob } from "./requests";
-import { printWebhookTable, webhookPhase } from "./webhook-phase";
+import { formatRss } from "./rss";
+import { oneProcessTarget, servicesTarget, type BenchMode, type BenchTarget } from "./targets";
+import { printWebhookTable, webhookPhase, type WebhookPhaseResult } from "./webhook-phase";
 import { evaluate } from "../identity/evaluate";
 
 /**
@@ -23,9 +19,17 @@ import { evaluate } from "../identity/evaluate";
  * signed order.created webhooks to POST /webhooks/web (a new order per request) and
  * compares the cost of one event with a plain single-row INSERT on the same database.
  *
+ *
+ * BENCH_MODE (default both) says where the hub runs: one-process (the whole hub in this
+ * process, as `npm start` runs it) or services (each service its own process,
+ * dist/gateway/start-service.js, on MariaDB and NATS JetStream, as production runs it).
+ * With both, the same data set and load run on each in turn and a last table sets them
+ * side by side. Services mode needs MYSQL_URL (and NATS on NATS_URL, default
+ * 127.0.0.1:4222); without MYSQL_URL, "both" runs one-process only and says so.
+ *
  *   npm run bench
  *   BENCH_ORDERS=2000 BENCH_SECONDS=5 BENCH_CONNECTIONS=10 node dist/test/bench/run.js
- *   MYSQL_URL=mysql://root@127.0.0.1:3306 node dist/test/bench/run.js
+ *   MYSQL_URL=mysql://root@127.0.0.1:3306 BENCH_MODE=both node dist/test/bench/run.js
  */
 
 function positiveInt(name: string, fallback: number): number {
@@ -46,33 +50,17 @@ const settings = {
   fillConcurrency: positiveInt("BENCH_FILL_CONCURRENCY", 16),
   /** Caps the plain INSERTs of the webhook phase per mode; by default as many as fit in BENCH_SECONDS. */
   plainInsertCap: process.env.BENCH_PLAIN_INSERTS ? positiveInt("BENCH_PLAIN_INSERTS", 1) : undefined,
+  modes: benchModes(process.env.BENCH_MODE),
+  /** The services' log level: info would write a line per request (and per subgraph fetch) into the measured run. */
+  logLevel: process.env.BENCH_LOG_LEVEL || "warn",
 };
 
-// ---------------------------------------------------------------- database
-
-interface BenchDatabase {
-  env: Record<string, string>;
-  cleanup(): Promise<void>;
+function benchModes(raw: string | undefined): BenchMode[] {
+  const value = (raw ?? "both").trim() || "both";
+  if (value === "both") return ["one-process", "services"];
+  if (value === "one-process" || value === "services") return [value];
+  throw new Error(`BENCH_MODE="${value}" must be services, one-process or both.`);
 }
-
-/**
- * A database nobody else uses: a temporary DATA_DIR for SQLite or, with MYSQL_URL, a
- * per-process DB_NAME_PREFIX whose databases are dropped at the end. The temporary
- * DATA_DIR is used with MariaDB too, because the hub writes its demo keys there.
- */
-function prepareDatabase(): BenchDatabase {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), "ohbench-"));
-  const mysqlUrl = process.env.MYSQL_URL || undefined;
-  const prefix = `ohbench_${process.pid}`;
-  return {
-    env: { DATA_DIR: dataDir, ...(mysqlUrl ? { DB_NAME_PREFIX: prefix } : {}) },
-    async cleanup() {
-      if (mysqlUrl) await dropDatabases(mysqlUrl, prefix, SUBGRAPH_NAMES);
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
 
 function databaseKind(ds: DataSource): string {
   return { "better-sqlite3": "SQLite", mariadb: "MariaDB", mysql: "MySQL" }[ds.options.type as string] ?? ds.options.type;
@@ -82,11 +70,13 @@ function databaseKind(ds: DataSource): string {
 
 const seconds = (since: number) => ((performance.now() - since) / 1000).toFixed(1);
 
-async function fillHub(hub: Hub, adminToken: string): Promise<void> {
+async function fillHub(hub: BenchTarget, adminToken: string): Promise<void> {
   const start = performance.now();
   await createCatalog(hub.url, adminToken);
+  // Orders learn of the SKU mappings through events; orders ingested before would open exceptions.
+  await hub.settle();
   const catalogDone = performance.now();
-  await ingestOrders(hub.subgraphs.orders.ds, settings.orders, settings.fillConcurrency);
+  await ingestOrders(hub.ordersDs, settings.orders, settings.fillConcurrency);
   const ordersDone = performance.now();
   // Customers, buyer links and product links are built from order.created events.
   await hub.settle();
@@ -166,20 +156,20 @@ function subgraphProblem(data: any): string | null {
 interface Measurement {
   name: string;
   summary: LoadSummary;
-  rssMb: number;
+  rssMb: Record<string, number>;
 }
 
-async function measure(name: string, job: LoadJob): Promise<Measurement> {
+async function measure(name: string, job: LoadJob, hub: BenchTarget): Promise<Measurement> {
   await runLoad({ ...job, seconds: settings.warmupSeconds });
   const summary = await runLoad(job);
-  const rssMb = process.memoryUsage().rss / 1024 / 1024;
-  console.log(`${name}: ${summary.requests} requests in ${summary.seconds} s; hub process RSS ${rssMb.toFixed(0)} MB.`);
+  const rssMb = await hub.rss();
+  console.log(`${name}: ${summary.requests} requests in ${summary.seconds} s; RSS ${formatRss(rssMb)}.`);
   return { name, summary, rssMb };
 }
 
 function printTable(rows: Measurement[]): void {
-  const header = ["run", "req/s", "p50 ms", "p99 ms", "non-2xx", "gql errors", "socket errors", "RSS MB"];
-  const lines = rows.map(({ name, summary: s, rssMb }) => [
+  const header = ["run", "req/s", "p50 ms", "p99 ms", "non-2xx", "gql errors", "socket errors"];
+  const lines = rows.map(({ name, summary: s }) => [
     name,
     s.rps.toFixed(1),
     s.p50.toFixed(1),
@@ -187,8 +177,11 @@ function printTable(rows: Measurement[]): void {
     String(s.non2xx),
     String(s.graphqlErrors),
     String(s.socketErrors + s.timeouts),
-    rssMb.toFixed(0),
   ]);
+  printAligned(header, lines);
+}
+
+function printAligned(header: string[], lines: string[][]): void {
   const widths = header.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c].length)));
   const format = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ");
   console.log(`\n${format(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}`);
@@ -205,16 +198,26 @@ function failures(rows: Measurement[]): string[] {
 
 // ---------------------------------------------------------------- main
 
-async function benchmark(hub: Hub, secret: string, webhookSecret: string): Promise<boolean> {
-  if (!hub.mintToken) throw new Error("The hub runs with configured JWT keys; unset JWT_PUBLIC_KEY/JWT_JWKS_URL so the bench can mint tokens.");
+interface ModeResult {
+  mode: BenchMode;
+  database: string;
+  gateway: LoadSummary;
+  direct: LoadSummary;
+  webhooks: WebhookPhaseResult;
+  rssMb: Record<string, number>;
+  problems: string[];
+}
+
+async function benchmark(hub: BenchTarget, secret: string, webhookSecret: string): Promise<ModeResult> {
   const adminToken = await hub.mintToken({ sub: "bench:admin", roles: ["admin"] });
   await fillHub(hub, adminToken);
 
-  const orderCount = await hub.subgraphs.orders.ds.getRepository(OrderRow).count();
+  const orderCount = await hub.ordersDs.getRepository(OrderRow).count();
   const customerIds = await retryOnReset("listing customers", () => listCustomerIds(hub.url, adminToken));
   const shoppers = customerIds.slice(0, settings.shoppers);
+  const database = databaseKind(hub.ordersDs);
   console.log(
-    `Database: ${databaseKind(hub.subgraphs.orders.ds)}; ${orderCount} orders, ${customerIds.length} customers ` +
+    `Database: ${database}; ${orderCount} orders, ${customerIds.length} customers ` +
       `(${BUYER_COUNT} buyers expected), ${PRODUCT_COUNT} products; ${shoppers.length} shoppers with tokens.`,
   );
 
@@ -223,12 +226,12 @@ async function benchmark(hub: Hub, secret: string, webhookSecret: string): Promi
     ...common,
     target: "gateway",
     url: hub.url,
-    tokens: await Promise.all(shoppers.map((sub) => hub.mintToken!({ sub, roles: ["customer"] }))),
+    tokens: await Promise.all(shoppers.map((sub) => hub.mintToken({ sub, roles: ["customer"] }))),
   };
   const subgraphJob: SubgraphJob = {
     ...common,
     target: "subgraph",
-    url: hub.subgraphs.orders.url,
+    url: hub.ordersUrl,
     secret,
     principals: shoppers.map((sub) => encodePrincipal({ sub, roles: ["customer"], customerKey: parseGlobalId(sub, "Customer") })),
   };
@@ -236,18 +239,46 @@ async function benchmark(hub: Hub, secret: string, webhookSecret: string): Promi
   await spotCheck(subgraphJob, shoppers, 6);
 
   console.log(`Load: ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.seconds} s per run.`);
-  const rows = [await measure("gateway (storefront query)", gatewayJob), await measure("orders subgraph (direct)", subgraphJob)];
+  const rows = [await measure("gateway (storefront query)", gatewayJob, hub), await measure("orders subgraph (direct)", subgraphJob, hub)];
   printTable(rows);
   const [viaGateway, direct] = rows.map((r) => r.summary.rps);
   console.log(`\ngateway req/s ÷ orders-subgraph req/s = ${(viaGateway / direct).toFixed(2)}`);
 
   console.log(`\nWebhooks: ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.seconds} s, a new signed order.created per request.`);
   const webhooks = await webhookPhase(hub, webhookSecret, settings);
-  printWebhookTable(webhooks, databaseKind(hub.subgraphs.orders.ds));
+  printWebhookTable(webhooks, database);
 
-  const problems = [...failures(rows), ...webhooks.problems];
-  for (const p of problems) console.error(`FAILED ${p}`);
-  return problems.length === 0;
+  const problems = [...failures(rows), ...webhooks.problems].map((p) => `${hub.mode}: ${p}`);
+  return { mode: hub.mode, database, gateway: rows[0].summary, direct: rows[1].summary, webhooks, rssMb: await hub.rss(), problems };
+}
+
+/** Both modes side by side: the figures the issue asks for, from this run. */
+function printComparison(results: ModeResult[]): void {
+  console.log(`\n==== Modes compared (${settings.orders} orders, ${settings.connections} connections, ${settings.seconds} s per run) ====`);
+  const header = ["mode", "db", "gw req/s", "gw p50", "gw p99", "orders req/s", "orders p50", "orders p99", "ratio", "webhook ev/s", "ms/event", "plain INSERT ms", "event ÷ INSERT"];
+  const lines = results.map((r) => {
+    const eventMs = 1000 / r.webhooks.summary.rps;
+    const plain = r.webhooks.plain[0];
+    const plainMs = plain ? plain.meanUs / 1000 : NaN;
+    return [
+      r.mode,
+      r.database,
+      r.gateway.rps.toFixed(1),
+      r.gateway.p50.toFixed(1),
+      r.gateway.p99.toFixed(1),
+      r.direct.rps.toFixed(1),
+      r.direct.p50.toFixed(1),
+      r.direct.p99.toFixed(1),
+      (r.gateway.rps / r.direct.rps).toFixed(2),
+      r.webhooks.summary.rps.toFixed(1),
+      eventMs.toFixed(3),
+      plainMs.toFixed(3),
+      `${(eventMs / plainMs).toFixed(1)}×`,
+    ];
+  });
+  printAligned(header, lines);
+  console.log("(latencies in ms; ratio = gateway req/s ÷ orders-subgraph req/s; plain INSERT = sequential single-row INSERT on the same database)");
+  for (const r of results) console.log(`RSS after the run, ${r.mode}: ${formatRss(r.rssMb)}.`);
 }
 
 /**
@@ -266,21 +297,32 @@ async function identityPhase(): Promise<void> {
 }
 
 async function main(): Promise<boolean> {
-  const db = prepareDatabase();
   // Our own secret, so we can sign requests to the subgraph the way the gateway does.
   const secret = randomBytes(32).toString("base64url");
   // And the web channel's webhook secret, so we can sign deliveries the way the store does.
   const webhookSecret = `whsec_${randomBytes(32).toString("base64")}`;
-  let hub: Hub | undefined;
-  try {
-    hub = await startHub({ env: { ...db.env, INTERNAL_SIGNING_SECRET: secret, WEBHOOK_SECRET_WEB: webhookSecret }, ephemeralPorts: true });
-    const ok = await benchmark(hub, secret, webhookSecret);
-    await identityPhase();
-    return ok;
-  } finally {
-    await hub?.stop().catch((err) => console.error("Stopping the hub failed:", err));
-    await db.cleanup().catch((err) => console.error("Cleaning up the bench database failed:", err));
+  const secrets = { internalSecret: secret, webhookSecret, env: { LOG_LEVEL: settings.logLevel } };
+  let modes = settings.modes;
+  if (modes.includes("services") && !process.env.MYSQL_URL) {
+    if (process.env.BENCH_MODE === "services") throw new Error("BENCH_MODE=services runs on MariaDB: set MYSQL_URL (e.g. mysql://root@127.0.0.1:3306).");
+    console.log("Services mode skipped: it runs on MariaDB and NATS; set MYSQL_URL to run both modes on the same database.");
+    modes = modes.filter((m) => m !== "services");
   }
+  const results: ModeResult[] = [];
+  for (const mode of modes) {
+    console.log(`\n==== ${mode} ====`);
+    const hub = mode === "services" ? await servicesTarget(secrets) : await oneProcessTarget(secrets);
+    try {
+      results.push(await benchmark(hub, secret, webhookSecret));
+    } finally {
+      await hub.stop();
+    }
+  }
+  if (results.length > 1) printComparison(results);
+  await identityPhase();
+  const problems = results.flatMap((r) => r.problems);
+  for (const p of problems) console.error(`FAILED ${p}`);
+  return problems.length === 0;
 }
 
 main().then(

@@ -1,11 +1,12 @@
 import type { DataSource } from "typeorm";
-import type { Hub } from "../../gateway/hub";
+import type { BenchTarget } from "./targets";
 import { isSqlite } from "../../subgraphs/kernel/database";
 import { Channel } from "../../subgraphs/kernel/types";
 import { ChannelEventRow, ChannelEventStatus, OrderExceptionRow, OrderLineRow, OrderRow } from "../../subgraphs/orders/entities";
 import { OrderStatus } from "../../subgraphs/orders/status";
 import { buyersOn, mappedSkusOn } from "./fill";
 import { runLoad, type LoadSummary } from "./load";
+import { formatRss } from "./rss";
 import { allApplied, buildRequest, webhookEvent, type WebhookJob } from "./requests";
 
 /**
@@ -39,7 +40,7 @@ export interface InsertRun {
 
 export interface WebhookPhaseResult {
   summary: LoadSummary;
-  rssMb: number;
+  rssMb: Record<string, number>;
   plain: InsertRun[];
   problems: string[];
 }
@@ -48,7 +49,7 @@ const SCRATCH = "bench_plain_orders";
 
 // ---------------------------------------------------------------- webhook load
 
-function webhookJob(hub: Hub, webhookSecret: string, settings: WebhookPhaseSettings, runTag: string, seconds = settings.seconds): WebhookJob {
+function webhookJob(hub: BenchTarget, webhookSecret: string, settings: WebhookPhaseSettings, runTag: string, seconds = settings.seconds): WebhookJob {
   return {
     target: "webhook",
     url: new URL("/webhooks/web", hub.url).toString(),
@@ -71,8 +72,8 @@ async function post(job: WebhookJob, headers: Record<string, string>, body: stri
  * mapped SKUs; a redelivery must be a duplicate; a body that does not match its
  * signature must be refused. So the load below measures real, checked ingestion.
  */
-async function spotCheck(hub: Hub, job: WebhookJob): Promise<void> {
-  const ds = hub.subgraphs.orders.ds;
+async function spotCheck(hub: BenchTarget, job: WebhookJob): Promise<void> {
+  const ds = hub.ordersDs;
   for (let i = 0; i < 3; i++) {
     const { headers, body } = buildRequest(job, i);
     const r = await post(job, headers, body);
@@ -202,7 +203,7 @@ async function timeInserts(ds: DataSource, job: WebhookJob, name: string, lanes:
   };
 }
 
-async function plainInserts(ds: DataSource, hub: Hub, secret: string, settings: WebhookPhaseSettings): Promise<InsertRun[]> {
+async function plainInserts(ds: DataSource, hub: BenchTarget, secret: string, settings: WebhookPhaseSettings): Promise<InsertRun[]> {
   await createScratchTable(ds);
   try {
     const tag = `${process.pid}`;
@@ -226,8 +227,8 @@ async function plainInserts(ds: DataSource, hub: Hub, secret: string, settings: 
 
 // ---------------------------------------------------------------- the phase
 
-export async function webhookPhase(hub: Hub, webhookSecret: string, settings: WebhookPhaseSettings): Promise<WebhookPhaseResult> {
-  const ds = hub.subgraphs.orders.ds;
+export async function webhookPhase(hub: BenchTarget, webhookSecret: string, settings: WebhookPhaseSettings): Promise<WebhookPhaseResult> {
+  const ds = hub.ordersDs;
   const tag = `${process.pid}`;
   await spotCheck(hub, webhookJob(hub, webhookSecret, settings, `${tag}-spot`));
   await hub.settle();
@@ -235,14 +236,14 @@ export async function webhookPhase(hub: Hub, webhookSecret: string, settings: We
   const before = await counts(ds);
   const warm = await runLoad(webhookJob(hub, webhookSecret, settings, `${tag}-warm`, settings.warmupSeconds));
   const summary = await runLoad(webhookJob(hub, webhookSecret, settings, `${tag}-run`));
-  const rssMb = process.memoryUsage().rss / 1024 / 1024;
+  const rssMb = await hub.rss();
   // Deliveries still in flight when autocannon stopped may complete after it: let them, and the relay, finish.
   await new Promise((r) => setTimeout(r, 500));
   await hub.settle();
   const after = await counts(ds);
   console.log(
     `webhook (POST /webhooks/web): ${summary.requests} events in ${summary.seconds} s, ${summary.applied} applied; ` +
-      `hub process RSS ${rssMb.toFixed(0)} MB.`,
+      `RSS ${formatRss(rssMb)}.`,
   );
 
   const problems: string[] = [];

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import type { DestinationStream } from "pino";
 import { graphql, mustQuery } from "../../gateway/client";
 import { startHub, type Hub } from "../../gateway/hub";
 import { SUBGRAPH_NAMES } from "../../subgraphs/kernel/config";
@@ -27,13 +28,18 @@ export interface TestHub extends Hub {
 }
 
 /** `dataDir`: start on this SQLite folder instead of a new empty one; stop removes it unless `keepDataDir`. */
-export async function startTestHub(extraEnv: Record<string, string> = {}, options: { clock?: Clock; dataDir?: string; keepDataDir?: boolean } = {}): Promise<TestHub> {
+export async function startTestHub(
+  extraEnv: Record<string, string> = {},
+  options: { clock?: Clock; dataDir?: string; keepDataDir?: boolean; logDestination?: DestinationStream } = {},
+): Promise<TestHub> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), "orderhub-test-"));
   const prefix = `oht_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
   const hub = await startHub({
-    env: { DATA_DIR: dataDir, DB_NAME_PREFIX: prefix, NODE_ENV: "test", OUTBOX_POLL_MS: "50", ...extraEnv },
+    // Quiet unless LOG_LEVEL is set for the run (LOG_LEVEL=info npx jest …) or by the test.
+    env: { DATA_DIR: dataDir, DB_NAME_PREFIX: prefix, NODE_ENV: "test", OUTBOX_POLL_MS: "50", LOG_LEVEL: process.env.LOG_LEVEL || "silent", ...extraEnv },
     ephemeralPorts: true,
     clock: options.clock,
+    logDestination: options.logDestination,
   });
   const token = (roles: Role[], sub = `test:${roles.join("+")}`, channel?: `${Channel}`) =>
     hub.mintToken!({ sub, roles, channel: roles.includes("channel") ? (channel ?? "WEB") : channel });

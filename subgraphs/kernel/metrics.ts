@@ -1,0 +1,200 @@
+import { timingSafeEqual } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { ConfigError, optional } from "./config";
+import { isHubErrorCode } from "./error-codes";
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Prometheus metrics, one registry per service. The one-process hub runs five services
+ * in one process: each keeps its own registry (and `service` label), so their series
+ * never collide and each /metrics shows its own service. Node's process metrics (CPU,
+ * heap, event loop) are collected once per process, in a registry of their own, and
+ * shown by the service that owns the process (`processMetrics`).
+ *
+ * No label carries personal data: labels are operation names (bounded, see
+ * OperationLabels), subgraph and channel names, outcomes from fixed lists.
+ */
+
+let processRegistry: Registry | undefined;
+
+/** Node's default metrics, registered once whatever number of services run in this process. */
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry, prefix: "orderhub_" });
+  }
+  return processRegistry;
+}
+
+/** What a scrape-time gauge reports: one value, or one per label set. */
+export type GaugeReading = number | Array<{ labels: Record<string, string>; value: number }>;
+
+/** Latency buckets in seconds, from a cached read to a slow federated write. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * Most operation names a service labels separately; later new names count as "other".
+ * Operation names are chosen by the client, so a caller sending a new one per request
+ * must not grow the series without bound (a Prometheus server falls over long before).
+ */
+export const MAX_OPERATION_LABELS = 100;
+const MAX_OPERATION_NAME = 64;
+const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
+/** A run of digits: a phone number, an order number, an id — not a name a developer chose for a query. */
+const DIGIT_RUN = /\d{4,}/;
+
+/**
+ * A client-sent operation name as it may appear in a label or a log line: a GraphQL
+ * name of at most 64 characters without a long run of digits, else "other"; no name is
+ * "anonymous". GraphQL names cannot hold spaces, @ or non-Latin letters, so an e-mail
+ * address, a Chinese name or an address cannot get through; digit runs catch phones.
+ */
+export function safeOperationName(name: string | null | undefined): string {
+  if (name === undefined || name === null || name === "") return "anonymous";
+  if (name.length > MAX_OPERATION_NAME || !GRAPHQL_NAME.test(name) || DIGIT_RUN.test(name)) return "other";
+  return name;
+}
+
+/** safeOperationName, and at most `max` distinct names per service (first come, first labelled). */
+export class OperationLabels {
+  private readonly seen = new Set<string>();
+  constructor(private readonly max = MAX_OPERATION_LABELS) {}
+
+  label(name: string | null | undefined): string {
+    const safe = safeOperationName(name);
+    if (safe === "anonymous" || safe === "other" || this.seen.has(safe)) return safe;
+    if (this.seen.size >= this.max) return "other";
+    this.seen.add(safe);
+    return safe;
+  }
+}
+
+/** The outcome label of a GraphQL request: "ok", an error code of the hub's table, or "error". */
+export function outcomeOf(code: unknown): string {
+  if (code === undefined || code === null) return "ok";
+  return isHubErrorCode(code) ? code : "error";
+}
+
+export class ServiceMetrics {
+  readonly registry = new Registry();
+  readonly operations = new OperationLabels();
+  private readonly requests: Counter<"operation" | "outcome">;
+  private readonly requestSeconds: Histogram<"operation" | "outcome">;
+
+  constructor(
+    readonly service: string,
+    private readonly options: { processMetrics?: boolean } = {},
+  ) {
+    this.registry.setDefaultLabels({ service });
+    this.requests = new Counter({
+      name: "orderhub_graphql_requests_total",
+      help: "GraphQL requests by operation name (bounded; unknown or too many are 'other') and outcome ('ok' or the first error code).",
+      labelNames: ["operation", "outcome"],
+      registers: [this.registry],
+    });
+    this.requestSeconds = new Histogram({
+      name: "orderhub_graphql_request_duration_seconds",
+      help: "GraphQL request latency, from the request's arrival to the last byte of the answer.",
+      labelNames: ["operation", "outcome"],
+      buckets: LATENCY_BUCKETS,
+      registers: [this.registry],
+    });
+  }
+
+  /** Records one GraphQL request; `operation` is the name as the client sent it. */
+  graphqlRequest(operation: string | null | undefined, outcome: string, seconds: number): void {
+    const labels = { operation: this.operations.label(operation), outcome };
+    this.requests.inc(labels);
+    this.requestSeconds.observe(labels, seconds);
+  }
+
+  counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
+    return new Counter({ name, help, labelNames: [...labelNames], registers: [this.registry] });
+  }
+
+  histogram<L extends string>(name: string, help: string, labelNames: readonly L[], buckets = LATENCY_BUCKETS): Histogram<L> {
+    return new Histogram({ name, help, labelNames: [...labelNames], buckets, registers: [this.registry] });
+  }
+
+  /**
+   * A gauge read when Prometheus scrapes: `collect` returns the value (or one per label
+   * set). The hook for parts that know a number only when asked (a bus's consumer lag,
+   * the parked events table). A collect that fails leaves the gauge without a sample for
+   * that scrape, so a database outage shows as a gap, not as a false zero, and the other
+   * metrics are still served.
+   */
+  gaugeFrom(name: string, help: string, collect: () => Promise<GaugeReading> | GaugeReading, labelNames: readonly string[] = [], onError?: (err: unknown) => void): Gauge<string> {
+    return new Gauge({
+      name,
+      help,
+      labelNames: [...labelNames],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        let reading: GaugeReading;
+        try {
+          reading = await collect();
+        } catch (err) {
+          onError?.(err);
+          return;
+        }
+        if (typeof reading === "number") this.set(reading);
+        else for (const r of reading) this.set(r.labels, r.value);
+      },
+    });
+  }
+
+  contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The Prometheus text of this service, and of the process when this service shows it. */
+  async text(): Promise<string> {
+    const own = await this.registry.metrics();
+    return this.options.processMetrics === false ? own : `${own}\n${await processMetrics().metrics()}`;
+  }
+}
+
+/**
+ * METRICS_TOKEN: when set, /metrics answers only `Authorization: Bearer <token>`.
+ * A Prometheus scraper cannot sign internal calls, so the subgraphs' /metrics is not
+ * behind the gateway's signature; it carries no personal data, and the token keeps it
+ * from whoever can reach the port.
+ */
+export function metricsToken(env: Env): string | undefined {
+  const token = optional(env, "METRICS_TOKEN");
+  if (token === undefined) return undefined;
+  if (token.length < 16 || /\s/.test(token)) throw new ConfigError("METRICS_TOKEN must be at least 16 characters without spaces.");
+  return token;
+}
+
+function sameToken(header: string | undefined, token: string): boolean {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? "");
+  if (!match) return false;
+  const a = Buffer.from(match[1]);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** GET /metrics: the service's metrics in Prometheus text format, behind METRICS_TOKEN when set. */
+export async function serveMetrics(metrics: ServiceMetrics, token: string | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (token !== undefined && !sameToken(req.headers.authorization, token)) {
+    res.writeHead(401, { "content-type": "text/plain; charset=utf-8", "www-authenticate": "Bearer" });
+    res.end("Send the metrics token: Authorization: Bearer <METRICS_TOKEN>.\n");
+    return;
+  }
+  const text = await metrics.text();
+  res.writeHead(200, { "content-type": metrics.contentType(), "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Scrape-time gauges read from a database whose clock is UTC: SQLite returns "YYYY-MM-DD HH:MM:SS.mmm" strings. */
+export function utcInstant(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value;
+  const text = String(value);
+  const d = new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text.replace(" ", "T")}Z`);
+  return Number.isNaN(d.getTime()) ? null : d;
+}

@@ -1,0 +1,69 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ApolloServerPlugin, BaseContext } from "@apollo/server";
+import { currentRequest, REQUEST_ID_HEADER, requestIdOf, withRequest, type Logger, type RequestInfo } from "./logging";
+import { outcomeOf, safeOperationName, type ServiceMetrics } from "./metrics";
+
+/** Routes whose requests are logged at debug only: probes and scrapes come every few seconds. */
+const QUIET_ROUTES = new Set(["healthz", "readyz", "metrics"]);
+
+/**
+ * Handles one HTTP request inside its request scope: gives it an id (the caller's sane
+ * x-request-id or a new one), answers it in x-request-id, and once the answer is sent
+ * writes its log line and, for GraphQL, its metrics. `route` names the route, never the
+ * raw URL (a GET query string can carry variables).
+ */
+export function observed(
+  service: { metrics: ServiceMetrics; logger: Logger },
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: string,
+  work: (info: RequestInfo) => Promise<void>,
+): Promise<void> {
+  const info: RequestInfo = { id: requestIdOf(req.headers[REQUEST_ID_HEADER]) };
+  const started = process.hrtime.bigint();
+  res.setHeader(REQUEST_ID_HEADER, info.id);
+  let logged = false;
+  const done = () => {
+    if (logged) return;
+    logged = true;
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    // An answer cut off before it was complete (the client went away) has no status of its own.
+    const status = res.writableFinished ? res.statusCode : 0;
+    const outcome = status === 0 ? "aborted" : info.errorCode ? outcomeOf(info.errorCode) : status >= 400 ? "error" : "ok";
+    if (route === "graphql") service.metrics.graphqlRequest(info.operation, outcome, seconds);
+    const line = {
+      requestId: info.id,
+      method: req.method,
+      route,
+      ...(route === "graphql" ? { operation: safeOperationName(info.operation) } : {}),
+      status,
+      outcome,
+      durationMs: Math.round(seconds * 10_000) / 10,
+      ...(info.roles ? { roles: info.roles } : {}),
+    };
+    if (QUIET_ROUTES.has(route)) service.logger.debug(line, "request");
+    else service.logger.info(line, "request");
+  };
+  res.once("finish", done);
+  res.once("close", done);
+  return withRequest(info, () => work(info));
+}
+
+/**
+ * Tells the HTTP layer the operation name and the first error code of a GraphQL answer
+ * (what Apollo alone knows), for the request's log line and metrics.
+ */
+export const requestInfoPlugin: ApolloServerPlugin<BaseContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ request, operationName, response }) {
+        const info = currentRequest();
+        if (!info) return;
+        info.operation = operationName ?? request.operationName ?? null;
+        const errors = response.body.kind === "single" ? response.body.singleResult.errors : undefined;
+        const code = errors?.[0]?.extensions?.code;
+        if (code !== undefined && !info.errorCode) info.errorCode = String(code);
+      },
+    };
+  },
+};
