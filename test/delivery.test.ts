@@ -338,3 +338,76 @@ describe("parked events through the gateway (admin)", () => {
     expect(audit[1].detail).toMatchObject({ keys: [Number(parkedId.split(":").pop())], results: [{ outcome: "APPLIED", followersApplied: statuses.length - 1 }] });
   });
 });
+
+describe("one queue per service and aggregate: a held event holds back the aggregate's later events of every subscription of the service", () => {
+  const TRANSITION = "mutation($id: ID!, $to: OrderStatus!) { transitionOrder(id: $id, to: $to) { status } }";
+
+  /** An order's events as orders recorded them, after the hub delivered them everywhere. */
+  async function orderEvents(channelOrderId: string, to: string[]) {
+    const order = await ingest(hub, orderInput({ channelOrderId }));
+    for (const status of to) await hub.ok(TRANSITION, { id: order.id, to: status });
+    await hub.settle();
+    const rows = await hub.subgraphs.orders.ds.getRepository(OutboxEvent).find({ where: { aggregateId: order.id }, order: { sequence: "ASC" } });
+    return { order, events: rows.map(toHubEvent) };
+  }
+
+  /** Runs `work` while `table` is away, so whatever writes it fails as in a database hiccup. */
+  async function withoutTable(sub: { ds: { query: (q: string) => Promise<unknown> } }, table: string, work: () => Promise<void>) {
+    await sub.ds.query(`ALTER TABLE ${table} RENAME TO ${table}_away`);
+    try {
+      await work();
+    } finally {
+      await sub.ds.query(`ALTER TABLE ${table}_away RENAME TO ${table}`);
+    }
+  }
+
+  test("after-sales: order.created held in order-refs, its status changes wait in order-status and follow it after the retry; nothing parked", async () => {
+    const { order, events } = await orderEvents(`W-q-as-${process.pid}`, ["FULFILLING", "CANCELLED"]);
+    const as = hub.subgraphs.aftersales;
+    const orderKey = Number(order.id.split("/").pop());
+    const [created, ...statuses] = events.filter((e) => e.type === "order.created" || e.type === "order.status_changed");
+    expect(created.type).toBe("order.created");
+    expect(statuses.length).toBeGreaterThanOrEqual(2);
+    // After-sales as before these events reached it.
+    await as.ds.query("DELETE FROM order_refs WHERE orderKey = ?", [orderKey]);
+    await as.ds.getRepository(ProcessedEvent).delete({ eventId: In(events.map((e) => e.id)) });
+
+    await withoutTable(as, "order_refs", () => as.consumer.deliver(created));
+    for (const e of statuses) await as.consumer.deliver(e);
+
+    const held = await as.ds.getRepository(DeliveryHoldRow).find({ where: { aggregateId: order.id }, order: { sequence: "ASC" } });
+    expect(held.map((h) => ({ consumer: h.consumer, state: h.state, attempts: h.attempts }))).toEqual([
+      { consumer: "aftersales.order-refs", state: HoldState.FAILING, attempts: 1 },
+      ...statuses.map(() => ({ consumer: "aftersales.order-status", state: HoldState.WAITING, attempts: 0 })),
+    ]);
+    clock.advance(3_600_000);
+    await as.jobs.deliveries.runOnce();
+
+    expect(await as.ds.getRepository(DeliveryHoldRow).countBy({ aggregateId: order.id })).toBe(0);
+    const ref = (await as.ds.query("SELECT status, statusSequence FROM order_refs WHERE orderKey = ?", [orderKey]))[0];
+    expect({ status: ref.status, sequence: Number(ref.statusSequence) }).toEqual({ status: "CANCELLED", sequence: statuses[statuses.length - 1].sequence });
+    expect(await as.ds.getRepository(ProcessedEvent).countBy({ eventId: In([created, ...statuses].map((e) => e.id)) })).toBe(1 + statuses.length);
+  });
+
+  test("customers: order.created held in order-buyers, the PAID/CANCELLED status waits in order-spend and is applied after it: the spend is not lost", async () => {
+    const { order, events } = await orderEvents(`W-q-cu-${process.pid}`, ["CANCELLED"]);
+    const cu = hub.subgraphs.customers;
+    const orderKey = Number(order.id.split("/").pop());
+    const spendOf = async () => (await cu.ds.query("SELECT paid, cancelled, totalMinor FROM customer_spend WHERE orderKey = ?", [orderKey]))[0];
+    const normal = await spendOf(); // as the hub's own delivery left it
+    expect(Boolean(Number(normal.cancelled))).toBe(true);
+    const created = events.find((e) => e.type === "order.created")!;
+    const statuses = events.filter((e) => e.type === "order.status_changed");
+    await cu.ds.query("DELETE FROM customer_spend WHERE orderKey = ?", [orderKey]);
+    await cu.ds.getRepository(ProcessedEvent).delete({ eventId: In(events.map((e) => e.id)) });
+
+    await withoutTable(cu, "customer_spend", () => cu.consumer.deliver(created));
+    for (const e of statuses) await cu.consumer.deliver(e);
+    expect(await spendOf()).toBeUndefined();
+    clock.advance(3_600_000);
+    await cu.jobs.deliveries.runOnce();
+
+    expect(await cu.ds.getRepository(DeliveryHoldRow).countBy({ aggregateId: order.id })).toBe(0);
+    expect(await spendOf()).toEqual(normal);
+  });
+});
