@@ -1,4 +1,10 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { In } from "typeorm";
+import { gatewayConfig } from "../gateway/config";
+import { demoEnv, loadOrCreateDemoKeys } from "../gateway/demo-keys";
+import { parkedEventsClient, parkedEventsUrl } from "../gateway/operations";
+import { startGateway, type RunningGateway } from "../gateway/server";
 import { v7 as uuidv7 } from "uuid";
 import { buyerLinkSubscriptions, BuyerLinkRow, CustomerAliasRow, isNewerSource } from "../subgraphs/kernel/buyer-links";
 import { ManualClock } from "../subgraphs/kernel/clock";
@@ -6,6 +12,7 @@ import { ServiceConsumer } from "../subgraphs/kernel/delivery";
 import { deliveryConfig } from "../subgraphs/kernel/config";
 import { DeliveryAuditRow, DeliveryHoldRow, HoldState, nextAttemptAfter } from "../subgraphs/kernel/delivery-holds";
 import { OutboxEvent, ProcessedEvent, toHubEvent, type HubEvent, type Subscription } from "../subgraphs/kernel/events";
+import { graphql } from "../gateway/client";
 import { ingest, orderInput } from "./support/fixtures";
 import { startTestHub, type TestHub } from "./support/hub";
 
@@ -316,6 +323,85 @@ describe("parked events through the gateway (admin)", () => {
     expect(await hub.subgraphs.aftersales.ds.getRepository(DeliveryAuditRow).countBy({ action: "retry" })).toBe(0);
   });
 
+  /** A second gateway in front of the same services, with some settings changed. */
+  async function withGateway(env: Record<string, string>, work: (url: string) => Promise<void>) {
+    const keys = await loadOrCreateDemoKeys(hub.dataDir);
+    const urls = Object.fromEntries(Object.entries(hub.subgraphs).map(([n, s]) => [`${n.toUpperCase()}_URL`, s.url]));
+    let other: RunningGateway | undefined;
+    try {
+      other = await startGateway(gatewayConfig({ ...demoEnv(keys), ...urls, PORT: "0", LOG_LEVEL: process.env.LOG_LEVEL || "silent", ...env }));
+      await work(other.url);
+    } finally {
+      await other?.stop();
+    }
+  }
+  const closedPort = async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+  };
+
+  test("with one service down, the list answers the others' parked events and an error naming the missing service", async () => {
+    await withGateway({ PRODUCTS_URL: `http://127.0.0.1:${await closedPort()}/graphql` }, async (url) => {
+      const r = await graphql(url, LIST, { first: 100 }, hub.admin);
+      expect(r.errors?.map((e: any) => ({ code: e.extensions?.code, service: e.extensions?.service }))).toEqual([{ code: "SERVICE_UNAVAILABLE", service: "products" }]);
+      expect(r.data?.parkedEvents.edges.map((e: any) => e.node.id)).toContain(parkedId);
+      // The cursor of this page still pages on.
+      const next = await graphql(url, LIST, { first: 1, after: r.data?.parkedEvents.pageInfo.endCursor ?? null }, hub.admin);
+      expect(next.data?.parkedEvents.edges.map((e: any) => e.node.id)).not.toContain(parkedId);
+    });
+  });
+
+  test("a service that refuses the gateway's signature is SERVICE_UNAVAILABLE (not UNAUTHENTICATED: the admin is signed in)", async () => {
+    await withGateway({ INTERNAL_SIGNING_SECRET: "x".repeat(48) }, async (url) => {
+      const r = await graphql(url, LIST, { first: 10 }, hub.admin);
+      expect(r.errors?.[0].extensions).toMatchObject({ code: "SERVICE_UNAVAILABLE", service: expect.any(String) });
+    });
+  });
+
+  test("the route keeps the subgraph URL's path prefix", () => {
+    expect(parkedEventsUrl("https://proxy.example/aftersales/graphql").href).toBe("https://proxy.example/aftersales/internal/parked-events");
+    expect(parkedEventsUrl("http://127.0.0.1:4004/graphql").href).toBe("http://127.0.0.1:4004/internal/parked-events");
+  });
+
+  test("a retry of a key no longer parked (retried by another admin since the check) answers GONE for it and runs the others", async () => {
+    const keys = await loadOrCreateDemoKeys(hub.dataDir);
+    const call = parkedEventsClient(
+      Object.fromEntries(Object.entries(hub.subgraphs).map(([n, s]) => [n, s.url])) as never,
+      keys.internalSecret,
+      { callMs: 10_000, retryMs: 60_000 },
+      { sub: "test:admin", roles: ["admin"] } as never,
+    );
+    const key = Number(parkedId.split(":").pop());
+    const answer = await call("aftersales", { action: "retry", keys: [999_999, key] });
+    expect(answer.status).toBe(200);
+    expect((answer.body.results as any[]).map((r) => ({ key: r.key, outcome: r.outcome }))).toEqual([
+      { key: 999_999, outcome: "GONE" },
+      { key, outcome: "PARKED" },
+    ]);
+  });
+
+  test("an empty list page is not recorded; audit rows older than DELIVERY_AUDIT_RETENTION_DAYS are deleted by the retry job", async () => {
+    const repo = hub.subgraphs.products.ds.getRepository(DeliveryAuditRow);
+    const last = (await hub.ok(LIST, { first: 100 })).parkedEvents.pageInfo.endCursor;
+    const before = await repo.countBy({ action: "list" });
+    await hub.ok(LIST, { first: 10, after: last }); // past the end: empty everywhere
+    expect(await repo.countBy({ action: "list" })).toBe(before);
+
+    const as = hub.subgraphs.aftersales;
+    const audit = as.ds.getRepository(DeliveryAuditRow);
+    await audit.insert({ action: "list", actor: "test:old", at: new Date(clock.now().getTime() - 91 * 86_400_000), detail: {} } as never);
+    await audit.insert({ action: "list", actor: "test:recent", at: new Date(clock.now().getTime() - 89 * 86_400_000), detail: {} } as never);
+    await as.jobs.deliveries.runOnce();
+    expect(await audit.countBy({ actor: "test:old" })).toBe(0);
+    expect(await audit.countBy({ actor: "test:recent" })).toBe(1);
+    expect(() => deliveryConfig({ DELIVERY_AUDIT_RETENTION_DAYS: "0" })).toThrow(/DELIVERY_AUDIT_RETENTION_DAYS/);
+    const keys = await loadOrCreateDemoKeys(hub.dataDir);
+    expect(() => gatewayConfig({ ...demoEnv(keys), PARKED_RETRY_TIMEOUT_MS: "soon" })).toThrow(/PARKED_RETRY_TIMEOUT_MS/);
+  });
+
   test("a retry that fails again keeps it parked with the new error; once its cause is gone, a retry applies it and then its follower, and is recorded", async () => {
     const again = await hub.ok(RETRY, { ids: [parkedId] });
     expect(again.retryParkedEvents).toEqual([{ id: parkedId, outcome: "PARKED", error: expect.stringMatching(/before its order\.created/), followersApplied: 0 }]);
@@ -334,8 +420,9 @@ describe("parked events through the gateway (admin)", () => {
     expect(r.errors?.[0]).toMatchObject({ extensions: { code: "CONFLICT", orderStatus: "CANCELLED" } });
 
     const audit = await hub.subgraphs.aftersales.ds.getRepository(DeliveryAuditRow).find({ where: { action: "retry" }, order: { id: "ASC" } });
-    expect(audit.map((a) => a.actor)).toEqual(["test:admin", "test:admin"]);
-    expect(audit[1].detail).toMatchObject({ keys: [Number(parkedId.split(":").pop())], results: [{ outcome: "APPLIED", followersApplied: statuses.length - 1 }] });
+    // The earlier retry records of this file, then these two.
+    expect(audit.slice(-2).map((a) => a.actor)).toEqual(["test:admin", "test:admin"]);
+    expect(audit[audit.length - 1].detail).toMatchObject({ keys: [Number(parkedId.split(":").pop())], results: [{ outcome: "APPLIED", followersApplied: statuses.length - 1 }] });
   });
 });
 

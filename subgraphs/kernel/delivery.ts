@@ -1,8 +1,8 @@
-import { In, type DataSource, type EntityManager } from "typeorm";
+import { In, LessThan, type DataSource, type EntityManager } from "typeorm";
 import { systemClock, type Clock } from "./clock";
 import { inTransaction, writeLock } from "./database";
 import { deliveryConfig, type DeliveryConfig } from "./config";
-import { DeliveryHoldRow, describeError, HoldState, nextAttemptAfter } from "./delivery-holds";
+import { DeliveryAuditRow, DeliveryHoldRow, describeError, HoldState, nextAttemptAfter } from "./delivery-holds";
 import { ProcessedEvent, type HubEvent, type OutboxRelay, type Subscription } from "./events";
 import type { BackgroundJob } from "./subgraph";
 
@@ -86,7 +86,8 @@ export class ServiceConsumer {
  */
 export class HeldQueues {
   private readonly byConsumer: Map<string, Subscription>;
-  private readonly consumers: string[];
+  /** The service's subscriptions by name: the holds of these make up its queues. */
+  readonly consumers: readonly string[];
 
   constructor(
     private readonly ds: DataSource,
@@ -102,12 +103,12 @@ export class HeldQueues {
   /** The holds of an aggregate's queue, locked (so deliveries and retriers of one queue take turns). */
   async lockQueue(em: EntityManager, aggregateId: string): Promise<Array<Pick<DeliveryHoldRow, "id" | "consumer" | "eventId" | "sequence">>> {
     if (this.consumers.length === 0) return [];
-    return em.find(DeliveryHoldRow, { select: { id: true, consumer: true, eventId: true, sequence: true }, where: { consumer: In(this.consumers), aggregateId }, lock: writeLock(em) });
+    return em.find(DeliveryHoldRow, { select: { id: true, consumer: true, eventId: true, sequence: true }, where: { consumer: In([...this.consumers]), aggregateId }, lock: writeLock(em) });
   }
 
   /** After a head was applied: the next hold of the queue, if it only waited, is due now. */
   private async promoteNext(em: EntityManager, aggregateId: string): Promise<void> {
-    const next = await em.findOne(DeliveryHoldRow, { select: { id: true, state: true }, where: { consumer: In(this.consumers), aggregateId }, order: { sequence: "ASC", id: "ASC" } });
+    const next = await em.findOne(DeliveryHoldRow, { select: { id: true, state: true }, where: { consumer: In([...this.consumers]), aggregateId }, order: { sequence: "ASC", id: "ASC" } });
     if (next?.state === HoldState.WAITING) await em.update(DeliveryHoldRow, { id: next.id }, { state: HoldState.FAILING, nextAttemptAt: this.clock.now() });
   }
 
@@ -154,7 +155,7 @@ export class HeldQueues {
   /** The first held event of an aggregate's queue (the lowest sequence), or null when the queue is empty. */
   async headOf(aggregateId: string): Promise<DeliveryHoldRow | null> {
     if (this.consumers.length === 0) return null;
-    return this.ds.getRepository(DeliveryHoldRow).findOne({ where: { consumer: In(this.consumers), aggregateId }, order: { sequence: "ASC", id: "ASC" } });
+    return this.ds.getRepository(DeliveryHoldRow).findOne({ where: { consumer: In([...this.consumers]), aggregateId }, order: { sequence: "ASC", id: "ASC" } });
   }
 
   /**
@@ -265,6 +266,13 @@ export class HeldQueues {
       .getMany();
   }
 
+  /** Deletes audit rows older than the retention; returns how many. */
+  async pruneAudit(): Promise<number> {
+    if (!this.ds.isInitialized) return 0;
+    const cutoff = new Date(this.clock.now().getTime() - this.config.auditRetentionDays * 86_400_000);
+    return (await this.ds.getRepository(DeliveryAuditRow).delete({ at: LessThan(cutoff) })).affected ?? 0;
+  }
+
   /** Retries every due head once (and its followers on success). Returns how many heads were attempted. */
   async retryDue(): Promise<number> {
     if (!this.ds.isInitialized) return 0;
@@ -317,7 +325,7 @@ export class HeldQueues {
 
 /**
  * The retry job of a service: every EVENT_RETRY_POLL_SECONDS it retries the due heads of
- * its held queues. Runs of one instance never overlap; instances share the work through
+ * its held queues, and deletes audit rows older than DELIVERY_AUDIT_RETENTION_DAYS. Runs of one instance never overlap; instances share the work through
  * the claims. Tests call runOnce with a moved clock.
  */
 export function deliveryRetryJob(queues: HeldQueues, label: string): BackgroundJob {
@@ -327,7 +335,9 @@ export function deliveryRetryJob(queues: HeldQueues, label: string): BackgroundJ
     const run = chain.then(async () => {
       busy = true;
       try {
-        return await queues.retryDue();
+        const attempted = await queues.retryDue();
+        await queues.pruneAudit();
+        return attempted;
       } finally {
         busy = false;
       }
