@@ -476,6 +476,52 @@ describe("one queue per service and aggregate: a held event holds back the aggre
     expect(await as.ds.getRepository(ProcessedEvent).countBy({ eventId: In([created, ...statuses].map((e) => e.id)) })).toBe(1 + statuses.length);
   });
 
+  test("an event earlier than every held one of its aggregate is applied at once; later ones of any subscription follow the head in sequence order", async () => {
+    const applied: string[] = [];
+    let failing = true;
+    const sub = (name: string, type: string): Subscription => ({
+      consumer: `test.${name}.${++run}`,
+      types: [type],
+      async apply(_em, e) {
+        if (type === "test.b" && failing) throw new Error("not yet");
+        applied.push(`${name}#${e.sequence}`);
+      },
+    });
+    const [a, b] = [sub("a", "test.a"), sub("b", "test.b")];
+    const consumer = new ServiceConsumer(ds(), "products", [a, b], undefined, { clock, config: deliveryConfig({ EVENT_MAX_DELIVERIES: "3" }) });
+    const agg = `gid://orderhub/Order/8${run}`;
+    await consumer.deliver(event(agg, 2, "test.b")); // held in b
+    await consumer.deliver(event(agg, 1, "test.a")); // before it: nothing to wait for
+    await consumer.deliver(event(agg, 3, "test.a")); // after it: waits in a's subscription too
+    expect(applied).toEqual(["a#1"]);
+    failing = false;
+    clock.advance(1000);
+    expect(await consumer.queues.retryDue()).toBe(1);
+    expect(applied).toEqual(["a#1", "b#2", "a#3"]);
+    expect(await ds().getRepository(DeliveryHoldRow).countBy({ aggregateId: agg })).toBe(0);
+  });
+
+  test("when the head is applied but its follower is not run then (claimed elsewhere, a retrier that died), the follower is due and the job runs it", async () => {
+    const t = flaky(`test.promote.${++run}`);
+    const consumer = new ServiceConsumer(ds(), "products", [t.sub], undefined, { clock, config: deliveryConfig({ EVENT_MAX_DELIVERIES: "3" }) });
+    const agg = `gid://orderhub/Order/9${run}`;
+    const [e1, e2] = [event(agg, 1), event(agg, 2)];
+    t.failing.add(agg);
+    await consumer.deliver(e1);
+    await consumer.deliver(e2);
+    t.failing.delete(agg);
+    // Another retrier's claim on the follower, as one that died would leave it.
+    await ds().getRepository(DeliveryHoldRow).update({ eventId: e2.id }, { claimedUntil: new Date(clock.now().getTime() + 60_000) });
+    clock.advance(1000);
+    expect(await consumer.queues.retryDue()).toBe(1);
+    expect(t.applied).toEqual([`${agg}#1`]);
+    expect((await holdsOf(t.sub.consumer)).map((h) => h.state)).toEqual([HoldState.FAILING]);
+    clock.advance(60_001);
+    expect(await consumer.queues.retryDue()).toBe(1);
+    expect(t.applied).toEqual([`${agg}#1`, `${agg}#2`]);
+    expect(await holdsOf(t.sub.consumer)).toEqual([]);
+  });
+
   test("customers: order.created held in order-buyers, the PAID/CANCELLED status waits in order-spend and is applied after it: the spend is not lost", async () => {
     const { order, events } = await orderEvents(`W-q-cu-${process.pid}`, ["CANCELLED"]);
     const cu = hub.subgraphs.customers;
