@@ -522,6 +522,34 @@ describe("one queue per service and aggregate: a held event holds back the aggre
     expect(await holdsOf(t.sub.consumer)).toEqual([]);
   });
 
+  test("two admins retrying the same parked event at once: it is applied once, and neither answer loses results behind an error", async () => {
+    const RETRY = "mutation($ids: [ID!]!) { retryParkedEvents(ids: $ids) { id outcome error followersApplied } }";
+    const { order, events } = await orderEvents(`W-q-two-${process.pid}`, ["FULFILLING"]);
+    const as = hub.subgraphs.aftersales;
+    const orderKey = Number(order.id.split("/").pop());
+    const created = events.find((e) => e.type === "order.created")!;
+    const statuses = events.filter((e) => e.type === "order.status_changed");
+    await as.ds.query("DELETE FROM order_refs WHERE orderKey = ?", [orderKey]);
+    await as.ds.getRepository(ProcessedEvent).delete({ eventId: In(events.map((e) => e.id)) });
+    for (const e of statuses) await as.consumer.deliver(e);
+    for (let i = 0; i < 2; i++) {
+      clock.advance(3_600_000);
+      await as.jobs.deliveries.runOnce();
+    }
+    const parked = await as.ds.getRepository(DeliveryHoldRow).findOneByOrFail({ aggregateId: order.id, state: HoldState.PARKED });
+    await as.consumer.deliver(created); // earlier than the held ones: applied at once
+    const id = `gid://orderhub/ParkedEvent/aftersales:${parked.id}`;
+
+    const answers = await Promise.all([hub.query(RETRY, { ids: [id] }, hub.admin), hub.query(RETRY, { ids: [id] }, hub.admin)]);
+    const outcomes = answers.map((r) => r.data?.retryParkedEvents?.[0]?.outcome ?? r.errors?.[0].extensions?.code);
+    // One applies it; the other finds it gone or under way (or, checked after, not parked).
+    expect(outcomes.filter((o) => o === "APPLIED")).toHaveLength(1);
+    expect(outcomes.filter((o) => o !== "APPLIED").every((o) => ["GONE", "BUSY", "BAD_USER_INPUT"].includes(o))).toBe(true);
+    expect(await as.ds.getRepository(DeliveryHoldRow).countBy({ aggregateId: order.id })).toBe(0);
+    const ref = (await as.ds.query("SELECT status FROM order_refs WHERE orderKey = ?", [orderKey]))[0];
+    expect(ref.status).toBe("FULFILLING");
+  });
+
   test("customers: order.created held in order-buyers, the PAID/CANCELLED status waits in order-spend and is applied after it: the spend is not lost", async () => {
     const { order, events } = await orderEvents(`W-q-cu-${process.pid}`, ["CANCELLED"]);
     const cu = hub.subgraphs.customers;
