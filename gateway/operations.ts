@@ -232,8 +232,9 @@ export class ParkedEventsResolver {
     const merged = answers.flatMap((a) => a.items).sort(order);
     const page = merged.slice(0, size);
     const edges = page.map((i) => ({ cursor: encodeCursor([i.parkedAt, i.service, i.key]), node: toParkedEvent(i) }));
-    // With a service missing, the cursor stays sound: its events come later pages or a
-    // fresh list once it is back (a cursor is a position, not a set of services).
+    // With a service missing the cursor is still a position in the one order of all
+    // services, so the next page neither repeats nor skips the answering services' events;
+    // the missing service's events before it are seen by listing from the start again.
     return {
       edges,
       pageInfo: {
