@@ -23,6 +23,8 @@ export interface GatewayConfig {
   internalSecret: string;
   maxBodyBytes: number;
   subgraphTimeoutMs: number;
+  /** How long the gateway waits for a service to retry a batch of parked events. */
+  parkedRetryTimeoutMs: number;
   /** Deepest selection and most aliases one operation may have: a cheap guard against queries built to exhaust the hub. */
   maxQueryDepth: number;
   maxQueryAliases: number;
@@ -62,6 +64,8 @@ export function gatewayConfig(env: Env = process.env): GatewayConfig {
     internalSecret: internalSecret(env),
     maxBodyBytes: int(env, "MAX_BODY_BYTES", 1_048_576, 1024, 64 * 1_048_576),
     subgraphTimeoutMs: int(env, "SUBGRAPH_TIMEOUT_MS", 10_000, 100, 120_000),
+    // A retry of parked events runs them and their followers: longer than a query may take.
+    parkedRetryTimeoutMs: int(env, "PARKED_RETRY_TIMEOUT_MS", 300_000, 1000, 3_600_000),
     maxQueryDepth: int(env, "MAX_QUERY_DEPTH", 12, 8, 100),
     maxQueryAliases: int(env, "MAX_QUERY_ALIASES", 30, 0, 1000),
     env,

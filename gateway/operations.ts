@@ -1,7 +1,9 @@
 import "reflect-metadata";
+import { LocalGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
+import type { GraphQLError } from "graphql";
 import { Arg, Ctx, Field, ID, Int, Mutation, ObjectType, Query, registerEnumType, Resolver } from "type-graphql";
 import { connectionType, decodeCursor, encodeCursor, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, type Connection } from "../subgraphs/kernel/connection";
-import { badInput, forbidden, hubError, unauthenticated } from "../subgraphs/kernel/errors";
+import { badInput, forbidden, hubError } from "../subgraphs/kernel/errors";
 import { PARKED_EVENT_SERVICES, parseParkedEventId, toParkedEventId, type ParkedEventService } from "../subgraphs/kernel/global-id";
 import { encodePrincipal, requestTarget, signInternalRequest } from "../subgraphs/kernel/internal-auth";
 import { MAX_PARKED_BATCH, PARKED_EVENTS_ROUTE, type ParkedCursor, type ParkedEventView, type RetryResultView } from "../subgraphs/kernel/parked-events";
@@ -25,6 +27,7 @@ export enum ParkedEventOutcome {
   WAITING = "WAITING",
   BUSY = "BUSY",
   GONE = "GONE",
+  UNAVAILABLE = "UNAVAILABLE",
 }
 registerEnumType(ParkedEventOutcome, {
   name: "ParkedEventOutcome",
@@ -34,7 +37,8 @@ registerEnumType(ParkedEventOutcome, {
     FAILED: { description: "Failed again; the retry job tries it later." },
     WAITING: { description: "An earlier event of its aggregate (held for the same consumer) failed first; it waits behind that one." },
     BUSY: { description: "Another retry of it is under way; nothing was done." },
-    GONE: { description: "It was no longer held (applied meanwhile); nothing was done." },
+    GONE: { description: "It was no longer parked (applied or retried meanwhile, e.g. by another admin); nothing was done." },
+    UNAVAILABLE: { description: "Its service could not be asked or gave no answer in time; it may or may not have been retried: list the parked events again." },
   },
 });
 
@@ -73,7 +77,7 @@ export class ParkedEvent {
   @Field()
   parkedAt!: Date;
 
-  @Field(() => Int, { description: "How many later events of the same aggregate wait behind it for the same consumer." })
+  @Field(() => Int, { description: "How many later events of the same aggregate wait behind it in its service (for any of the service's consumers)." })
   waitingBehind!: number;
 }
 
@@ -87,7 +91,7 @@ export class ParkedEventRetry {
   @Field(() => ParkedEventOutcome)
   outcome!: ParkedEventOutcome;
 
-  @Field(() => String, { nullable: true, description: "The error, when it failed again." })
+  @Field(() => String, { nullable: true, description: "The error, when it failed again or its service was unavailable." })
   error!: string | null;
 
   @Field(() => Int, { description: "Events that waited behind it and were applied after it." })
@@ -100,11 +104,42 @@ export type ParkedEventsCall = (service: ParkedEventService, body: unknown) => P
 export interface OperationsContext {
   principal: Principal | null;
   parkedEvents: ParkedEventsCall;
+  /** Where a refusal that is the hub's own fault (not the admin's) is logged. */
+  warn?: (fields: Record<string, unknown>, message: string) => void;
+  /** Errors to answer next to partial data (a service that could not be asked); see OperationsDataSource. */
+  operationErrors?: GraphQLError[];
 }
 
-export function parkedEventsClient(urls: Record<ParkedEventService, string>, secret: string, timeoutMs: number, principal: Principal | null): ParkedEventsCall {
+export interface ParkedEventsTimeouts {
+  /** Listing and checking: like any subgraph call. */
+  callMs: number;
+  /** Retrying: a batch runs events and their followers, which can take far longer. */
+  retryMs: number;
+}
+
+/**
+ * The operations subgraph as the gateway's data source: runs it in-process and adds the
+ * errors its resolvers recorded next to the data they returned, so an admin gets the
+ * parked events of the services that answered and an error naming the one that did not.
+ */
+export class OperationsDataSource extends LocalGraphQLDataSource {
+  override async process(options: GraphQLDataSourceProcessOptions) {
+    const result = await super.process(options);
+    const ctx = options.context as Partial<OperationsContext>;
+    const extra = ctx.operationErrors?.splice(0) ?? [];
+    return extra.length ? { ...result, errors: [...(result.errors ?? []), ...extra] } : result;
+  }
+}
+
+/** The route's URL on a service: beside its GraphQL endpoint, so a path prefix (a proxy's) is kept. */
+export function parkedEventsUrl(subgraphUrl: string): URL {
+  return new URL(PARKED_EVENTS_ROUTE.replace(/^\//, ""), new URL("./", subgraphUrl.replace(/\/+$/, "")));
+}
+
+export function parkedEventsClient(urls: Record<ParkedEventService, string>, secret: string, timeouts: ParkedEventsTimeouts, principal: Principal | null): ParkedEventsCall {
   return async (service, body) => {
-    const target = new URL(PARKED_EVENTS_ROUTE, urls[service]);
+    const target = parkedEventsUrl(urls[service]);
+    const timeoutMs = (body as { action?: string }).action === "retry" ? timeouts.retryMs : timeouts.callMs;
     const raw = JSON.stringify(body);
     let res: Response;
     try {
@@ -122,9 +157,14 @@ export function parkedEventsClient(urls: Record<ParkedEventService, string>, sec
 }
 
 /** A service's refusal as the GraphQL error it stands for. */
-function refusal(service: string, answer: { status: number; body: Record<string, unknown> }): Error {
+function refusal(ctx: OperationsContext, service: string, answer: { status: number; body: Record<string, unknown> }): GraphQLError {
   const first = (answer.body.errors as Array<{ message?: string; extensions?: { code?: string } }> | undefined)?.[0];
-  if (answer.status === 401) return unauthenticated();
+  if (answer.status === 401) {
+    // The admin signed in (the gateway checked the token): the service refused the
+    // gateway's own signature (secret mismatch, clock skew, a lost path prefix).
+    ctx.warn?.({ service, status: 401, reason: first?.message }, "a service refused the gateway's signed parked-events call");
+    return hubError("SERVICE_UNAVAILABLE", `The ${service} service refused the gateway's signed call; its parked events cannot be read or retried now.`, { service });
+  }
   if (answer.status === 403) return forbidden(first?.message ?? "Only an admin may see or retry parked events.");
   if (answer.status === 400) return badInput(first?.message ?? "Refused.");
   return hubError("SERVICE_UNAVAILABLE", `The ${service} service could not answer (HTTP ${answer.status}).`, { service });
@@ -168,16 +208,33 @@ export class ParkedEventsResolver {
     const cursor: ParkedCursor | null = key ? { parkedAt: String(key[0]), service: String(key[1]), key: Number(key[2]) } : null;
     if (cursor && Number.isNaN(Date.parse(cursor.parkedAt))) throw badInput('"after" is not a cursor from this list; pass pageInfo.endCursor back as it was.', { argument: "after" });
     // Each service answers its own oldest `size` after the cursor; the page is the oldest `size` of them all.
-    const answers = await Promise.all(
-      PARKED_EVENT_SERVICES.map(async (service) => {
-        const answer = await ctx.parkedEvents(service, { action: "list", first: size, after: cursor });
-        if (answer.status !== 200) throw refusal(service, answer);
-        return { more: Boolean(answer.body.more), items: (answer.body.items as ParkedEventView[]).map((i) => ({ ...i, service })) };
+    type Answer = { more: boolean; items: Item[] } | { failed: GraphQLError };
+    const settled = await Promise.all(
+      PARKED_EVENT_SERVICES.map(async (service): Promise<Answer> => {
+        try {
+          const answer = await ctx.parkedEvents(service, { action: "list", first: size, after: cursor });
+          if (answer.status !== 200) throw refusal(ctx, service, answer);
+          return { more: Boolean(answer.body.more), items: (answer.body.items as ParkedEventView[]).map((i) => ({ ...i, service })) };
+        } catch (err) {
+          return { failed: err as GraphQLError };
+        }
       }),
     );
+    // A service that is down is when admins need this most: the others' events are
+    // answered, with an error per missing service. Only unavailability is forgiven; a
+    // refusal of the admin (403, 400) fails the whole list.
+    const failures = settled.flatMap((s) => ("failed" in s ? [s.failed] : []));
+    const refused = failures.find((e) => e.extensions?.code !== "SERVICE_UNAVAILABLE");
+    if (refused) throw refused;
+    if (failures.length === settled.length) throw failures[0];
+    (ctx.operationErrors ??= []).push(...failures);
+    const answers = settled.flatMap((s) => ("failed" in s ? [] : [s]));
     const merged = answers.flatMap((a) => a.items).sort(order);
     const page = merged.slice(0, size);
     const edges = page.map((i) => ({ cursor: encodeCursor([i.parkedAt, i.service, i.key]), node: toParkedEvent(i) }));
+    // With a service missing the cursor is still a position in the one order of all
+    // services, so the next page neither repeats nor skips the answering services' events;
+    // the missing service's events before it are seen by listing from the start again.
     return {
       edges,
       pageInfo: {
@@ -190,7 +247,7 @@ export class ParkedEventsResolver {
   }
 
   @Mutation(() => [ParkedEventRetry], {
-    description: `Runs each parked event again now, in the order given, and on success the events waiting behind it (admin; at most ${MAX_PARKED_BATCH} ids). An unknown id refuses the whole request. Recorded in each service.`,
+    description: `Runs each parked event again now, in the order given, and on success the events waiting behind it (admin; at most ${MAX_PARKED_BATCH} ids). An unknown id refuses the whole request; one applied or retried meanwhile answers GONE, and a service that cannot be asked UNAVAILABLE for its ids. Recorded in each service.`,
   })
   async retryParkedEvents(@Ctx() ctx: OperationsContext, @Arg("ids", () => [ID]) ids: string[]): Promise<ParkedEventRetry[]> {
     requireRole(ctx.principal, "admin");
@@ -203,7 +260,7 @@ export class ParkedEventsResolver {
     await Promise.all(
       [...byService].map(async ([service, keys]) => {
         const answer = await ctx.parkedEvents(service, { action: "check", keys });
-        if (answer.status !== 200) throw refusal(service, answer);
+        if (answer.status !== 200) throw refusal(ctx, service, answer);
         for (const k of answer.body.unknown as number[]) unknown.push(toParkedEventId(service, k));
       }),
     );
@@ -211,11 +268,21 @@ export class ParkedEventsResolver {
       const named = ids.filter((id) => unknown.includes(id));
       throw badInput(`Not a parked event: ${named.join(", ")}; nothing was retried.`, { argument: "ids", unknown: named });
     }
+    // From here on nothing throws: the retries that ran are answered, whatever a later service does.
     const results = new Map<string, RetryResultView>();
     for (const [service, keys] of byService) {
-      const answer = await ctx.parkedEvents(service, { action: "retry", keys });
-      if (answer.status !== 200) throw refusal(service, answer);
-      for (const r of answer.body.results as RetryResultView[]) results.set(toParkedEventId(service, r.key), r);
+      let failure: string | null = null;
+      try {
+        const answer = await ctx.parkedEvents(service, { action: "retry", keys });
+        if (answer.status === 200) for (const r of answer.body.results as RetryResultView[]) results.set(toParkedEventId(service, r.key), r);
+        else failure = refusal(ctx, service, answer).message;
+      } catch (err) {
+        failure = err instanceof Error ? err.message : String(err);
+      }
+      for (const key of keys) {
+        const id = toParkedEventId(service, key);
+        if (!results.has(id)) results.set(id, { key, outcome: "UNAVAILABLE", error: failure ?? `The ${service} service gave no result for it.`, followersApplied: 0 });
+      }
     }
     return [...new Set(ids.map((id) => toParkedEventId(parseParkedEventId(id).service, parseParkedEventId(id).key)))].map((id) => {
       const r = results.get(id)!;

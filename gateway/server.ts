@@ -26,7 +26,7 @@ import { AuthError, createTokenVerifier } from "./auth";
 import { verifyWebhook, WEBHOOK_CHANNELS, webhookVerifiers, type WebhookChannel } from "./webhooks";
 import type { GatewayConfig } from "./config";
 import { buildFederatedSchema } from "../subgraphs/kernel/subgraph";
-import { OPERATIONS_SUBGRAPH, operationsSubgraph, parkedEventsClient, type ParkedEventsCall } from "./operations";
+import { OPERATIONS_SUBGRAPH, OperationsDataSource, operationsSubgraph, parkedEventsClient, type ParkedEventsCall } from "./operations";
 
 export const SUPERGRAPH_PATH = path.join(projectRoot(), "schema", "supergraph.graphql");
 
@@ -101,7 +101,9 @@ export function formatGatewayError(formatted: GraphQLFormattedError): GraphQLFor
   const code = String(ext.code ?? "INTERNAL_SERVER_ERROR");
   const serviceName = typeof ext.serviceName === "string" ? ext.serviceName : undefined;
   const clean = { message: formatted.message, locations: formatted.locations, path: formatted.path };
-  if (PASS_THROUGH_CODES.has(code) && !INTERNAL_ADDRESS.test(formatted.message)) {
+  // Our own SERVICE_UNAVAILABLE names the service it means (the operations subgraph asks the others).
+  const ownUnavailable = code === "SERVICE_UNAVAILABLE" && typeof ext.service === "string";
+  if ((PASS_THROUGH_CODES.has(code) || ownUnavailable) && !INTERNAL_ADDRESS.test(formatted.message)) {
     const { stacktrace: _s, serviceName: _n, ...rest } = ext;
     return { ...clean, extensions: withErrorCode({ ...rest, code }) };
   }
@@ -189,7 +191,7 @@ export interface GatewayOptions {
 
 export async function startGateway(config: GatewayConfig, supergraphSdl = readFileSync(SUPERGRAPH_PATH, "utf8"), options: GatewayOptions = {}): Promise<RunningGateway> {
   const verify = await createTokenVerifier(config.jwt);
-  const operations = new LocalGraphQLDataSource((await buildFederatedSchema(operationsSubgraph)).schema);
+  const operations = new OperationsDataSource((await buildFederatedSchema(operationsSubgraph)).schema);
   const logger = (options.logger ?? createLogger(config.env)).child({ service: "gateway" });
   // The gateway shows the process metrics: in the one-process hub it is the process's front.
   const metrics = new ServiceMetrics("gateway");
@@ -262,7 +264,8 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
     await executeGraphQL(apollo, req, res, body, async () => ({
       principal,
       requestId,
-      parkedEvents: parkedEventsClient(config.subgraphUrls, config.internalSecret, config.subgraphTimeoutMs, principal),
+      parkedEvents: parkedEventsClient(config.subgraphUrls, config.internalSecret, { callMs: config.subgraphTimeoutMs, retryMs: config.parkedRetryTimeoutMs }, principal),
+      warn: (fields: Record<string, unknown>, message: string) => logger.warn({ requestId, ...fields }, message),
     }));
   }
 

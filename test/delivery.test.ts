@@ -1,4 +1,10 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { In } from "typeorm";
+import { gatewayConfig } from "../gateway/config";
+import { demoEnv, loadOrCreateDemoKeys } from "../gateway/demo-keys";
+import { parkedEventsClient, parkedEventsUrl } from "../gateway/operations";
+import { startGateway, type RunningGateway } from "../gateway/server";
 import { v7 as uuidv7 } from "uuid";
 import { buyerLinkSubscriptions, BuyerLinkRow, CustomerAliasRow, isNewerSource } from "../subgraphs/kernel/buyer-links";
 import { ManualClock } from "../subgraphs/kernel/clock";
@@ -6,6 +12,7 @@ import { ServiceConsumer } from "../subgraphs/kernel/delivery";
 import { deliveryConfig } from "../subgraphs/kernel/config";
 import { DeliveryAuditRow, DeliveryHoldRow, HoldState, nextAttemptAfter } from "../subgraphs/kernel/delivery-holds";
 import { OutboxEvent, ProcessedEvent, toHubEvent, type HubEvent, type Subscription } from "../subgraphs/kernel/events";
+import { graphql } from "../gateway/client";
 import { ingest, orderInput } from "./support/fixtures";
 import { startTestHub, type TestHub } from "./support/hub";
 
@@ -316,6 +323,85 @@ describe("parked events through the gateway (admin)", () => {
     expect(await hub.subgraphs.aftersales.ds.getRepository(DeliveryAuditRow).countBy({ action: "retry" })).toBe(0);
   });
 
+  /** A second gateway in front of the same services, with some settings changed. */
+  async function withGateway(env: Record<string, string>, work: (url: string) => Promise<void>) {
+    const keys = await loadOrCreateDemoKeys(hub.dataDir);
+    const urls = Object.fromEntries(Object.entries(hub.subgraphs).map(([n, s]) => [`${n.toUpperCase()}_URL`, s.url]));
+    let other: RunningGateway | undefined;
+    try {
+      other = await startGateway(gatewayConfig({ ...demoEnv(keys), ...urls, PORT: "0", LOG_LEVEL: process.env.LOG_LEVEL || "silent", ...env }));
+      await work(other.url);
+    } finally {
+      await other?.stop();
+    }
+  }
+  const closedPort = async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+  };
+
+  test("with one service down, the list answers the others' parked events and an error naming the missing service", async () => {
+    await withGateway({ PRODUCTS_URL: `http://127.0.0.1:${await closedPort()}/graphql` }, async (url) => {
+      const r = await graphql(url, LIST, { first: 100 }, hub.admin);
+      expect(r.errors?.map((e: any) => ({ code: e.extensions?.code, service: e.extensions?.service }))).toEqual([{ code: "SERVICE_UNAVAILABLE", service: "products" }]);
+      expect(r.data?.parkedEvents.edges.map((e: any) => e.node.id)).toContain(parkedId);
+      // The cursor of this page still pages on.
+      const next = await graphql(url, LIST, { first: 1, after: r.data?.parkedEvents.pageInfo.endCursor ?? null }, hub.admin);
+      expect(next.data?.parkedEvents.edges.map((e: any) => e.node.id)).not.toContain(parkedId);
+    });
+  });
+
+  test("a service that refuses the gateway's signature is SERVICE_UNAVAILABLE (not UNAUTHENTICATED: the admin is signed in)", async () => {
+    await withGateway({ INTERNAL_SIGNING_SECRET: "x".repeat(48) }, async (url) => {
+      const r = await graphql(url, LIST, { first: 10 }, hub.admin);
+      expect(r.errors?.[0].extensions).toMatchObject({ code: "SERVICE_UNAVAILABLE", service: expect.any(String) });
+    });
+  });
+
+  test("the route keeps the subgraph URL's path prefix", () => {
+    expect(parkedEventsUrl("https://proxy.example/aftersales/graphql").href).toBe("https://proxy.example/aftersales/internal/parked-events");
+    expect(parkedEventsUrl("http://127.0.0.1:4004/graphql").href).toBe("http://127.0.0.1:4004/internal/parked-events");
+  });
+
+  test("a retry of a key no longer parked (retried by another admin since the check) answers GONE for it and runs the others", async () => {
+    const keys = await loadOrCreateDemoKeys(hub.dataDir);
+    const call = parkedEventsClient(
+      Object.fromEntries(Object.entries(hub.subgraphs).map(([n, s]) => [n, s.url])) as never,
+      keys.internalSecret,
+      { callMs: 10_000, retryMs: 60_000 },
+      { sub: "test:admin", roles: ["admin"] } as never,
+    );
+    const key = Number(parkedId.split(":").pop());
+    const answer = await call("aftersales", { action: "retry", keys: [999_999, key] });
+    expect(answer.status).toBe(200);
+    expect((answer.body.results as any[]).map((r) => ({ key: r.key, outcome: r.outcome }))).toEqual([
+      { key: 999_999, outcome: "GONE" },
+      { key, outcome: "PARKED" },
+    ]);
+  });
+
+  test("an empty list page is not recorded; audit rows older than DELIVERY_AUDIT_RETENTION_DAYS are deleted by the retry job", async () => {
+    const repo = hub.subgraphs.products.ds.getRepository(DeliveryAuditRow);
+    const last = (await hub.ok(LIST, { first: 100 })).parkedEvents.pageInfo.endCursor;
+    const before = await repo.countBy({ action: "list" });
+    await hub.ok(LIST, { first: 10, after: last }); // past the end: empty everywhere
+    expect(await repo.countBy({ action: "list" })).toBe(before);
+
+    const as = hub.subgraphs.aftersales;
+    const audit = as.ds.getRepository(DeliveryAuditRow);
+    await audit.insert({ action: "list", actor: "test:old", at: new Date(clock.now().getTime() - 91 * 86_400_000), detail: {} } as never);
+    await audit.insert({ action: "list", actor: "test:recent", at: new Date(clock.now().getTime() - 89 * 86_400_000), detail: {} } as never);
+    await as.jobs.deliveries.runOnce();
+    expect(await audit.countBy({ actor: "test:old" })).toBe(0);
+    expect(await audit.countBy({ actor: "test:recent" })).toBe(1);
+    expect(() => deliveryConfig({ DELIVERY_AUDIT_RETENTION_DAYS: "0" })).toThrow(/DELIVERY_AUDIT_RETENTION_DAYS/);
+    const keys = await loadOrCreateDemoKeys(hub.dataDir);
+    expect(() => gatewayConfig({ ...demoEnv(keys), PARKED_RETRY_TIMEOUT_MS: "soon" })).toThrow(/PARKED_RETRY_TIMEOUT_MS/);
+  });
+
   test("a retry that fails again keeps it parked with the new error; once its cause is gone, a retry applies it and then its follower, and is recorded", async () => {
     const again = await hub.ok(RETRY, { ids: [parkedId] });
     expect(again.retryParkedEvents).toEqual([{ id: parkedId, outcome: "PARKED", error: expect.stringMatching(/before its order\.created/), followersApplied: 0 }]);
@@ -334,7 +420,155 @@ describe("parked events through the gateway (admin)", () => {
     expect(r.errors?.[0]).toMatchObject({ extensions: { code: "CONFLICT", orderStatus: "CANCELLED" } });
 
     const audit = await hub.subgraphs.aftersales.ds.getRepository(DeliveryAuditRow).find({ where: { action: "retry" }, order: { id: "ASC" } });
-    expect(audit.map((a) => a.actor)).toEqual(["test:admin", "test:admin"]);
-    expect(audit[1].detail).toMatchObject({ keys: [Number(parkedId.split(":").pop())], results: [{ outcome: "APPLIED", followersApplied: statuses.length - 1 }] });
+    // The earlier retry records of this file, then these two.
+    expect(audit.slice(-2).map((a) => a.actor)).toEqual(["test:admin", "test:admin"]);
+    expect(audit[audit.length - 1].detail).toMatchObject({ keys: [Number(parkedId.split(":").pop())], results: [{ outcome: "APPLIED", followersApplied: statuses.length - 1 }] });
+  });
+});
+
+describe("one queue per service and aggregate: a held event holds back the aggregate's later events of every subscription of the service", () => {
+  const TRANSITION = "mutation($id: ID!, $to: OrderStatus!) { transitionOrder(id: $id, to: $to) { status } }";
+
+  /** An order's events as orders recorded them, after the hub delivered them everywhere. */
+  async function orderEvents(channelOrderId: string, to: string[]) {
+    const order = await ingest(hub, orderInput({ channelOrderId }));
+    for (const status of to) await hub.ok(TRANSITION, { id: order.id, to: status });
+    await hub.settle();
+    const rows = await hub.subgraphs.orders.ds.getRepository(OutboxEvent).find({ where: { aggregateId: order.id }, order: { sequence: "ASC" } });
+    return { order, events: rows.map(toHubEvent) };
+  }
+
+  /** Runs `work` while `table` is away, so whatever writes it fails as in a database hiccup. */
+  async function withoutTable(sub: { ds: { query: (q: string) => Promise<unknown> } }, table: string, work: () => Promise<void>) {
+    await sub.ds.query(`ALTER TABLE ${table} RENAME TO ${table}_away`);
+    try {
+      await work();
+    } finally {
+      await sub.ds.query(`ALTER TABLE ${table}_away RENAME TO ${table}`);
+    }
+  }
+
+  test("after-sales: order.created held in order-refs, its status changes wait in order-status and follow it after the retry; nothing parked", async () => {
+    const { order, events } = await orderEvents(`W-q-as-${process.pid}`, ["FULFILLING", "CANCELLED"]);
+    const as = hub.subgraphs.aftersales;
+    const orderKey = Number(order.id.split("/").pop());
+    const [created, ...statuses] = events.filter((e) => e.type === "order.created" || e.type === "order.status_changed");
+    expect(created.type).toBe("order.created");
+    expect(statuses.length).toBeGreaterThanOrEqual(2);
+    // After-sales as before these events reached it.
+    await as.ds.query("DELETE FROM order_refs WHERE orderKey = ?", [orderKey]);
+    await as.ds.getRepository(ProcessedEvent).delete({ eventId: In(events.map((e) => e.id)) });
+
+    await withoutTable(as, "order_refs", () => as.consumer.deliver(created));
+    for (const e of statuses) await as.consumer.deliver(e);
+
+    const held = await as.ds.getRepository(DeliveryHoldRow).find({ where: { aggregateId: order.id }, order: { sequence: "ASC" } });
+    expect(held.map((h) => ({ consumer: h.consumer, state: h.state, attempts: h.attempts }))).toEqual([
+      { consumer: "aftersales.order-refs", state: HoldState.FAILING, attempts: 1 },
+      ...statuses.map(() => ({ consumer: "aftersales.order-status", state: HoldState.WAITING, attempts: 0 })),
+    ]);
+    clock.advance(3_600_000);
+    await as.jobs.deliveries.runOnce();
+
+    expect(await as.ds.getRepository(DeliveryHoldRow).countBy({ aggregateId: order.id })).toBe(0);
+    const ref = (await as.ds.query("SELECT status, statusSequence FROM order_refs WHERE orderKey = ?", [orderKey]))[0];
+    expect({ status: ref.status, sequence: Number(ref.statusSequence) }).toEqual({ status: "CANCELLED", sequence: statuses[statuses.length - 1].sequence });
+    expect(await as.ds.getRepository(ProcessedEvent).countBy({ eventId: In([created, ...statuses].map((e) => e.id)) })).toBe(1 + statuses.length);
+  });
+
+  test("an event earlier than every held one of its aggregate is applied at once; later ones of any subscription follow the head in sequence order", async () => {
+    const applied: string[] = [];
+    let failing = true;
+    const sub = (name: string, type: string): Subscription => ({
+      consumer: `test.${name}.${++run}`,
+      types: [type],
+      async apply(_em, e) {
+        if (type === "test.b" && failing) throw new Error("not yet");
+        applied.push(`${name}#${e.sequence}`);
+      },
+    });
+    const [a, b] = [sub("a", "test.a"), sub("b", "test.b")];
+    const consumer = new ServiceConsumer(ds(), "products", [a, b], undefined, { clock, config: deliveryConfig({ EVENT_MAX_DELIVERIES: "3" }) });
+    const agg = `gid://orderhub/Order/8${run}`;
+    await consumer.deliver(event(agg, 2, "test.b")); // held in b
+    await consumer.deliver(event(agg, 1, "test.a")); // before it: nothing to wait for
+    await consumer.deliver(event(agg, 3, "test.a")); // after it: waits in a's subscription too
+    expect(applied).toEqual(["a#1"]);
+    failing = false;
+    clock.advance(1000);
+    expect(await consumer.queues.retryDue()).toBe(1);
+    expect(applied).toEqual(["a#1", "b#2", "a#3"]);
+    expect(await ds().getRepository(DeliveryHoldRow).countBy({ aggregateId: agg })).toBe(0);
+  });
+
+  test("when the head is applied but its follower is not run then (claimed elsewhere, a retrier that died), the follower is due and the job runs it", async () => {
+    const t = flaky(`test.promote.${++run}`);
+    const consumer = new ServiceConsumer(ds(), "products", [t.sub], undefined, { clock, config: deliveryConfig({ EVENT_MAX_DELIVERIES: "3" }) });
+    const agg = `gid://orderhub/Order/9${run}`;
+    const [e1, e2] = [event(agg, 1), event(agg, 2)];
+    t.failing.add(agg);
+    await consumer.deliver(e1);
+    await consumer.deliver(e2);
+    t.failing.delete(agg);
+    // Another retrier's claim on the follower, as one that died would leave it.
+    await ds().getRepository(DeliveryHoldRow).update({ eventId: e2.id }, { claimedUntil: new Date(clock.now().getTime() + 60_000) });
+    clock.advance(1000);
+    expect(await consumer.queues.retryDue()).toBe(1);
+    expect(t.applied).toEqual([`${agg}#1`]);
+    expect((await holdsOf(t.sub.consumer)).map((h) => h.state)).toEqual([HoldState.FAILING]);
+    clock.advance(60_001);
+    expect(await consumer.queues.retryDue()).toBe(1);
+    expect(t.applied).toEqual([`${agg}#1`, `${agg}#2`]);
+    expect(await holdsOf(t.sub.consumer)).toEqual([]);
+  });
+
+  test("two admins retrying the same parked event at once: it is applied once, and neither answer loses results behind an error", async () => {
+    const RETRY = "mutation($ids: [ID!]!) { retryParkedEvents(ids: $ids) { id outcome error followersApplied } }";
+    const { order, events } = await orderEvents(`W-q-two-${process.pid}`, ["FULFILLING"]);
+    const as = hub.subgraphs.aftersales;
+    const orderKey = Number(order.id.split("/").pop());
+    const created = events.find((e) => e.type === "order.created")!;
+    const statuses = events.filter((e) => e.type === "order.status_changed");
+    await as.ds.query("DELETE FROM order_refs WHERE orderKey = ?", [orderKey]);
+    await as.ds.getRepository(ProcessedEvent).delete({ eventId: In(events.map((e) => e.id)) });
+    for (const e of statuses) await as.consumer.deliver(e);
+    for (let i = 0; i < 2; i++) {
+      clock.advance(3_600_000);
+      await as.jobs.deliveries.runOnce();
+    }
+    const parked = await as.ds.getRepository(DeliveryHoldRow).findOneByOrFail({ aggregateId: order.id, state: HoldState.PARKED });
+    await as.consumer.deliver(created); // earlier than the held ones: applied at once
+    const id = `gid://orderhub/ParkedEvent/aftersales:${parked.id}`;
+
+    const answers = await Promise.all([hub.query(RETRY, { ids: [id] }, hub.admin), hub.query(RETRY, { ids: [id] }, hub.admin)]);
+    const outcomes = answers.map((r) => r.data?.retryParkedEvents?.[0]?.outcome ?? r.errors?.[0].extensions?.code);
+    // One applies it; the other finds it gone or under way (or, checked after, not parked).
+    expect(outcomes.filter((o) => o === "APPLIED")).toHaveLength(1);
+    expect(outcomes.filter((o) => o !== "APPLIED").every((o) => ["GONE", "BUSY", "BAD_USER_INPUT"].includes(o))).toBe(true);
+    expect(await as.ds.getRepository(DeliveryHoldRow).countBy({ aggregateId: order.id })).toBe(0);
+    const ref = (await as.ds.query("SELECT status FROM order_refs WHERE orderKey = ?", [orderKey]))[0];
+    expect(ref.status).toBe("FULFILLING");
+  });
+
+  test("customers: order.created held in order-buyers, the PAID/CANCELLED status waits in order-spend and is applied after it: the spend is not lost", async () => {
+    const { order, events } = await orderEvents(`W-q-cu-${process.pid}`, ["CANCELLED"]);
+    const cu = hub.subgraphs.customers;
+    const orderKey = Number(order.id.split("/").pop());
+    const spendOf = async () => (await cu.ds.query("SELECT paid, cancelled, totalMinor FROM customer_spend WHERE orderKey = ?", [orderKey]))[0];
+    const normal = await spendOf(); // as the hub's own delivery left it
+    expect(Boolean(Number(normal.cancelled))).toBe(true);
+    const created = events.find((e) => e.type === "order.created")!;
+    const statuses = events.filter((e) => e.type === "order.status_changed");
+    await cu.ds.query("DELETE FROM customer_spend WHERE orderKey = ?", [orderKey]);
+    await cu.ds.getRepository(ProcessedEvent).delete({ eventId: In(events.map((e) => e.id)) });
+
+    await withoutTable(cu, "customer_spend", () => cu.consumer.deliver(created));
+    for (const e of statuses) await cu.consumer.deliver(e);
+    expect(await spendOf()).toBeUndefined();
+    clock.advance(3_600_000);
+    await cu.jobs.deliveries.runOnce();
+
+    expect(await cu.ds.getRepository(DeliveryHoldRow).countBy({ aggregateId: order.id })).toBe(0);
+    expect(await spendOf()).toEqual(normal);
   });
 });

@@ -94,6 +94,8 @@ export interface DeliveryConfig {
   maxDelayMs: number;
   /** How often the retry job looks for due heads. */
   pollSeconds: number;
+  /** How long who-looked-at-or-retried-parked-events rows are kept; the retry job deletes older ones. */
+  auditRetentionDays: number;
 }
 
 /** Validated at start-up: a bad value stops the service naming the variable. */
@@ -104,6 +106,7 @@ export function deliveryConfig(env: Env): DeliveryConfig {
     baseDelayMs,
     maxDelayMs: Math.max(baseDelayMs, int(env, "EVENT_RETRY_MAX_MS", 600_000, 10, 86_400_000)),
     pollSeconds: int(env, "EVENT_RETRY_POLL_SECONDS", 5, 1, 3600),
+    auditRetentionDays: int(env, "DELIVERY_AUDIT_RETENTION_DAYS", 90, 1, 36_500),
   };
 }
 

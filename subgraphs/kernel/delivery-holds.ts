@@ -4,8 +4,9 @@ import type { HubEvent } from "./events";
 import { jsonText, LARGE_TEXT } from "./large-text";
 
 /**
- * Where a held event stands. The lowest sequence of a (consumer, aggregate) is the head
- * of its queue; the others wait behind it, whatever their state says.
+ * Where a held event stands. The lowest sequence of an aggregate among a service's
+ * subscriptions is the head of its queue; the others wait behind it, whatever their
+ * state says.
  */
 export enum HoldState {
   /** Its delivery failed; the retry job tries it again at nextAttemptAt. */
@@ -24,7 +25,8 @@ export enum HoldState {
  */
 @Entity("delivery_holds")
 @Index("uq_delivery_holds_event", ["consumer", "eventId"], { unique: true })
-@Index("ix_delivery_holds_queue", ["consumer", "aggregateId", "sequence"])
+// A queue is an aggregate's holds across the service's subscriptions, in sequence order.
+@Index("ix_delivery_holds_aggregate", ["aggregateId", "sequence"])
 @Index("ix_delivery_holds_due", ["state", "nextAttemptAt"])
 @Index("ix_delivery_holds_parked", ["parkedAt", "id"])
 export class DeliveryHoldRow {

@@ -1,8 +1,8 @@
-import type { DataSource } from "typeorm";
+import { In, LessThan, type DataSource, type EntityManager } from "typeorm";
 import { systemClock, type Clock } from "./clock";
 import { inTransaction, writeLock } from "./database";
 import { deliveryConfig, type DeliveryConfig } from "./config";
-import { DeliveryHoldRow, describeError, HoldState, nextAttemptAfter } from "./delivery-holds";
+import { DeliveryAuditRow, DeliveryHoldRow, describeError, HoldState, nextAttemptAfter } from "./delivery-holds";
 import { ProcessedEvent, type HubEvent, type OutboxRelay, type Subscription } from "./events";
 import type { BackgroundJob } from "./subgraph";
 
@@ -25,9 +25,12 @@ export type HeadOutcome = "APPLIED" | "FAILED" | "PARKED" | "WAITING" | "BUSY" |
  *
  * A subscription that throws does not stop the bus: the event is held for that
  * subscription (delivery_holds) and retried with backoff by the retry job, and later
- * events of the same aggregate wait behind it, so each subscription sees an aggregate's
- * events in sequence order while other aggregates go on. Only when the hold itself
- * cannot be written does deliver throw, so the bus delivers the event again.
+ * events of the same aggregate wait behind it, for every subscription of the service:
+ * a service's subscriptions depend on each other for one aggregate (a status change
+ * needs the order.created another subscription keeps), so the queue is per (service,
+ * aggregate) and the service sees an aggregate's events in sequence order while other
+ * aggregates go on. Only when the hold itself cannot be written does deliver throw, so
+ * the bus delivers the event again.
  */
 export class ServiceConsumer {
   readonly types: readonly string[];
@@ -57,9 +60,10 @@ export class ServiceConsumer {
       await inTransaction(this.ds, async (em) => {
         if (await em.existsBy(ProcessedEvent, { consumer: sub.consumer, eventId: event.id })) return;
         // Locked, so a retrier that is releasing this queue finishes first (or sees our row).
-        const queue = await em.find(DeliveryHoldRow, { select: { id: true, eventId: true }, where: { consumer: sub.consumer, aggregateId: event.aggregateId }, lock: writeLock(em) });
-        if (queue.some((h) => h.eventId === event.id)) return; // already held: a redelivery changes nothing
-        if (queue.length > 0) {
+        const queue = await this.queues.lockQueue(em, event.aggregateId);
+        if (queue.some((h) => h.consumer === sub.consumer && h.eventId === event.id)) return; // already held: a redelivery changes nothing
+        // An event earlier than every held one of its aggregate (out of order on the bus) has nothing to wait for.
+        if (queue.length > 0 && event.sequence >= Math.min(...queue.map((h) => h.sequence))) {
           await em.insert(DeliveryHoldRow, this.queues.holdOf(sub.consumer, event, HoldState.WAITING) as never);
           return;
         }
@@ -74,11 +78,16 @@ export class ServiceConsumer {
 }
 
 /**
- * The held events of one service, per (subscription, aggregate) queue: recording a
- * failure, and running a queue from its head (the retry job, an admin's retry).
+ * The held events of one service, one queue per aggregate across all the service's
+ * subscriptions (ordered by sequence, then by when held): recording a failure, and
+ * running a queue from its head (the retry job, an admin's retry). The head of a queue
+ * is always FAILING or PARKED: when a head is applied, the next one is made due in the
+ * same transaction, so a retrier that dies half-way leaves a queue the job still runs.
  */
 export class HeldQueues {
   private readonly byConsumer: Map<string, Subscription>;
+  /** The service's subscriptions by name: the holds of these make up its queues. */
+  readonly consumers: readonly string[];
 
   constructor(
     private readonly ds: DataSource,
@@ -88,6 +97,19 @@ export class HeldQueues {
     private readonly relay?: OutboxRelay,
   ) {
     this.byConsumer = new Map(subscriptions.map((s) => [s.consumer, s]));
+    this.consumers = [...this.byConsumer.keys()];
+  }
+
+  /** The holds of an aggregate's queue, locked (so deliveries and retriers of one queue take turns). */
+  async lockQueue(em: EntityManager, aggregateId: string): Promise<Array<Pick<DeliveryHoldRow, "id" | "consumer" | "eventId" | "sequence">>> {
+    if (this.consumers.length === 0) return [];
+    return em.find(DeliveryHoldRow, { select: { id: true, consumer: true, eventId: true, sequence: true }, where: { consumer: In([...this.consumers]), aggregateId }, lock: writeLock(em) });
+  }
+
+  /** After a head was applied: the next hold of the queue, if it only waited, is due now. */
+  private async promoteNext(em: EntityManager, aggregateId: string): Promise<void> {
+    const next = await em.findOne(DeliveryHoldRow, { select: { id: true, state: true }, where: { consumer: In([...this.consumers]), aggregateId }, order: { sequence: "ASC", id: "ASC" } });
+    if (next?.state === HoldState.WAITING) await em.update(DeliveryHoldRow, { id: next.id }, { state: HoldState.FAILING, nextAttemptAt: this.clock.now() });
   }
 
   holdOf(consumer: string, event: HubEvent, state: HoldState): Partial<DeliveryHoldRow> {
@@ -116,7 +138,7 @@ export class HeldQueues {
     const parked = this.config.maxDeliveries <= 1;
     await inTransaction(this.ds, async (em) => {
       if (await em.existsBy(ProcessedEvent, { consumer, eventId: event.id })) return;
-      await em.find(DeliveryHoldRow, { select: { id: true }, where: { consumer, aggregateId: event.aggregateId }, lock: writeLock(em) });
+      await this.lockQueue(em, event.aggregateId);
       if (await em.existsBy(DeliveryHoldRow, { consumer, eventId: event.id })) return;
       await em.insert(DeliveryHoldRow, {
         ...this.holdOf(consumer, event, parked ? HoldState.PARKED : HoldState.FAILING),
@@ -130,9 +152,10 @@ export class HeldQueues {
     console.warn(`[delivery] ${consumer} could not apply ${event.type} ${event.id} (${event.aggregateId} #${event.sequence}); held for retry: ${error}`);
   }
 
-  /** The first held event of a queue (the lowest sequence), or null when the queue is empty. */
-  async headOf(consumer: string, aggregateId: string): Promise<DeliveryHoldRow | null> {
-    return this.ds.getRepository(DeliveryHoldRow).findOne({ where: { consumer, aggregateId }, order: { sequence: "ASC", id: "ASC" } });
+  /** The first held event of an aggregate's queue (the lowest sequence), or null when the queue is empty. */
+  async headOf(aggregateId: string): Promise<DeliveryHoldRow | null> {
+    if (this.consumers.length === 0) return null;
+    return this.ds.getRepository(DeliveryHoldRow).findOne({ where: { consumer: In([...this.consumers]), aggregateId }, order: { sequence: "ASC", id: "ASC" } });
   }
 
   /**
@@ -172,6 +195,7 @@ export class HeldQueues {
           await sub.apply(em, hold.event);
         }
         await em.delete(DeliveryHoldRow, { id: hold.id });
+        await this.promoteNext(em, hold.aggregateId);
         return true;
       });
       return { outcome: done ? "APPLIED" : "GONE" };
@@ -206,7 +230,7 @@ export class HeldQueues {
     let followersApplied = 0;
     if (first.outcome !== "APPLIED" && first.outcome !== "GONE") return { ...first, followersApplied };
     for (;;) {
-      const next = await this.headOf(head.consumer, head.aggregateId);
+      const next = await this.headOf(head.aggregateId);
       if (!next || next.state === HoldState.PARKED) break;
       if (!(await this.claim(next, this.clock.now(), "follower"))) break;
       const r = await this.attempt(next, false);
@@ -218,24 +242,35 @@ export class HeldQueues {
   }
 
   /**
-   * The due heads (not parked, not claimed, next attempt reached) of this service's own
+   * The due heads (failing, not claimed, next attempt reached) of this service's own
    * subscriptions, oldest due first. Holds of a subscription the service no longer has
    * stay as they are (an admin sees them once parked) instead of failing for that reason.
+   * A head is never WAITING (see promoteNext), so `state = FAILING` is an equality on
+   * the (state, nextAttemptAt) index and the many holds that only wait are never read.
    */
   async dueHeads(now: Date, limit = 100): Promise<DeliveryHoldRow[]> {
-    if (this.byConsumer.size === 0) return [];
+    if (this.consumers.length === 0) return [];
     return this.ds
       .getRepository(DeliveryHoldRow)
       .createQueryBuilder("h")
-      .where("h.consumer IN (:...consumers)", { consumers: [...this.byConsumer.keys()] })
-      .andWhere("h.state <> :parked", { parked: HoldState.PARKED })
+      .where("h.state = :failing", { failing: HoldState.FAILING })
       .andWhere("h.nextAttemptAt <= :now", { now })
+      .andWhere("h.consumer IN (:...consumers)", { consumers: this.consumers })
       .andWhere("(h.claimedUntil IS NULL OR h.claimedUntil < :now)", { now })
-      .andWhere("NOT EXISTS (SELECT 1 FROM delivery_holds p WHERE p.consumer = h.consumer AND p.aggregateId = h.aggregateId AND p.sequence < h.sequence)")
+      .andWhere(
+        "NOT EXISTS (SELECT 1 FROM delivery_holds p WHERE p.aggregateId = h.aggregateId AND p.consumer IN (:...consumers) AND (p.sequence < h.sequence OR (p.sequence = h.sequence AND p.id < h.id)))",
+      )
       .orderBy("h.nextAttemptAt", "ASC")
       .addOrderBy("h.id", "ASC")
       .take(limit)
       .getMany();
+  }
+
+  /** Deletes audit rows older than the retention; returns how many. */
+  async pruneAudit(): Promise<number> {
+    if (!this.ds.isInitialized) return 0;
+    const cutoff = new Date(this.clock.now().getTime() - this.config.auditRetentionDays * 86_400_000);
+    return (await this.ds.getRepository(DeliveryAuditRow).delete({ at: LessThan(cutoff) })).affected ?? 0;
   }
 
   /** Retries every due head once (and its followers on success). Returns how many heads were attempted. */
@@ -267,8 +302,10 @@ export class HeldQueues {
     const now = this.clock.now();
     if (!(await this.claim(hold, now, "parked"))) return { outcome: "BUSY", followersApplied: 0 };
     const release = () => inTransaction(this.ds, (em) => em.update(DeliveryHoldRow, { id: hold.id }, { claimedUntil: null }));
+    // A hold of a subscription the service no longer has is in no queue: its attempt says why it cannot run.
+    if (!this.byConsumer.has(hold.consumer)) return { ...(await this.attempt(hold, true)), followersApplied: 0 };
     for (;;) {
-      const head = await this.headOf(hold.consumer, hold.aggregateId);
+      const head = await this.headOf(hold.aggregateId);
       if (!head) return { outcome: "GONE", followersApplied: 0 };
       if (head.id === hold.id) return this.runFrom({ ...hold, claimedUntil: null } as DeliveryHoldRow, true);
       // An earlier event of the aggregate arrived after this one was parked: it goes first.
@@ -288,7 +325,7 @@ export class HeldQueues {
 
 /**
  * The retry job of a service: every EVENT_RETRY_POLL_SECONDS it retries the due heads of
- * its held queues. Runs of one instance never overlap; instances share the work through
+ * its held queues, and deletes audit rows older than DELIVERY_AUDIT_RETENTION_DAYS. Runs of one instance never overlap; instances share the work through
  * the claims. Tests call runOnce with a moved clock.
  */
 export function deliveryRetryJob(queues: HeldQueues, label: string): BackgroundJob {
@@ -298,7 +335,9 @@ export function deliveryRetryJob(queues: HeldQueues, label: string): BackgroundJ
     const run = chain.then(async () => {
       busy = true;
       try {
-        return await queues.retryDue();
+        const attempted = await queues.retryDue();
+        await queues.pruneAudit();
+        return attempted;
       } finally {
         busy = false;
       }

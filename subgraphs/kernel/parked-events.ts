@@ -41,7 +41,8 @@ export interface ParkedCursor {
 
 export interface RetryResultView {
   key: number;
-  outcome: HeadOutcome;
+  /** UNAVAILABLE only from the gateway: the service could not be asked. */
+  outcome: HeadOutcome | "UNAVAILABLE";
   error: string | null;
   followersApplied: number;
 }
@@ -90,12 +91,13 @@ export function parkedEventsRoute(service: string, ds: DataSource, queues: HeldQ
     const more = fetched.length > first;
     const rows = fetched.slice(0, first);
     if (rows.length === 0) return { items: [], more };
-    // How many wait behind each: later sequences of its queue, in one statement for the page.
+    // How many wait behind each: the later holds of its aggregate's queue (all the service's subscriptions), in one statement for the page.
     const behind = await holds()
       .createQueryBuilder("f")
-      .select(["f.consumer AS consumer", "f.aggregateId AS aggregateId", "f.sequence AS sequence"])
+      .select(["f.id AS id", "f.aggregateId AS aggregateId", "f.sequence AS sequence"])
       .where("f.aggregateId IN (:...aggs)", { aggs: [...new Set(rows.map((r) => r.aggregateId))] })
-      .getRawMany<{ consumer: string; aggregateId: string; sequence: number }>();
+      .andWhere("f.consumer IN (:...consumers)", { consumers: queues.consumers.length ? [...queues.consumers] : [""] })
+      .getRawMany<{ id: number; aggregateId: string; sequence: number }>();
     const items = rows.map((r) => ({
       key: r.id,
       consumer: r.consumer,
@@ -107,7 +109,7 @@ export function parkedEventsRoute(service: string, ds: DataSource, queues: HeldQ
       lastError: r.lastError,
       firstFailedAt: r.firstFailedAt?.toISOString() ?? null,
       parkedAt: r.parkedAt!.toISOString(),
-      waitingBehind: behind.filter((f) => f.consumer === r.consumer && f.aggregateId === r.aggregateId && Number(f.sequence) > r.sequence).length,
+      waitingBehind: behind.filter((f) => f.aggregateId === r.aggregateId && (Number(f.sequence) > r.sequence || (Number(f.sequence) === r.sequence && Number(f.id) > r.id))).length,
     }));
     return { items, more };
   }
@@ -128,13 +130,15 @@ export function parkedEventsRoute(service: string, ds: DataSource, queues: HeldQ
     const actor = req.principal.sub;
     if (body.action === "list") {
       const { items, more } = await list(body.first, body.after);
-      await audit("list", actor, { keys: items.map((i) => i.key), after: body.after ?? null });
+      // Only pages that show parked events: a dashboard polling an empty list would add rows forever.
+      if (items.length > 0) await audit("list", actor, { keys: items.map((i) => i.key), after: body.after ?? null });
       return { status: 200, body: { service, items, more } };
     }
     const keys = [...new Set(body.keys)];
-    const unknown = await unknownKeys(keys);
-    if (body.action === "check") return { status: 200, body: { service, unknown } };
-    if (unknown.length) return refuse(400, "BAD_USER_INPUT", `No parked event ${unknown.join(", ")} in ${service}; nothing was retried.`, { unknown });
+    if (body.action === "check") return { status: 200, body: { service, unknown: await unknownKeys(keys) } };
+    // No refusal here: the gateway checked every key first, and a key retried or applied
+    // since then (another admin, the retry job) answers GONE, so the other keys' results
+    // are not lost behind an error.
     // Recorded before anything runs, so a retry that dies half-way is on record too.
     const auditId = await audit("retry", actor, { keys });
     const results: RetryResultView[] = [];

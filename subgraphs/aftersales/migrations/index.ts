@@ -1,3 +1,4 @@
+import { DeliveryQueuePerAggregate1796177700274 } from "./1796177700274-DeliveryQueuePerAggregate";
 import { OutboxPositionLease1796173760345 } from "./1796173760345-OutboxPositionLease";
 import { DeliveryHolds1796173671913 } from "./1796173671913-DeliveryHolds";
 import { DropCaseVersion1796164311540 } from "./1796164311540-DropCaseVersion";
@@ -5,4 +6,4 @@ import { LargeJsonText1796165783032 } from "./1796165783032-LargeJsonText";
 import { OrderRefStatus1796164131197 } from "./1796164131197-OrderRefStatus";
 import { Initial1795383151672 } from "./1795383151672-Initial";
 /** Migrations for MySQL/MariaDB and SQLite, oldest first. Generated from the entities; see docs/operations.md. */
-export const migrations: Function[] = [Initial1795383151672, OrderRefStatus1796164131197, DropCaseVersion1796164311540, LargeJsonText1796165783032, DeliveryHolds1796173671913, OutboxPositionLease1796173760345];
+export const migrations: Function[] = [Initial1795383151672, OrderRefStatus1796164131197, DropCaseVersion1796164311540, LargeJsonText1796165783032, DeliveryHolds1796173671913, OutboxPositionLease1796173760345, DeliveryQueuePerAggregate1796177700274];

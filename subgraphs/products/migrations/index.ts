@@ -1,6 +1,7 @@
+import { DeliveryQueuePerAggregate1796177700274 } from "./1796177700274-DeliveryQueuePerAggregate";
 import { OutboxPositionLease1796173760345 } from "./1796173760345-OutboxPositionLease";
 import { LargeJsonText1796165783032 } from "./1796165783032-LargeJsonText";
 import { Initial1795383151672 } from "./1795383151672-Initial";
 import { DeliveryHolds1796173671913 } from "./1796173671913-DeliveryHolds";
 /** Migrations for MySQL/MariaDB and SQLite, oldest first. Generated from the entities; see docs/operations.md. */
-export const migrations: Function[] = [Initial1795383151672, LargeJsonText1796165783032, DeliveryHolds1796173671913, OutboxPositionLease1796173760345];
+export const migrations: Function[] = [Initial1795383151672, LargeJsonText1796165783032, DeliveryHolds1796173671913, OutboxPositionLease1796173760345, DeliveryQueuePerAggregate1796177700274];
