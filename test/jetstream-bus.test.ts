@@ -2,6 +2,10 @@ import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { v7 as uuidv7 } from "uuid";
 import type { HubEvent } from "../subgraphs/kernel/events";
+import { headers } from "@nats-io/nats-core";
+import { ConfigError } from "../subgraphs/kernel/config";
+import { EVENT_SIGNATURE_HEADER, signEvent } from "../subgraphs/kernel/event-signature";
+import { EventRefusedError } from "../subgraphs/kernel/events";
 import { nakDelayMs, natsConfig, NatsBus, type NatsConfig } from "../subgraphs/kernel/jetstream-bus";
 import { deleteStream, eventually, NATS_SERVER_BIN, NATS_URL, privateNats, type PrivateNats } from "./support/services";
 
@@ -16,7 +20,23 @@ function event(type: string, aggregateId = "gid://orderhub/Order/1", sequence = 
 }
 
 const streamName = () => `ohb_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
-const configFor = (stream: string, url = NATS_URL): NatsConfig => natsConfig({ NATS_URL: url, NATS_STREAM: stream })!;
+const SECRET = "event-signing-secret-of-this-test-0123456789";
+const OLD_SECRET = "the-secret-before-the-rotation-0123456789ab";
+const configFor = (stream: string, url = NATS_URL, env: Record<string, string> = {}): NatsConfig =>
+  natsConfig({ NATS_URL: url, NATS_STREAM: stream, INTERNAL_SIGNING_SECRET: SECRET, ...env })!;
+
+/** Publishes straight to NATS, as any client allowed on the subjects could, bypassing the bus. */
+async function publishRaw(subject: string, body: string, msgId: string, signature?: string) {
+  const nc = await connect({ servers: NATS_URL });
+  try {
+    const h = headers();
+    h.set("Nats-Msg-Id", msgId);
+    if (signature !== undefined) h.set(EVENT_SIGNATURE_HEADER, signature);
+    await nc.request(subject, new TextEncoder().encode(body), { headers: h, timeout: 5000 });
+  } finally {
+    await nc.close();
+  }
+}
 
 async function consumerState(stream: string, durable: string, url = NATS_URL) {
   const nc = await connect({ servers: url });
@@ -147,9 +167,93 @@ describe("NatsBus", () => {
     expect(again).toEqual([later.id]);
   });
 
+  test("forged events published straight to NATS are terminated unapplied and do not hold up the genuine ones", async () => {
+    const stream = streamName();
+    const b = await bus(stream);
+    const subject = `${stream}.events.customer.merged`;
+    const forged = (id: string) => JSON.stringify({ ...event("customer.merged"), id, payload: { survivorKey: "victim", absorbedKeys: ["attacker"] } });
+    const ids = [uuidv7(), uuidv7(), uuidv7(), uuidv7()];
+    // Unsigned; signed with a wrong secret; correctly signed but under another type's subject; a signature for another message id.
+    await publishRaw(subject, forged(ids[0]), ids[0]);
+    await publishRaw(subject, forged(ids[1]), ids[1], signEvent({ current: "not-the-services-secret-0123456789abcdef" }, subject, ids[1], new TextEncoder().encode(forged(ids[1]))));
+    const mismatched = JSON.stringify({ ...event("order.created"), id: ids[2] });
+    await publishRaw(subject, mismatched, ids[2], signEvent({ current: SECRET }, subject, ids[2], new TextEncoder().encode(mismatched)));
+    await publishRaw(subject, forged(ids[3]), ids[3], signEvent({ current: SECRET }, subject, ids[0], new TextEncoder().encode(forged(ids[3]))));
+    const genuine = event("customer.merged");
+    await b.publish(genuine);
+
+    const applied: string[] = [];
+    b.consume("customers", ["customer.merged", "order.created"], async (e) => void applied.push(e.id));
+    await b.start();
+    await eventually(async () => applied.length === 1, "the genuine event");
+    await eventually(async () => (await consumerState(stream, `${stream}_customers`)).ackPending === 0, "all settled");
+    expect(applied).toEqual([genuine.id]);
+    expect(b.rejectedEvents).toBe(4);
+    // Terminated, not left to come back: nothing pending or in flight.
+    expect(await consumerState(stream, `${stream}_customers`)).toMatchObject({ pending: 0, ackPending: 0 });
+  });
+
+  test("after a secret rotation, events signed with the previous secret are taken only while it is configured", async () => {
+    const stream = streamName();
+    const subject = `${stream}.events.order.created`;
+    const rotated = await NatsBus.connect(configFor(stream, NATS_URL, { EVENT_SIGNING_SECRET_PREVIOUS: OLD_SECRET }), "test");
+    buses.push(rotated);
+    streams.push(stream);
+    const old = event("order.created");
+    const body = JSON.stringify(old);
+    await publishRaw(subject, body, old.id, signEvent({ current: OLD_SECRET }, subject, old.id, new TextEncoder().encode(body)));
+    const applied: string[] = [];
+    rotated.consume("customers", ["order.created"], async (e) => void applied.push(e.id));
+    await rotated.start();
+    await eventually(async () => applied.length === 1, "the event signed before the rotation");
+    expect(applied).toEqual([old.id]);
+
+    // Without the previous secret, another service refuses the same message.
+    const strict = await bus(stream);
+    const other: string[] = [];
+    strict.consume("products", ["order.created"], async (e) => void other.push(e.id));
+    await strict.start();
+    await eventually(async () => strict.rejectedEvents === 1, "the refusal");
+    expect(other).toEqual([]);
+  });
+
+  test("an event over the server's max_payload is refused with a distinct error, before it is sent", async () => {
+    const b = await bus(streamName());
+    const big = { ...event("order.created"), payload: { note: "x".repeat(1_100_000) } };
+    await expect(b.publish(big)).rejects.toBeInstanceOf(EventRefusedError);
+    await expect(b.publish(big)).rejects.toThrow(/max_payload of 1048576 bytes/);
+  });
+
+  test("stream settings the server refuses stop the start with a message naming the stream and the setting", async () => {
+    const stream = streamName();
+    streams.push(stream);
+    // A single server cannot keep three replicas: without the check this retried forever.
+    await expect(NatsBus.connect(configFor(stream, NATS_URL, { NATS_REPLICAS: "3" }), "test")).rejects.toThrow(
+      new RegExp(`stream ${stream}.*NATS_REPLICAS`),
+    );
+  });
+
   test("a failed delivery's pause doubles from half a second and stays bounded", () => {
     expect([1, 2, 3, 4].map(nakDelayMs)).toEqual([500, 1000, 2000, 4000]);
     expect(nakDelayMs(50)).toBe(30_000);
+  });
+});
+
+describe("natsConfig", () => {
+  const base = { NATS_URL, INTERNAL_SIGNING_SECRET: SECRET };
+  test("a duplicate window longer than the maximum age is refused, naming both", () => {
+    expect(() => natsConfig({ ...base, NATS_DUPLICATE_WINDOW_SECONDS: "7200", NATS_MAX_AGE_HOURS: "1" })).toThrow(ConfigError);
+    expect(() => natsConfig({ ...base, NATS_DUPLICATE_WINDOW_SECONDS: "7200", NATS_MAX_AGE_HOURS: "1" })).toThrow(/NATS_DUPLICATE_WINDOW_SECONDS.*NATS_MAX_AGE_HOURS/);
+    expect(natsConfig({ ...base, NATS_DUPLICATE_WINDOW_SECONDS: "3600", NATS_MAX_AGE_HOURS: "1" })!.duplicateWindowMs).toBe(3_600_000);
+    // No age limit: any window.
+    expect(natsConfig({ ...base, NATS_DUPLICATE_WINDOW_SECONDS: "7200", NATS_MAX_AGE_HOURS: "0" })!.maxAgeMs).toBe(0);
+  });
+
+  test("the bus needs the signing secret, a valid previous one and a valid replica count", () => {
+    expect(() => natsConfig({ NATS_URL })).toThrow(/INTERNAL_SIGNING_SECRET/);
+    expect(() => natsConfig({ ...base, EVENT_SIGNING_SECRET_PREVIOUS: "short" })).toThrow(/EVENT_SIGNING_SECRET_PREVIOUS/);
+    expect(() => natsConfig({ ...base, NATS_REPLICAS: "0" })).toThrow(/NATS_REPLICAS/);
+    expect(natsConfig({ ...base, NATS_REPLICAS: "3" })!.replicas).toBe(3);
   });
 });
 

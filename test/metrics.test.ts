@@ -213,7 +213,7 @@ describe("consumer lag on NATS JetStream", () => {
   });
 
   test("the lag gauge counts the events the service's durable consumer has not acknowledged, and falls to 0 once handled", async () => {
-    bus = await NatsBus.connect(natsConfig({ NATS_URL, NATS_STREAM: stream })!, "metrics-test");
+    bus = await NatsBus.connect(natsConfig({ NATS_URL, NATS_STREAM: stream, INTERNAL_SIGNING_SECRET: "metrics-test-signing-secret-0123456789abcdef" })!, "metrics-test");
     const metrics = new ServiceMetrics("customers", { processMetrics: false });
     const events = consumerGauges(metrics, "customers", bus, createLogger({ LOG_LEVEL: "silent" }));
     let release!: () => void;

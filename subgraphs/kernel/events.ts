@@ -168,6 +168,20 @@ export type Deliver = (event: HubEvent) => Promise<void>;
  * Carries outbox events to the services that consume them. Each service has one consumer
  * (`consume`), which gets the events in the order they were published, one at a time.
  */
+/**
+ * The bus will never take this event as it is (e.g. it is larger than the server accepts):
+ * retrying cannot help, so the relay reports it once and its aggregate waits.
+ */
+export class EventRefusedError extends Error {
+  constructor(
+    readonly event: HubEvent,
+    message: string,
+  ) {
+    super(message);
+    this.name = "EventRefusedError";
+  }
+}
+
 export interface EventBus {
   /** Resolves once the bus has the event (in process: once every consumer handled it). */
   publish(event: HubEvent): Promise<void>;
@@ -227,6 +241,8 @@ export class OutboxRelay {
   private timer?: NodeJS.Timeout;
   private running: Promise<void> | null = null;
   private again = false;
+  /** Events the bus refused for good and the relay has reported already. */
+  private readonly refused = new Set<string>();
   private stopped = false;
   /** Nothing is published before start(): every consumer of the bus must be listening first. */
   private started = false;
@@ -308,6 +324,11 @@ export class OutboxRelay {
               published.push(row.id);
             } catch (err) {
               waiting.set(row.aggregateId, err as Error);
+              // Refused for good: said once per event, not on every pass; the row and its aggregate wait for an operator.
+              if (err instanceof EventRefusedError && !this.refused.has(row.id)) {
+                this.refused.add(row.id);
+                log().error({ component: "outbox", eventId: row.id, aggregateId: row.aggregateId, err }, "the bus refuses this event; its aggregate waits");
+              }
             }
           }
         } finally {
@@ -318,10 +339,8 @@ export class OutboxRelay {
         if (round.length < RELAY_BATCH) return;
       }
     } finally {
-      if (waiting.size) {
-        const [first] = waiting.values();
-        console.error(`[outbox] ${waiting.size} aggregate(s) wait for the bus, will retry: ${first.message}`);
-      }
+      const retrying = [...waiting.values()].filter((e) => !(e instanceof EventRefusedError));
+      if (retrying.length) console.error(`[outbox] ${retrying.length} aggregate(s) wait for the bus, will retry: ${retrying[0].message}`);
     }
   }
 }

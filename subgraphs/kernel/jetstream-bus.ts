@@ -1,4 +1,5 @@
 import { connect } from "@nats-io/transport-node";
+import { headers } from "@nats-io/nats-core";
 import {
   AckPolicy,
   DeliverPolicy,
@@ -14,7 +15,8 @@ import {
   type JsMsg,
 } from "@nats-io/jetstream";
 import { bool, ConfigError, int, optional } from "./config";
-import type { Deliver, EventBus, HubEvent } from "./events";
+import { eventSigningKeys, EVENT_SIGNATURE_HEADER, signEvent, verifyEvent, type EventSigningKeys } from "./event-signature";
+import { EventRefusedError, type Deliver, type EventBus, type HubEvent } from "./events";
 import { log as processLog } from "./logging";
 
 type Env = Record<string, string | undefined>;
@@ -36,6 +38,10 @@ export interface NatsConfig {
   /** Retention limits: events older or beyond this are dropped, read or not (0 = no limit). */
   maxAgeMs: number;
   maxBytes: number;
+  /** Copies of the stream JetStream keeps (1 on a single server; 3 on a 3-node cluster survives losing one). */
+  replicas: number;
+  /** Signs what this service publishes and checks what it consumes. */
+  signing: EventSigningKeys;
   /**
    * How long JetStream waits for word from a delivery before handing the event out again.
    * A running delivery extends it (working()), so it bounds only how long a crashed
@@ -73,6 +79,12 @@ export function natsConfig(env: Env): NatsConfig | undefined {
   const stream = optional(env, "NATS_STREAM") ?? "orderhub";
   // It becomes a subject token and part of durable names: no dots, wildcards or spaces.
   if (!STREAM_NAME.test(stream)) throw new ConfigError(`NATS_STREAM="${stream.slice(0, 60)}" is invalid: use 1 to 48 letters, digits, _ or -.`);
+  const duplicateWindowSeconds = int(env, "NATS_DUPLICATE_WINDOW_SECONDS", 600, 1, 7 * 24 * 3600);
+  const maxAgeHours = int(env, "NATS_MAX_AGE_HOURS", 7 * 24, 0, 10 * 365 * 24);
+  // JetStream refuses a stream whose duplicate window outlasts its messages.
+  if (maxAgeHours > 0 && duplicateWindowSeconds > maxAgeHours * 3600) {
+    throw new ConfigError(`NATS_DUPLICATE_WINDOW_SECONDS=${duplicateWindowSeconds} is longer than NATS_MAX_AGE_HOURS=${maxAgeHours}: the duplicate window must not exceed the maximum age.`);
+  }
   return {
     servers,
     tls: servers.some((s) => s.startsWith("tls:")),
@@ -80,9 +92,11 @@ export function natsConfig(env: Env): NatsConfig | undefined {
     pass,
     token,
     stream,
-    duplicateWindowMs: int(env, "NATS_DUPLICATE_WINDOW_SECONDS", 600, 1, 7 * 24 * 3600) * 1000,
-    maxAgeMs: int(env, "NATS_MAX_AGE_HOURS", 7 * 24, 0, 10 * 365 * 24) * HOUR_MS,
+    duplicateWindowMs: duplicateWindowSeconds * 1000,
+    maxAgeMs: maxAgeHours * HOUR_MS,
     maxBytes: int(env, "NATS_MAX_BYTES", 0, 0, Number.MAX_SAFE_INTEGER),
+    replicas: int(env, "NATS_REPLICAS", 1, 1, 5),
+    signing: eventSigningKeys(env),
     ackWaitMs: int(env, "NATS_ACK_WAIT_MS", 5_000, 1000, 3_600_000),
     logDeliveries: bool(env, "NATS_LOG_DELIVERIES", false),
   };
@@ -191,10 +205,25 @@ export class NatsBus implements EventBus {
     return info.num_pending + info.num_ack_pending;
   }
 
+  /** Events this bus refused to deliver because their signature or subject did not hold. */
+  rejectedEvents = 0;
+
   async publish(event: HubEvent): Promise<void> {
+    const subject = this.subject(event.type);
+    const body = new TextEncoder().encode(JSON.stringify(event));
     // The event id as message id: a republished event (the relay crashed before marking
     // it) is dropped by JetStream within the duplicate window, and ignored by consumers after it.
-    await this.js.publish(this.subject(event.type), JSON.stringify(event), { msgID: event.id });
+    const h = headers();
+    h.set("Nats-Msg-Id", event.id);
+    h.set(EVENT_SIGNATURE_HEADER, signEvent(this.config.signing, subject, event.id, body));
+    // The server would refuse it on every attempt: say so distinctly, so the relay reports it once.
+    const maxPayload = this.nc.info?.max_payload;
+    // The server counts the header block too (the client encodes it exactly so when it sends).
+    const size = body.length + (h as unknown as { encode(): Uint8Array }).encode().length;
+    if (maxPayload && size > maxPayload) {
+      throw new EventRefusedError(event, `event ${event.id} (${event.type}) is ${size} bytes, over the NATS server's max_payload of ${maxPayload} bytes`);
+    }
+    await this.js.publish(subject, body, { msgID: event.id, headers: h });
   }
 
   consume(service: string, types: readonly string[], deliver: Deliver): void {
@@ -289,12 +318,23 @@ export class NatsBus implements EventBus {
   }
 
   private async handle(c: Registered, m: JsMsg): Promise<void> {
+    // Only what a service signed is applied: anyone else able to publish on the subjects
+    // could otherwise write facts (merges, orders) into every consumer's database.
+    const msgId = m.headers?.get("Nats-Msg-Id") ?? "";
+    if (!verifyEvent(this.config.signing, m.subject, msgId, m.data, m.headers?.get(EVENT_SIGNATURE_HEADER))) {
+      this.reject(m, "event signature missing or invalid");
+      return;
+    }
     let event: HubEvent;
     try {
       event = JSON.parse(new TextDecoder().decode(m.data)) as HubEvent;
     } catch {
       processLog().error({ component: "nats", subject: m.subject, seq: m.seq }, "not an event; dropped");
       m.term();
+      return;
+    }
+    if (typeof event?.type !== "string" || m.subject !== this.subject(event.type) || event.id !== msgId) {
+      this.reject(m, "event type or id does not match its subject or message id");
       return;
     }
     if (!c.types.includes(event.type)) {
@@ -318,14 +358,46 @@ export class NatsBus implements EventBus {
     await m.ackAck().catch(() => undefined);
     if (this.config.logDeliveries) processLog().info({ component: "nats", consumer: c.service, type: event.type, id: event.id, seq: m.seq }, "event handled");
   }
+
+
+  /** Terminates a message that is not a genuine event: never applied, never delivered again. */
+  private reject(m: JsMsg, reason: string): void {
+    this.rejectedEvents++;
+    // Subject and sequence only: the payload is untrusted and may be large or hostile.
+    processLog().error({ component: "nats", subject: m.subject, seq: m.seq, reason }, "event refused; terminated");
+    m.term();
+  }
 }
 
 function isNotFound(err: unknown): boolean {
   return err instanceof JetStreamApiError && (err.code === 404 || /not found/i.test(err.message));
 }
 
+/** JetStream API errors that pass by themselves (a cluster electing, peers not up yet); any other is a refusal of our settings. */
+const TRANSIENT_API_ERRORS = new Set([10008 /* temporarily unavailable */, 10023 /* insufficient resources */]);
+
+/** What to check when JetStream refuses the stream's settings, by its error code. */
+function refusedSetting(code: number): string {
+  if (code === 10052) return "NATS_DUPLICATE_WINDOW_SECONDS and NATS_MAX_AGE_HOURS";
+  if (code === 10074) return "NATS_REPLICAS (a single server takes 1)";
+  return "NATS_DUPLICATE_WINDOW_SECONDS, NATS_MAX_AGE_HOURS, NATS_MAX_BYTES and NATS_REPLICAS";
+}
+
 async function ensureStream(jsm: JetStreamManager, config: NatsConfig): Promise<void> {
+  try {
+    await createOrUpdateStream(jsm, config);
+  } catch (err) {
+    // A refusal comes back the same on every try: stop with it instead of retrying forever.
+    if (err instanceof JetStreamApiError && !TRANSIENT_API_ERRORS.has(err.code)) {
+      throw new ConfigError(`NATS refused the settings of stream ${config.stream}: ${err.message} (JetStream error ${err.code}). Check ${refusedSetting(err.code)}.`);
+    }
+    throw err;
+  }
+}
+
+async function createOrUpdateStream(jsm: JetStreamManager, config: NatsConfig): Promise<void> {
   const settings = {
+    num_replicas: config.replicas,
     subjects: [`${config.stream}.events.>`],
     duplicate_window: nanos(config.duplicateWindowMs),
     max_age: nanos(config.maxAgeMs),
