@@ -254,7 +254,7 @@ export class OutboxRelay {
     this.stopped = true;
     clearInterval(this.timer);
     await this.running;
-    if (this.started && !isSqlite(this.ds)) await this.lease.release().catch((err) => console.error(`[outbox] could not release the relay lease: ${(err as Error).message}`));
+    if (this.started && !isSqlite(this.ds)) await this.lease.release().catch((err) => log().error({ component: "outbox", err }, "could not release the relay lease"));
   }
 
   poke(): Promise<void> {
@@ -320,7 +320,7 @@ export class OutboxRelay {
     } finally {
       if (waiting.size) {
         const [first] = waiting.values();
-        console.error(`[outbox] ${waiting.size} aggregate(s) wait for the bus, will retry: ${first.message}`);
+        log().error({ component: "outbox", waitingAggregates: waiting.size, err: first }, "aggregates wait for the bus, will retry");
       }
     }
   }
