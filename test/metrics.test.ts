@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from "uuid";
 import { OutboxEvent } from "../subgraphs/kernel/events";
 import { NatsBus, natsConfig } from "../subgraphs/kernel/jetstream-bus";
 import { createLogger } from "../subgraphs/kernel/logging";
-import { metricsOperations, ServiceMetrics, utcInstant } from "../subgraphs/kernel/metrics";
+import { metricsOperations, metricsToken, ServiceMetrics, utcInstant } from "../subgraphs/kernel/metrics";
 import { consumerGauges } from "../subgraphs/kernel/service-gauges";
 import { deleteStream, eventually, NATS_URL } from "./support/services";
 import { createProduct, orderInput, sendWebhook, unique } from "./support/fixtures";
@@ -257,6 +257,15 @@ describe("with METRICS_TOKEN", () => {
       expect(ok.status).toBe(200);
       expect(ok.text).toContain("orderhub_graphql_requests_total");
     }
+  });
+
+  test("in production /metrics needs METRICS_TOKEN unless METRICS_INTERNAL_ONLY=true says it is not reachable from outside", () => {
+    expect(() => metricsToken({ NODE_ENV: "production" })).toThrow(/METRICS_TOKEN is required with NODE_ENV=production.*METRICS_INTERNAL_ONLY=true/);
+    expect(metricsToken({ NODE_ENV: "production", METRICS_INTERNAL_ONLY: "true" })).toBeUndefined();
+    expect(metricsToken({ NODE_ENV: "production", METRICS_TOKEN: token })).toBe(token);
+    expect(() => metricsToken({ NODE_ENV: "production", METRICS_INTERNAL_ONLY: "mostly" })).toThrow(/METRICS_INTERNAL_ONLY/);
+    // Outside production it stays open by default, as for a developer's machine.
+    expect(metricsToken({ NODE_ENV: "test" })).toBeUndefined();
   });
 
   test("a token too short to guard anything stops start-up, naming the variable", async () => {

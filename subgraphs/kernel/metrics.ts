@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import { ConfigError, optional } from "./config";
+import { bool, ConfigError, isProduction, optional } from "./config";
 import { isHubErrorCode } from "./error-codes";
 import { STAFF_ROLES } from "./principal";
 
@@ -239,10 +239,23 @@ export class ServiceMetrics {
  * A Prometheus scraper cannot sign internal calls, so the subgraphs' /metrics is not
  * behind the gateway's signature; it carries no personal data, and the token keeps it
  * from whoever can reach the port.
+ *
+ * In production one of two is required: METRICS_TOKEN, or METRICS_INTERNAL_ONLY=true,
+ * the operator's statement that /metrics cannot be reached from outside (the proxy in
+ * front denies it, the subgraphs' ports are not published). Without either, a gateway
+ * behind a plain proxy would show its metrics to the world, so it does not start.
  */
 export function metricsToken(env: Env): string | undefined {
   const token = optional(env, "METRICS_TOKEN");
-  if (token === undefined) return undefined;
+  const internalOnly = bool(env, "METRICS_INTERNAL_ONLY", false);
+  if (token === undefined) {
+    if (isProduction(env) && !internalOnly) {
+      throw new ConfigError(
+        `METRICS_TOKEN is required with NODE_ENV=${env.NODE_ENV}: set METRICS_TOKEN (at least 16 characters), or METRICS_INTERNAL_ONLY=true when /metrics can be reached only from the internal network.`,
+      );
+    }
+    return undefined;
+  }
   if (token.length < 16 || /\s/.test(token)) throw new ConfigError("METRICS_TOKEN must be at least 16 characters without spaces.");
   return token;
 }
