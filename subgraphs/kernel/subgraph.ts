@@ -150,7 +150,10 @@ export function maskError(formatted: { message: string; extensions?: Record<stri
     return { message: COMMIT_OUTCOME_UNKNOWN_MESSAGE, extensions: withErrorCode({ code: "SERVICE_UNAVAILABLE", outcome: "UNKNOWN" }) };
   }
   // Not a bug: the database cannot do it now, and the same request will work later.
-  if (isDatabaseUnavailable(original)) return { message: "The database is unavailable; retry later.", extensions: withErrorCode({ code: "SERVICE_UNAVAILABLE" }) };
+  if (isDatabaseUnavailable(original)) {
+    logger.warn({ requestId: currentRequest()?.id, err: original }, "database unavailable");
+    return { message: "The database is unavailable; retry later.", extensions: withErrorCode({ code: "SERVICE_UNAVAILABLE" }) };
+  }
   logger.error({ requestId: currentRequest()?.id, err: original }, "internal error");
   return { message: "Internal error; it has been logged.", extensions: withErrorCode({ code: "INTERNAL_SERVER_ERROR" }) };
 }
