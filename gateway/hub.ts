@@ -5,7 +5,7 @@ import type { Clock } from "../subgraphs/kernel/clock";
 import { InProcessBus, OutboxEvent } from "../subgraphs/kernel/events";
 import { startSubgraph, type RunningSubgraph } from "../subgraphs/kernel/subgraph";
 import { createLogger, useLogger } from "../subgraphs/kernel/logging";
-import { metricsToken } from "../subgraphs/kernel/metrics";
+import { metricsOperations, metricsToken } from "../subgraphs/kernel/metrics";
 import type { DestinationStream } from "pino";
 import { gatewayConfig } from "./config";
 import { demoEnv, demoSecretsEnv, demoTokenMinter, loadOrCreateDemoKeys, loadOrCreateDemoSecrets, type TokenMinter } from "./demo-keys";
@@ -76,6 +76,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   const configs = Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, subgraphConfig(n, env)]));
   gatewayConfig(env);
   metricsToken(env);
+  metricsOperations(env);
   const logger = createLogger(env, options.logDestination);
   // Background work (relays, schedulers) logs through the process logger: this one.
   useLogger(logger);

@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from "@apollo/server";
+import { unwrapResolverError } from "@apollo/server/errors";
 import { ApolloGateway, LocalGraphQLDataSource, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import type { GraphQLFormattedError } from "graphql";
 import { projectRoot } from "../subgraphs/kernel/project-root";
@@ -19,13 +20,13 @@ import type { Principal } from "../subgraphs/kernel/principal";
 import type { Channel } from "../subgraphs/kernel/types";
 import { deniedFields } from "../subgraphs/kernel/visibility";
 import { createLogger, currentRequest, REQUEST_ID_HEADER, type Logger } from "../subgraphs/kernel/logging";
-import { metricsToken, serveMetrics, ServiceMetrics } from "../subgraphs/kernel/metrics";
+import { metricsOperations, metricsToken, serveMetrics, ServiceMetrics } from "../subgraphs/kernel/metrics";
 import { observed, requestInfoPlugin } from "../subgraphs/kernel/request-log";
 import type { Histogram } from "prom-client";
 import { AuthError, createTokenVerifier } from "./auth";
 import { verifyWebhook, WEBHOOK_CHANNELS, webhookVerifiers, type WebhookChannel } from "./webhooks";
 import type { GatewayConfig } from "./config";
-import { buildFederatedSchema } from "../subgraphs/kernel/subgraph";
+import { buildFederatedSchema, COMMIT_OUTCOME_UNKNOWN_MESSAGE } from "../subgraphs/kernel/subgraph";
 import { OPERATIONS_SUBGRAPH, OperationsDataSource, operationsSubgraph, parkedEventsClient, type ParkedEventsCall } from "./operations";
 
 export const SUPERGRAPH_PATH = path.join(projectRoot(), "schema", "supergraph.graphql");
@@ -50,6 +51,7 @@ class SigningDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     secret: string,
     timeoutMs: number,
     private readonly fetchSeconds: Histogram<"subgraph" | "outcome">,
+    private readonly logger: Logger,
   ) {
     super({
       url,
@@ -77,6 +79,11 @@ class SigningDataSource extends RemoteGraphQLDataSource<GatewayContext> {
       const response = await super.process(options);
       outcome = response.errors?.length ? "graphql_errors" : "ok";
       return response;
+    } catch (err) {
+      // The client sees SERVICE_UNAVAILABLE naming the subgraph; the operator needs why (refused, timed out, a bad answer).
+      const requestId = (options.context as Partial<GatewayContext>).requestId ?? currentRequest()?.id;
+      this.logger.warn({ requestId, subgraph: this.service, err }, "subgraph fetch failed");
+      throw err;
     } finally {
       this.fetchSeconds.observe({ subgraph: this.service, outcome }, Number(process.hrtime.bigint() - started) / 1e9);
     }
@@ -106,6 +113,10 @@ export function formatGatewayError(formatted: GraphQLFormattedError): GraphQLFor
   if ((PASS_THROUGH_CODES.has(code) || ownUnavailable) && !INTERNAL_ADDRESS.test(formatted.message)) {
     const { stacktrace: _s, serviceName: _n, ...rest } = ext;
     return { ...clean, extensions: withErrorCode({ ...rest, code }) };
+  }
+  // A subgraph's mutation whose commit may or may not have happened: the client must read back, not retry blindly.
+  if (code === "SERVICE_UNAVAILABLE" && ext.outcome === "UNKNOWN") {
+    return { ...clean, message: COMMIT_OUTCOME_UNKNOWN_MESSAGE, extensions: withErrorCode({ code, outcome: "UNKNOWN", ...(serviceName ? { service: serviceName } : {}) }) };
   }
   if (INTERNAL_ADDRESS.test(formatted.message) || code === "DOWNSTREAM_SERVICE_ERROR" || code === "SERVICE_UNAVAILABLE") {
     const which = serviceName ?? "A";
@@ -194,7 +205,7 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
   const operations = new OperationsDataSource((await buildFederatedSchema(operationsSubgraph)).schema);
   const logger = (options.logger ?? createLogger(config.env)).child({ service: "gateway" });
   // The gateway shows the process metrics: in the one-process hub it is the process's front.
-  const metrics = new ServiceMetrics("gateway");
+  const metrics = new ServiceMetrics("gateway", { operations: metricsOperations(config.env) });
   const scrapeToken = metricsToken(config.env);
   const fetchSeconds = metrics.histogram("orderhub_subgraph_fetch_duration_seconds", "Subgraph fetches of the query plans, by subgraph and outcome (ok, graphql_errors, error).", ["subgraph", "outcome"]);
   const webhookDeliveries = metrics.counter(
@@ -207,7 +218,7 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
     buildService: ({ name, url }) => {
       if (name === OPERATIONS_SUBGRAPH) return operations;
       const known = config.subgraphUrls[name as SubgraphName];
-      return new SigningDataSource(name, known ?? url!, config.internalSecret, config.subgraphTimeoutMs, fetchSeconds);
+      return new SigningDataSource(name, known ?? url!, config.internalSecret, config.subgraphTimeoutMs, fetchSeconds, logger);
     },
   });
   const apollo = new ApolloServer<GatewayContext>({
@@ -220,7 +231,14 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
     ],
     plugins: [refuseUnresolvedOperation, refuseDeniedMutations, requestInfoPlugin as ApolloServerPlugin<GatewayContext>],
     includeStacktraceInErrorResponses: false,
-    formatError: (formatted) => formatGatewayError(formatted),
+    formatError: (formatted, error) => {
+      const out = formatGatewayError(formatted);
+      // The client is told "it has been logged": it is, under the request id the client got back.
+      if (out.extensions?.code === "INTERNAL_SERVER_ERROR") {
+        logger.error({ requestId: currentRequest()?.id, code: formatted.extensions?.code, path: formatted.path, err: unwrapResolverError(error) }, "internal error");
+      }
+      return out;
+    },
   });
   await apollo.start();
 

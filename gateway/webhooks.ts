@@ -1,4 +1,5 @@
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
+import { log as processLog } from "../subgraphs/kernel/logging";
 import { assertWebhookSecret, ConfigError, isProduction } from "../subgraphs/kernel/config";
 
 /**
@@ -25,7 +26,7 @@ export function isTestKey(secret: string): boolean {
  * In production a missing secret disables that channel (logged), and a test key stops
  * start-up: a test key in production is how payment callbacks get silently rejected.
  */
-export function webhookVerifiers(env: Record<string, string | undefined>, log: (line: string) => void = console.warn): Partial<Record<WebhookChannel, Webhook>> {
+export function webhookVerifiers(env: Record<string, string | undefined>, log: (line: string) => void = (line) => processLog().warn(line)): Partial<Record<WebhookChannel, Webhook>> {
   const verifiers: Partial<Record<WebhookChannel, Webhook>> = {};
   for (const channel of WEBHOOK_CHANNELS) {
     const name = secretVar(channel);

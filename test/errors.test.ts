@@ -38,6 +38,14 @@ test("whatever error reaches the gateway, it leaves with a code from the table a
   );
 });
 
+test("a subgraph's mutation whose commit outcome is unknown keeps that through the gateway, naming the service", () => {
+  const out = formatGatewayError({ message: "anything", extensions: { code: "SERVICE_UNAVAILABLE", outcome: "UNKNOWN", serviceName: "orders" } });
+  expect(out.extensions).toEqual({ code: "SERVICE_UNAVAILABLE", errorCode: 5003, outcome: "UNKNOWN", service: "orders" });
+  expect(out.message).toMatch(/may or may not have been made/);
+  // A plain outage stays "retry later".
+  expect(formatGatewayError({ message: "x", extensions: { code: "SERVICE_UNAVAILABLE", serviceName: "orders" } }).extensions).not.toHaveProperty("outcome");
+});
+
 // ------------------------------------------------------------------ through the gateway
 
 let hub: TestHub;

@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startHub } from "../gateway/hub";
-import { logLevel } from "../subgraphs/kernel/logging";
+import { v7 as uuidv7 } from "uuid";
+import { ServiceConsumer } from "../subgraphs/kernel/delivery";
+import { createLogger, logLevel } from "../subgraphs/kernel/logging";
 import { createProduct, orderInput } from "./support/fixtures";
 import { startTestHub, type TestHub } from "./support/hub";
 import { sample, scrape } from "./support/metrics";
@@ -108,6 +110,72 @@ test("a refused request is logged with its status and code, and without the toke
   const line = lines.find((l) => l.requestId === r.requestId);
   expect(line).toMatchObject({ service: "gateway", status: 401, outcome: "UNAUTHENTICATED" });
   expect(raw.join("\n")).not.toContain(forged.split(".")[2]);
+});
+
+test("an event that fails with a driver message quoting a phone is logged as JSON, through the logger, with the value redacted", async () => {
+  const phone = "13800138000";
+  const orders = hub.subgraphs.orders;
+  const failing = new ServiceConsumer(orders.ds, "orders", [{
+    consumer: "orders.log-redaction-test",
+    types: ["order.created"],
+    apply: async () => {
+      throw Object.assign(new Error(`Duplicate entry '${phone}' for key 'customers.phone'`), { code: "ER_DUP_ENTRY", errno: 1062 });
+    },
+  }], orders.relay);
+  const id = uuidv7();
+  const now = new Date().toISOString();
+  const stdout = jest.spyOn(console, "warn");
+  try {
+    await failing.deliver({ id, aggregateId: "gid://orderhub/Order/424242", sequence: 1, type: "order.created", occurredAt: now, recordedAt: now, source: "test", actor: null, payload: {} });
+    expect(stdout).not.toHaveBeenCalled();
+  } finally {
+    stdout.mockRestore();
+  }
+  const line = lines.find((l) => l.eventId === id && l.component === "delivery");
+  expect(line).toMatchObject({ level: "warn", consumer: "orders.log-redaction-test", err: { type: "Error", code: "ER_DUP_ENTRY", message: expect.stringContaining("Duplicate entry") } });
+  expect(raw.join("\n")).not.toContain(phone);
+});
+
+test("at debug the stack is logged redacted too, and a thrown string or object is redacted like an error message", () => {
+  const out: string[] = [];
+  const logger = createLogger({ LOG_LEVEL: "debug" }, { write: (chunk: string) => void out.push(chunk) });
+  logger.error({ err: new Error("Duplicate entry '13912345678' for key 'phone'") }, "failed");
+  logger.error({ err: "Duplicate entry '13912345678' for key 'phone'" }, "failed");
+  logger.error({ err: { message: "Incorrect value \"liu ruyan\" 13912345678" } }, "failed");
+  const parsed = out.map((l) => JSON.parse(l));
+  expect(parsed).toHaveLength(3);
+  expect(parsed[0].err.stack).toMatch(/^Error: Duplicate entry '…' for key '…'\n\s+at /);
+  expect(parsed[1].err.message).toBe("Duplicate entry '…' for key '…'");
+  expect(parsed[2].err.message).toBe("Incorrect value '…' …");
+  for (const l of out) {
+    expect(l).not.toContain("13912345678");
+    expect(l).not.toContain("liu ruyan");
+  }
+});
+
+test("an internal error through the gateway is one gateway error line under the request id the client got back", async () => {
+  const ds = hub.subgraphs.products.ds;
+  await ds.query("ALTER TABLE products RENAME TO products_away");
+  let r: Awaited<ReturnType<typeof post>>;
+  try {
+    r = await post("query BrokenProducts { products(first: 1) { edges { cursor } } }", {}, hub.admin, "BrokenProducts");
+  } finally {
+    await ds.query("ALTER TABLE products_away RENAME TO products");
+  }
+  expect(r.body.errors[0]).toMatchObject({ message: "Internal error; it has been logged.", extensions: { code: "INTERNAL_SERVER_ERROR" } });
+  const errors = lines.filter((l) => l.requestId === r.requestId && l.level === "error");
+  expect(errors.filter((l) => l.service === "gateway")).toEqual([expect.objectContaining({ msg: "internal error", err: expect.objectContaining({ message: expect.any(String) }) })]);
+  // The subgraph that failed logged its own line of the same request, with the cause.
+  expect(errors.filter((l) => l.service === "products")).toHaveLength(1);
+});
+
+test("a subgraph fetch that fails is logged by the gateway, with the subgraph and the request id (stops after-sales)", async () => {
+  await hub.subgraphs.aftersales.stop();
+  const r = await post("query Cases { afterSalesCases(first: 1) { edges { node { id } } } }", {}, hub.admin, "Cases");
+  expect(r.body.errors[0].extensions.code).toBe("SERVICE_UNAVAILABLE");
+  expect(lines.filter((l) => l.requestId === r.requestId && l.service === "gateway" && l.msg === "subgraph fetch failed")).toEqual([
+    expect.objectContaining({ level: "warn", subgraph: "aftersales", err: expect.objectContaining({ message: expect.any(String) }) }),
+  ]);
 });
 
 test("LOG_LEVEL is validated at start-up, naming the variable", async () => {

@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from "uuid";
 import { OutboxEvent } from "../subgraphs/kernel/events";
 import { NatsBus, natsConfig } from "../subgraphs/kernel/jetstream-bus";
 import { createLogger } from "../subgraphs/kernel/logging";
-import { ServiceMetrics, utcInstant } from "../subgraphs/kernel/metrics";
+import { metricsOperations, metricsToken, ServiceMetrics, utcInstant } from "../subgraphs/kernel/metrics";
 import { consumerGauges } from "../subgraphs/kernel/service-gauges";
 import { deleteStream, eventually, NATS_URL } from "./support/services";
 import { createProduct, orderInput, sendWebhook, unique } from "./support/fixtures";
@@ -16,8 +16,9 @@ import { parseMetrics, sample, scrape } from "./support/metrics";
  */
 let hub: TestHub;
 beforeAll(async () => {
-  // One attempt: an event after-sales cannot apply is parked at once.
-  hub = await startTestHub({ EVENT_MAX_DELIVERIES: "1" });
+  // One attempt: an event after-sales cannot apply is parked at once. IngestOne is sent
+  // with a channel token, whose unlisted names would be "other": the operator lists it.
+  hub = await startTestHub({ EVENT_MAX_DELIVERIES: "1", METRICS_OPERATIONS: "IngestOne, DailyReport" });
   await createProduct(hub, "MUG-1", [{ channel: "WEB", channelSkuId: "SKU-A" }]);
 }, 60_000);
 afterAll(() => hub?.stop());
@@ -102,6 +103,27 @@ test("webhook deliveries are counted by channel and result", async () => {
   expect(after.text).not.toContain("nowhere");
 });
 
+test("a customer token sending many made-up operation names takes no label slot: they are 'other', and staff operations keep their labels", async () => {
+  const customer = await hub.token(["customer"], "gid://orderhub/Customer/999998");
+  const before = await scrape(gatewayBase());
+  const junk = Array.from({ length: 150 }, (_, i) => `Junk_${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26))}`);
+  for (let i = 0; i < junk.length; i += 50) {
+    const answers = await Promise.all(junk.slice(i, i + 50).map((n) => named(n, `query ${n} { __typename }`, {}, customer)));
+    expect(answers.every((a) => a.status === 200 && !a.body.errors)).toBe(true);
+  }
+  // A staff operation failing (FORBIDDEN) takes no slot either.
+  const failed = await named("Junk_failed", "query Junk_failed { customers(first: 1) { edges { node { id } } } }", {}, customer);
+  expect(failed.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+  expect((await named("StaffAfterJunk", "query StaffAfterJunk { __typename }")).status).toBe(200);
+
+  const after = await scrape(gatewayBase());
+  const ops = new Set(after.samples.filter((s) => s.name === "orderhub_graphql_requests_total").map((s) => s.labels.operation));
+  expect([...ops].filter((o) => o.startsWith("Junk_"))).toEqual([]);
+  expect(ops.has("StaffAfterJunk")).toBe(true);
+  const other = (s: typeof after.samples) => sample(s, "orderhub_graphql_requests_total", { service: "gateway", operation: "other", outcome: "ok" }) ?? 0;
+  expect(other(after.samples) - other(before.samples)).toBe(150);
+});
+
 test("operation names with personal content, and 10,000 distinct names, stay a bounded set of labels", async () => {
   const phone = "13800138000";
   expect((await named(`Orders_of_${phone}`, `query Orders_of_${phone} { __typename }`)).status).toBe(200);
@@ -120,10 +142,28 @@ test("operation names with personal content, and 10,000 distinct names, stay a b
 
   const gw = await scrape(gatewayBase());
   const labels = new Set(gw.samples.filter((s) => s.name === "orderhub_graphql_requests_total").map((s) => s.labels.operation));
-  expect(labels.size).toBeLessThanOrEqual(100 + 2);
+  // 100 slots, the 2 listed names, "other" and "anonymous".
+  expect(labels.size).toBeLessThanOrEqual(100 + 2 + 2);
   expect(sample(gw.samples, "orderhub_graphql_requests_total", { operation: "other", outcome: "ok" })).toBeGreaterThanOrEqual(10_000 - 100);
   expect(gw.text).not.toContain(phone);
   expect(gw.text).not.toContain("张三");
+
+  // The slots are full; a name listed in METRICS_OPERATIONS is labelled anyway, whoever sends it.
+  const ingestedBefore = sample(gw.samples, "orderhub_graphql_requests_total", { operation: "IngestOne", outcome: "ok" }) ?? 0;
+  expect((await named("IngestOne", INGEST, { i: orderInput() }, hub.channel)).body.errors).toBeUndefined();
+  expect((await named("DailyReport", "query DailyReport { __typename }")).status).toBe(200);
+  const full = await scrape(gatewayBase());
+  expect(sample(full.samples, "orderhub_graphql_requests_total", { operation: "IngestOne", outcome: "ok" })).toBe(ingestedBefore + 1);
+  expect(sample(full.samples, "orderhub_graphql_requests_total", { operation: "DailyReport", outcome: "ok" })).toBe(1);
+  // The orders subgraph labels the gateway's fetch of a listed operation by the client's name.
+  expect(sample((await scrape(subgraphBase("orders"))).samples, "orderhub_graphql_requests_total", { operation: "IngestOne", outcome: "ok" })).toBeGreaterThanOrEqual(2);
+});
+
+test("METRICS_OPERATIONS is validated, naming the variable", async () => {
+  expect(metricsOperations({ METRICS_OPERATIONS: " ListOrders ,IngestOne," })).toEqual(["ListOrders", "IngestOne"]);
+  expect(() => metricsOperations({ METRICS_OPERATIONS: "ListOrders, Orders of 13800138000" })).toThrow(/METRICS_OPERATIONS/);
+  expect(() => metricsOperations({ METRICS_OPERATIONS: Array.from({ length: 201 }, (_, i) => `Op_${String.fromCharCode(97 + (i % 26))}${i < 26 ? "" : String.fromCharCode(97 + Math.floor(i / 26))}`).join(",") })).toThrow(/METRICS_OPERATIONS/);
+  await expect(startTestHub({ METRICS_OPERATIONS: "Not-a-name" })).rejects.toThrow(/METRICS_OPERATIONS/);
 });
 
 test("the delivery gauges count parked events and those waiting behind them", async () => {
@@ -179,6 +219,26 @@ test("a delivery while the orders service is down is counted as unavailable (las
   const last = await scrape(gatewayBase());
   expect(failedFetches(last.samples) - failedFetches(after.samples)).toBe(1);
   expect(sample(last.samples, "orderhub_graphql_requests_total", { operation: "ListOrders", outcome: "SERVICE_UNAVAILABLE" })).toBe(1);
+
+  // The stopped orders service's database is closed: its database gauges read nothing, so
+  // they have no sample at all (not a reassuring 0), and each failed reading is counted.
+  const readErrors = (s: ReturnType<typeof parseMetrics>, metric: string) => sample(s, "orderhub_metric_read_errors_total", { metric }) ?? 0;
+  const first = parseMetrics(await hub.subgraphs.orders.metrics.text());
+  const second = parseMetrics(await hub.subgraphs.orders.metrics.text());
+  for (const gauge of ["orderhub_outbox_backlog_events", "orderhub_outbox_oldest_unpublished_age_seconds", "orderhub_parked_events", "orderhub_held_deliveries"]) {
+    expect(second.filter((s) => s.name === gauge)).toEqual([]);
+    expect(readErrors(first, gauge)).toBeGreaterThanOrEqual(1);
+    expect(readErrors(second, gauge) - readErrors(first, gauge)).toBe(1);
+  }
+  // What needs no database is still served.
+  expect(second.some((s) => s.name === "orderhub_graphql_requests_total")).toBe(true);
+});
+
+test("a service without subscriptions has no consumer lag gauge; one with subscriptions has it", async () => {
+  const products = await scrape(subgraphBase("products"));
+  expect(products.samples.filter((s) => s.name === "orderhub_consumer_lag_events")).toEqual([]);
+  expect(products.text).not.toContain("orderhub_consumer_lag_events");
+  expect(sample((await scrape(subgraphBase("customers"))).samples, "orderhub_consumer_lag_events")).toBe(0);
 });
 
 describe("with METRICS_TOKEN", () => {
@@ -199,6 +259,15 @@ describe("with METRICS_TOKEN", () => {
     }
   });
 
+  test("in production /metrics needs METRICS_TOKEN unless METRICS_INTERNAL_ONLY=true says it is not reachable from outside", () => {
+    expect(() => metricsToken({ NODE_ENV: "production" })).toThrow(/METRICS_TOKEN is required with NODE_ENV=production.*METRICS_INTERNAL_ONLY=true/);
+    expect(metricsToken({ NODE_ENV: "production", METRICS_INTERNAL_ONLY: "true" })).toBeUndefined();
+    expect(metricsToken({ NODE_ENV: "production", METRICS_TOKEN: token })).toBe(token);
+    expect(() => metricsToken({ NODE_ENV: "production", METRICS_INTERNAL_ONLY: "mostly" })).toThrow(/METRICS_INTERNAL_ONLY/);
+    // Outside production it stays open by default, as for a developer's machine.
+    expect(metricsToken({ NODE_ENV: "test" })).toBeUndefined();
+  });
+
   test("a token too short to guard anything stops start-up, naming the variable", async () => {
     await expect(startTestHub({ METRICS_TOKEN: "short" })).rejects.toThrow(/METRICS_TOKEN/);
   });
@@ -212,10 +281,11 @@ describe("consumer lag on NATS JetStream", () => {
     await deleteStream(stream);
   });
 
+  const warnings: Array<Record<string, unknown>> = [];
   test("the lag gauge counts the events the service's durable consumer has not acknowledged, and falls to 0 once handled", async () => {
     bus = await NatsBus.connect(natsConfig({ NATS_URL, NATS_STREAM: stream, INTERNAL_SIGNING_SECRET: "metrics-test-signing-secret-0123456789abcdef" })!, "metrics-test");
     const metrics = new ServiceMetrics("customers", { processMetrics: false });
-    const events = consumerGauges(metrics, "customers", bus, createLogger({ LOG_LEVEL: "silent" }));
+    const events = consumerGauges(metrics, "customers", bus, createLogger({ LOG_LEVEL: "warn" }, { write: (line: string) => void warnings.push(JSON.parse(line)) }));
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     const handled: string[] = [];
@@ -234,5 +304,17 @@ describe("consumer lag on NATS JetStream", () => {
     release();
     await eventually(async () => handled.length === 3 && (await lag()) === 0, "the lag back at 0");
     expect(sample(parseMetrics(await metrics.text()), "orderhub_events_consumed_total", { type: "order.created", outcome: "handled" })).toBe(3);
+
+    // The bus connection is gone: the lag cannot be read, so there is no lag sample (not 0),
+    // the failure is counted, and it is logged once, not on every scrape.
+    await bus.close();
+    bus = undefined;
+    const text = await metrics.text();
+    await metrics.text();
+    const after = parseMetrics(await metrics.text());
+    expect(parseMetrics(text).filter((s) => s.name === "orderhub_consumer_lag_events")).toEqual([]);
+    expect(after.filter((s) => s.name === "orderhub_consumer_lag_events")).toEqual([]);
+    expect(sample(after, "orderhub_metric_read_errors_total", { metric: "orderhub_consumer_lag_events" })).toBe(3);
+    expect(warnings.filter((w) => w.msg === "consumer lag could not be read")).toHaveLength(1);
   });
 });

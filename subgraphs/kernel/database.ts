@@ -108,19 +108,57 @@ const UNREACHABLE_CODES = new Set([
 ]);
 
 /**
- * The database is away for now (down, restarting, out of connections), not a fault of the
- * request: the caller should try again later. Whatever the work did was rolled back, or
- * (a commit whose answer was lost) is found as done when it is tried again.
+ * Errors after which the same request can work a moment later, with the database up:
+ * a deadlock still failing after inTransaction's attempts (1213), a lock wait that timed
+ * out (1205), a server that is read-only while a replica is promoted (1290, and 1836 on
+ * MariaDB's read_only), SQLite's file busy beyond its timeout. The work was rolled back.
+ */
+const TRY_AGAIN_CODES = new Set(["ER_LOCK_DEADLOCK", "ER_LOCK_WAIT_TIMEOUT", "ER_OPTION_PREVENTS_STATEMENT", "ER_READ_ONLY_MODE", "SQLITE_BUSY"]);
+const TRY_AGAIN_ERRNOS = new Set([1213, 1205, 1290, 1836]);
+
+type DriverErrorShape = { code?: unknown; errno?: unknown; fatal?: unknown; driverError?: unknown; cause?: unknown; message?: unknown; query?: unknown; sql?: unknown };
+
+/** The error and the driver errors it wraps (TypeORM's QueryFailedError.driverError, a cause). */
+function* errorChain(err: unknown): Generator<DriverErrorShape> {
+  for (let e = err as DriverErrorShape | undefined, depth = 0; e && typeof e === "object" && depth < 4; depth++) {
+    yield e;
+    e = (e.driverError ?? e.cause) as DriverErrorShape | undefined;
+  }
+}
+
+function lostConnection(e: DriverErrorShape): boolean {
+  if (typeof e.code === "string" && UNREACHABLE_CODES.has(e.code)) return true;
+  // mysql2 marks errors that broke the connection as fatal; a closed connection has no code.
+  if (e.fatal === true) return true;
+  return typeof e.message === "string" && /connection is in closed state|Pool is closed/i.test(e.message);
+}
+
+/**
+ * The database cannot do this now, not a fault of the request: it is away (down,
+ * restarting, out of connections, lost the connection), read-only during a failover, or
+ * the request lost a lock race again and again. The caller should try again later.
+ * Whatever the work did was rolled back — except when the connection was lost during
+ * COMMIT: see isCommitOutcomeUnknown, which callers check first where it matters.
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
-  for (let e = err as { code?: unknown; fatal?: unknown; driverError?: unknown; cause?: unknown; message?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {
-    if (typeof e.code === "string" && UNREACHABLE_CODES.has(e.code)) return true;
-    // mysql2 marks errors that broke the connection as fatal; a closed connection has no code.
-    if (e.fatal === true) return true;
-    if (typeof e.message === "string" && /connection is in closed state|Pool is closed/i.test(e.message)) return true;
-    e = (e.driverError ?? e.cause) as typeof e;
+  for (const e of errorChain(err)) {
+    if (lostConnection(e)) return true;
+    if (typeof e.code === "string" && TRY_AGAIN_CODES.has(e.code)) return true;
+    if (typeof e.errno === "number" && TRY_AGAIN_ERRNOS.has(e.errno) && typeof e.code === "string" && e.code.startsWith("ER_")) return true;
   }
   return false;
+}
+
+/**
+ * The connection was lost while the database ran COMMIT: the transaction may have been
+ * committed or not, and nothing here can tell. A webhook delivery is safe to send again
+ * (its events are deduplicated by id); a GraphQL mutation is not, so its caller is told
+ * the outcome is unknown rather than invited to retry blindly.
+ */
+export function isCommitOutcomeUnknown(err: unknown): boolean {
+  const chain = [...errorChain(err)];
+  const atCommit = chain.some((e) => typeof (e.query ?? e.sql) === "string" && /^\s*COMMIT\b/i.test(String(e.query ?? e.sql)));
+  return atCommit && chain.some(lostConnection);
 }
 
 /** A connection to the server itself (no database selected), from MYSQL_URL. */

@@ -4,6 +4,7 @@ import { inTransaction, writeLock } from "./database";
 import { deliveryConfig, type DeliveryConfig } from "./config";
 import { DeliveryAuditRow, DeliveryHoldRow, describeError, HoldState, nextAttemptAfter } from "./delivery-holds";
 import { ProcessedEvent, type HubEvent, type OutboxRelay, type Subscription } from "./events";
+import { log } from "./logging";
 import type { BackgroundJob } from "./subgraph";
 
 /** How long a claim on a head keeps other retriers away: far longer than one apply takes; if the claimer dies, it runs out. */
@@ -149,7 +150,7 @@ export class HeldQueues {
         parkedAt: parked ? now : null,
       } as never);
     });
-    console.warn(`[delivery] ${consumer} could not apply ${event.type} ${event.id} (${event.aggregateId} #${event.sequence}); held for retry: ${error}`);
+    log().warn({ component: "delivery", consumer, eventId: event.id, type: event.type, aggregateId: event.aggregateId, sequence: event.sequence, parked, err }, parked ? "event could not be applied; parked" : "event could not be applied; held for retry");
   }
 
   /** The first held event of an aggregate's queue (the lowest sequence), or null when the queue is empty. */
@@ -215,7 +216,7 @@ export class HeldQueues {
           claimedUntil: null,
         }),
       );
-      if (park) console.warn(`[delivery] ${hold.consumer}: ${hold.type} ${hold.eventId} (${hold.aggregateId} #${hold.sequence}) parked after ${attempts} attempts: ${error}`);
+      if (park) log().warn({ component: "delivery", consumer: hold.consumer, eventId: hold.eventId, type: hold.type, aggregateId: hold.aggregateId, sequence: hold.sequence, attempts, err }, "event parked");
       return { outcome: park ? "PARKED" : "FAILED", error };
     }
   }
@@ -347,7 +348,7 @@ export function deliveryRetryJob(queues: HeldQueues, label: string): BackgroundJ
   }
   const timer = setInterval(() => {
     if (busy) return;
-    void runOnce().catch((err) => console.error(`[delivery] ${label}: retry run failed, will try again: ${describeError(err)}`));
+    void runOnce().catch((err) => log().error({ component: "delivery", consumer: label, err }, "retry run failed, will try again"));
   }, queues.config.pollSeconds * 1000);
   timer.unref();
   return { runOnce, stop: () => clearInterval(timer) };

@@ -270,7 +270,7 @@ export class OutboxRelay {
     this.stopped = true;
     clearInterval(this.timer);
     await this.running;
-    if (this.started && !isSqlite(this.ds)) await this.lease.release().catch((err) => console.error(`[outbox] could not release the relay lease: ${(err as Error).message}`));
+    if (this.started && !isSqlite(this.ds)) await this.lease.release().catch((err) => log().error({ component: "outbox", err }, "could not release the relay lease"));
   }
 
   poke(): Promise<void> {
@@ -340,7 +340,7 @@ export class OutboxRelay {
       }
     } finally {
       const retrying = [...waiting.values()].filter((e) => !(e instanceof EventRefusedError));
-      if (retrying.length) console.error(`[outbox] ${retrying.length} aggregate(s) wait for the bus, will retry: ${retrying[0].message}`);
+      if (retrying.length) log().error({ component: "outbox", waitingAggregates: retrying.length, err: retrying[0] }, "aggregates wait for the bus, will retry");
     }
   }
 }

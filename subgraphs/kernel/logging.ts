@@ -26,33 +26,49 @@ export function logLevel(env: Env): (typeof LOG_LEVELS)[number] {
 
 /** A root logger: level from LOG_LEVEL, ISO times, to stdout unless a destination is given (tests). */
 export function createLogger(env: Env, destination?: DestinationStream): Logger {
+  const level = logLevel(env);
+  const withStack = level === "debug" || level === "trace";
   return pino(
     {
-      level: logLevel(env),
+      level,
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       // Errors keep their type and message; the stack stays out unless debugging.
-      serializers: { err: (err: unknown) => errorFields(err, logLevel(env) === "debug" || logLevel(env) === "trace") },
+      serializers: { err: (err: unknown) => errorFields(err, withStack) },
     },
     destination,
   );
 }
 
-function errorFields(err: unknown, withStack: boolean): Record<string, unknown> {
-  if (!(err instanceof Error)) return { message: String(err).slice(0, 500) };
+/**
+ * What a log line keeps of an error: its type, code and message with quoted values and
+ * long digit runs taken out, and at debug its stack, redacted the same way (its first
+ * line repeats the message). A thrown string or object is redacted too: a driver or a
+ * library may throw anything, and a log line must not hold a row's values.
+ */
+export function errorFields(err: unknown, withStack: boolean): Record<string, unknown> {
+  if (!(err instanceof Error)) {
+    const message = typeof err === "object" && err !== null && typeof (err as { message?: unknown }).message === "string" ? (err as { message: string }).message : String(err);
+    return { message: redacted(message) };
+  }
   const code = (err as { code?: unknown }).code;
-  return { type: err.name, message: redacted(err.message), ...(typeof code === "string" ? { code } : {}), ...(withStack ? { stack: err.stack } : {}) };
+  return {
+    type: err.name,
+    message: redacted(err.message),
+    ...(typeof code === "string" ? { code: redacted(code, 60) } : {}),
+    ...(withStack && err.stack ? { stack: redacted(err.stack, 4000) } : {}),
+  };
 }
 
 /**
  * An error message without the values it quotes: a driver's message can hold a row's
  * values ("Duplicate entry '13800138000' for key …"), and a log line must not.
  */
-export function redacted(message: string): string {
+export function redacted(message: string, max = 500): string {
   return message
-    .slice(0, 500)
-    .replace(/'[^']*'|"[^"]*"|`[^`]*`/g, "'…'")
+    .slice(0, max)
+    .replace(/'[^'\n]*'|"[^"\n]*"|`[^`\n]*`/g, "'…'")
     .replace(/\d{5,}/g, "…");
 }
 

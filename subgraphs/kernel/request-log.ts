@@ -30,7 +30,7 @@ export function observed(
     // An answer cut off before it was complete (the client went away) has no status of its own.
     const status = res.writableFinished ? res.statusCode : 0;
     const outcome = status === 0 ? "aborted" : info.errorCode ? outcomeOf(info.errorCode) : status >= 400 ? "error" : "ok";
-    if (route === "graphql") service.metrics.graphqlRequest(info.operation, outcome, seconds);
+    if (route === "graphql") service.metrics.graphqlRequest(info.operation, outcome, seconds, info.roles);
     const line = {
       requestId: info.id,
       method: req.method,

@@ -15,7 +15,7 @@ export const PARKED_EVENTS_METRIC = "orderhub_parked_events";
  * retried or waiting behind one, read at scrape time on the (state, nextAttemptAt) index.
  */
 export function deliveryGauges(metrics: ServiceMetrics, ds: DataSource, logger: Logger): void {
-  const failed = (err: unknown) => logger.warn({ err }, "delivery metrics could not be read");
+  const failed = (err: unknown, failures: number) => logger.warn({ err, failures }, "delivery metrics could not be read");
   const count = async (parked: boolean) => {
     const [row] = (await ds.query(`SELECT COUNT(*) AS n FROM delivery_holds WHERE state ${parked ? "=" : "<>"} 'PARKED'`)) as Array<{ n: number | string }>;
     return Number(row?.n ?? 0);
@@ -42,7 +42,7 @@ export function outboxGauges(metrics: ServiceMetrics, ds: DataSource, logger: Lo
         reading = undefined;
       }
     })());
-  const failed = (err: unknown) => logger.warn({ err }, "outbox metrics could not be read");
+  const failed = (err: unknown, failures: number) => logger.warn({ err, failures }, "outbox metrics could not be read");
   metrics.gaugeFrom("orderhub_outbox_backlog_events", "Events in this service's outbox not yet published to the bus.", async () => (await read()).backlog, [], failed);
   metrics.gaugeFrom(
     "orderhub_outbox_oldest_unpublished_age_seconds",
@@ -64,12 +64,16 @@ function reportsLag(bus: EventBus): bus is EventBus & ReportsConsumerLag {
 
 /**
  * Consumer lag (from the bus; the in-process bus delivers inside publish, so its lag is
- * always 0), events consumed by outcome, and one log line per consumed event.
+ * always 0), events consumed by outcome, and one log line per consumed event. A service
+ * without subscriptions has no consumer on the bus, hence no lag gauge (a reading would
+ * only ever fail).
  */
-export function consumerGauges(metrics: ServiceMetrics, service: string, bus: EventBus, logger: Logger) {
+export function consumerGauges(metrics: ServiceMetrics, service: string, bus: EventBus, logger: Logger, options: { consumes?: boolean } = {}) {
   const help = "Events published to the bus and not yet handled by this service's consumer.";
-  if (reportsLag(bus)) metrics.gaugeFrom("orderhub_consumer_lag_events", help, () => bus.consumerLag(service), [], (err) => logger.warn({ err }, "consumer lag could not be read"));
-  else if (bus instanceof InProcessBus) metrics.gaugeFrom("orderhub_consumer_lag_events", help, () => 0);
+  const consumes = options.consumes ?? true;
+  if (consumes && reportsLag(bus)) {
+    metrics.gaugeFrom("orderhub_consumer_lag_events", help, () => bus.consumerLag(service), [], (err, failures) => logger.warn({ err, failures }, "consumer lag could not be read"));
+  } else if (consumes && bus instanceof InProcessBus) metrics.gaugeFrom("orderhub_consumer_lag_events", help, () => 0);
   const consumed = metrics.counter("orderhub_events_consumed_total", "Events delivered to this service's consumer, by type and outcome (handled, failed: delivered again later).", ["type", "outcome"]);
   const seconds = metrics.histogram("orderhub_event_handling_duration_seconds", "Time to handle one delivered event, all of this service's subscriptions.", ["type"]);
 

@@ -11,7 +11,7 @@ import merge from "lodash.merge";
 import { buildSchema, createResolversMap, type NonEmptyArray } from "type-graphql";
 import type { DataSource } from "typeorm";
 import type { SubgraphConfig, SubgraphName } from "./config";
-import { isDatabaseUnavailable, openDatabase } from "./database";
+import { isCommitOutcomeUnknown, isDatabaseUnavailable, openDatabase } from "./database";
 import { deliveryRetryJob, ServiceConsumer } from "./delivery";
 import { DELIVERY_ENTITIES } from "./delivery-holds";
 import { PARKED_EVENTS_ROUTE, parkedEventsRoute } from "./parked-events";
@@ -22,7 +22,7 @@ import { BodyTooLarge, executeGraphQL, parseJsonBody, readBody, sendError, sendJ
 import { closeGracefully } from "./graceful";
 import { verifyInternalRequest } from "./internal-auth";
 import { createLogger, currentRequest, log, type Logger } from "./logging";
-import { metricsToken, serveMetrics, ServiceMetrics } from "./metrics";
+import { metricsOperations, metricsToken, serveMetrics, ServiceMetrics } from "./metrics";
 import { consumerGauges, deliveryGauges, outboxGauges } from "./service-gauges";
 import { observed, requestInfoPlugin } from "./request-log";
 import { countingStatementsOf } from "./sql-stats";
@@ -135,6 +135,8 @@ const KNOWN_CODES: ReadonlySet<string> = new Set(Object.entries(ERROR_CODES).fil
  * a bug) is logged here and reaches the client only as an internal error. Every one
  * leaves with its errorCode.
  */
+export const COMMIT_OUTCOME_UNKNOWN_MESSAGE = "The database connection was lost while committing: the change may or may not have been made. Read the state back before retrying.";
+
 export function maskError(formatted: { message: string; extensions?: Record<string, unknown> }, error: unknown, logger: Logger = log()) {
   const original = unwrapResolverError(error);
   const code = formatted.extensions?.code as string | undefined;
@@ -142,8 +144,16 @@ export function maskError(formatted: { message: string; extensions?: Record<stri
     return { ...formatted, extensions: withErrorCode({ ...formatted.extensions, stacktrace: undefined }) };
   }
   if (code && code !== "INTERNAL_SERVER_ERROR") return { ...formatted, extensions: withErrorCode({ code }) };
-  // Not a bug: the database is away for now, and the same request will work later.
-  if (isDatabaseUnavailable(original)) return { message: "The database is unavailable; retry later.", extensions: withErrorCode({ code: "SERVICE_UNAVAILABLE" }) };
+  // The change may or may not have been made: a blind retry could make it twice.
+  if (isCommitOutcomeUnknown(original)) {
+    logger.warn({ requestId: currentRequest()?.id, err: original }, "commit outcome unknown");
+    return { message: COMMIT_OUTCOME_UNKNOWN_MESSAGE, extensions: withErrorCode({ code: "SERVICE_UNAVAILABLE", outcome: "UNKNOWN" }) };
+  }
+  // Not a bug: the database cannot do it now, and the same request will work later.
+  if (isDatabaseUnavailable(original)) {
+    logger.warn({ requestId: currentRequest()?.id, err: original }, "database unavailable");
+    return { message: "The database is unavailable; retry later.", extensions: withErrorCode({ code: "SERVICE_UNAVAILABLE" }) };
+  }
   logger.error({ requestId: currentRequest()?.id, err: original }, "internal error");
   return { message: "Internal error; it has been logged.", extensions: withErrorCode({ code: "INTERNAL_SERVER_ERROR" }) };
 }
@@ -203,12 +213,13 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
     migrations: def.migrations,
   });
   const relay = new OutboxRelay(ds, bus, config.outboxPollMs, config.outboxLeaseMs);
-  const metrics = new ServiceMetrics(def.name, { processMetrics: options.processMetrics });
+  const metrics = new ServiceMetrics(def.name, { processMetrics: options.processMetrics, operations: metricsOperations(env) });
   const runtime: SubgraphRuntime = { ds, bus, relay, clock, env, metrics, log: logger };
-  const consumer = new ServiceConsumer(ds, def.name, def.subscriptions?.(runtime) ?? [], relay, { clock, config: config.delivery });
+  const subscriptions = def.subscriptions?.(runtime) ?? [];
+  const consumer = new ServiceConsumer(ds, def.name, subscriptions, relay, { clock, config: config.delivery });
   outboxGauges(metrics, ds, logger);
   deliveryGauges(metrics, ds, logger);
-  const events = consumerGauges(metrics, def.name, bus, logger);
+  const events = consumerGauges(metrics, def.name, bus, logger, { consumes: subscriptions.length > 0 });
   if (consumer.types.length) bus.consume(def.name, consumer.types, (event) => events.delivering(event, () => consumer.deliver(event)));
   if (!options.holdRelay) relay.start();
   const jobs = { ...(def.jobs?.(runtime) ?? {}), deliveries: deliveryRetryJob(consumer.queues, def.name) };
