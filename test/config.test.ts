@@ -114,6 +114,21 @@ test("outside production the pseudonym key is generated once and kept, also for 
   }
 });
 
+test("several services starting at once in a fresh data folder all get the same demo keys, and no temporary file is left", async () => {
+  const dir = path.join(mkdtempSync(path.join(tmpdir(), "orderhub-keys-")), "data");
+  try {
+    // Four loads at once: each generates a key pair (asynchronously) before it writes.
+    const loaded = await Promise.all(Array.from({ length: 4 }, () => loadOrCreateDemoKeys(dir)));
+    expect(new Set(loaded.map((k) => k.publicPem)).size).toBe(1);
+    expect(new Set(loaded.map((k) => k.internalSecret)).size).toBe(1);
+    expect(new Set(loaded.map((k) => k.pseudonymKey)).size).toBe(1);
+    expect((await loadOrCreateDemoKeys(dir)).publicPem).toBe(loaded[0].publicPem);
+    expect(readdirSync(dir)).toEqual(["demo-keys.json"]);
+  } finally {
+    rmSync(path.dirname(dir), { recursive: true, force: true });
+  }
+});
+
 describe("webhook secrets", () => {
   const live = `whsec_${Buffer.from("live_" + "k".repeat(27)).toString("base64")}`;
   const testKey = `whsec_${Buffer.from("test_" + "k".repeat(27)).toString("base64")}`;

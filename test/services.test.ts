@@ -1,5 +1,6 @@
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
+import { dropDatabases } from "../subgraphs/kernel/database";
 import { orderInput, unique } from "./support/fixtures";
 import {
   buildServices,
@@ -7,6 +8,7 @@ import {
   NATS_SERVER_BIN,
   NATS_URL,
   privateNats,
+  productionEnv,
   runServiceToExit,
   startServiceHub,
   type ServiceHub,
@@ -141,19 +143,24 @@ onMariaDb("the hub as separate processes on NATS JetStream", () => {
 
   (NATS_SERVER_BIN ? test : test.skip)("NATS down: the subgraph's /readyz names it, the gateway stays ready and still answers from it, and both recover", async () => {
     const nats = await privateNats();
+    // Its own databases too: on the hub's, it would compete for the relay lease and publish the hub's events into the private stream.
+    const prefix = `${hub.prefix}_nd`;
+    let customers: ServiceProcess | undefined;
+    let gateway: ServiceProcess | undefined;
     try {
       // A customers instance on a NATS server of this test's own, and a gateway that uses it.
-      const customers = await hub.start("customers", { extraInstance: true, env: { NATS_URL: nats.url } });
-      const gateway = await hub.start("gateway", { extraInstance: true, env: { CUSTOMERS_URL: customers.url } });
+      const own = await hub.start("customers", { extraInstance: true, env: { NATS_URL: nats.url, DB_NAME_PREFIX: prefix } });
+      customers = own;
+      gateway = await hub.start("gateway", { extraInstance: true, env: { CUSTOMERS_URL: own.url } });
       const readyz = async (p: ServiceProcess) => {
         const r = await fetch(`${p.base}/readyz`);
         return { status: r.status, body: (await r.json()) as Record<string, any> };
       };
-      expect(await readyz(customers)).toMatchObject({ status: 200 });
+      expect(await readyz(own)).toMatchObject({ status: 200 });
 
       await nats.stop();
       const down = await eventually(async () => {
-        const r = await readyz(customers);
+        const r = await readyz(own);
         return r.status === 503 ? r : undefined;
       }, "customers to notice NATS is gone");
       expect(down.body).toMatchObject({ reason: "NATS disconnected", database: "ok", code: "SERVICE_UNAVAILABLE" });
@@ -168,15 +175,18 @@ onMariaDb("the hub as separate processes on NATS JetStream", () => {
       expect(((await answer.json()) as { errors?: unknown }).errors).toBeUndefined();
 
       await nats.start();
-      await eventually(async () => (await readyz(customers)).status === 200, "customers to reconnect");
+      await eventually(async () => (await readyz(own)).status === 200, "customers to reconnect");
       expect((await readyz(gateway)).body.subgraphs.customers).toBe("ok");
     } finally {
+      await Promise.all([customers?.stop(), gateway?.stop()]);
       await nats.destroy();
+      await dropDatabases(mysqlUrl!, prefix, ["customers"]);
     }
   });
 
-  test("SIGTERM: /readyz turns 503 at once while the service still answers, then it stops and exits 0", async () => {
-    const products = await hub.start("products", { extraInstance: true, env: { SHUTDOWN_GRACE_MS: "5000" } });
+  // NODE_ENV=production: Apollo Server registers signal handlers of its own outside "test", which must not cut the drain short.
+  test("SIGTERM in production: /readyz turns 503 at once while the service still answers, then it stops and exits 0", async () => {
+    const products = await hub.start("products", { extraInstance: true, env: { ...productionEnv(hub), SHUTDOWN_GRACE_MS: "5000" } });
     expect((await fetch(`${products.base}/readyz`)).status).toBe(200);
     products.child.kill("SIGTERM");
     await eventually(async () => (await fetch(`${products.base}/readyz`)).status === 503, "readyz to turn 503");
@@ -188,8 +198,8 @@ onMariaDb("the hub as separate processes on NATS JetStream", () => {
     expect(products.output()).toContain("products stopped");
   });
 
-  test("SIGTERM on a gateway: while draining it still answers GraphQL, asking the client to reconnect elsewhere, then exits 0", async () => {
-    const gateway = await hub.start("gateway", { extraInstance: true, env: { SHUTDOWN_GRACE_MS: "5000" } });
+  test("SIGTERM on a gateway in production: while draining it still answers GraphQL, asking the client to reconnect elsewhere, then exits 0", async () => {
+    const gateway = await hub.start("gateway", { extraInstance: true, env: { ...productionEnv(hub), SHUTDOWN_GRACE_MS: "5000" } });
     const admin = await hub.token(["admin"]);
     const ask = () =>
       fetch(gateway.url, {

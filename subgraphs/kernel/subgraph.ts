@@ -219,6 +219,9 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => maskError(formatted, error, logger),
     csrfPrevention: false,
+    // Outside NODE_ENV=test Apollo would stop itself on SIGTERM/SIGINT and kill the process
+    // again, cutting the drain short: the process entry points own the signals.
+    stopOnTerminationSignals: false,
     // Usage reporting is not ours to send; the gateway would only drop the trace.
     plugins: [ApolloServerPluginInlineTraceDisabled(), requestInfoPlugin],
   });
