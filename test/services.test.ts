@@ -238,6 +238,19 @@ describe("start-up settings of a service process", () => {
     expect(run.output).toContain("Configuration error: NATS_URL is required with NODE_ENV=production");
   });
 
+  test("in production a subgraph without MYSQL_URL refuses to start, naming MYSQL_URL (no silent SQLite)", async () => {
+    const run = await runServiceToExit("orders", { ...productionEnv, MYSQL_URL: undefined, NATS_URL });
+    expect(run.code).toBe(1);
+    expect(run.output).toContain("Configuration error: MYSQL_URL is required with NODE_ENV=production");
+  });
+
+  test("in production the gateway needs every subgraph's URL set, naming the one missing", async () => {
+    const urls = { ORDERS_URL: "http://127.0.0.1:4001/graphql", CUSTOMERS_URL: "http://127.0.0.1:4002/graphql", AFTERSALES_URL: "http://127.0.0.1:4004/graphql" };
+    const run = await runServiceToExit("gateway", { ...productionEnv, ...urls });
+    expect(run.code).toBe(1);
+    expect(run.output).toContain("Configuration error: PRODUCTS_URL is required with NODE_ENV=production");
+  });
+
   test.each([
     ["NATS_STREAM", { NATS_URL: NATS_URL, NATS_STREAM: "orders.events" }],
     ["NATS_URL", { NATS_URL: "http://127.0.0.1:4222" }],

@@ -311,5 +311,11 @@ export function deliveryRetryJob(queues: HeldQueues, label: string): BackgroundJ
     void runOnce().catch((err) => console.error(`[delivery] ${label}: retry run failed, will try again: ${describeError(err)}`));
   }, queues.config.pollSeconds * 1000);
   timer.unref();
-  return { runOnce, stop: () => clearInterval(timer) };
+  return {
+    runOnce,
+    async stop() {
+      clearInterval(timer);
+      await chain;
+    },
+  };
 }
