@@ -66,7 +66,14 @@ async function startSubgraphService(name: SubgraphName, env: Env, logger: Logger
   let bus: EventBus;
   let notReadyReason: (() => string | undefined) | undefined;
   if (nats) {
-    const natsBus = await NatsBus.connect(nats, `orderhub-${name}`);
+    // Connects in the background: the database, the HTTP port and the outbox do not wait for
+    // NATS (a service restarted during a NATS outage still takes writes; /readyz says why it is not ready).
+    const natsBus = NatsBus.open(nats, `orderhub-${name}`);
+    natsBus.ready.catch((err) => {
+      // Only a setting no retry can fix rejects (it is logged by the bus): stop, as for any bad setting.
+      console.error(`Configuration error: ${(err as Error).message}`);
+      process.exit(1);
+    });
     bus = natsBus;
     notReadyReason = () => natsBus.notReadyReason();
   } else {
