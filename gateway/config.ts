@@ -53,8 +53,16 @@ export function jwtConfig(env: Env): JwtConfig {
 }
 
 export function gatewayConfig(env: Env = process.env): GatewayConfig {
+  // In production each subgraph's address is set explicitly: a default of 127.0.0.1 would
+  // send the gateway to whatever listens there (or nothing) without a word.
   const subgraphUrls = Object.fromEntries(
-    SUBGRAPH_NAMES.map((name) => [name, url(env, `${name.toUpperCase()}_URL`, `http://127.0.0.1:${SUBGRAPH_DEFAULT_PORTS[name]}/graphql`)]),
+    SUBGRAPH_NAMES.map((name) => {
+      const variable = `${name.toUpperCase()}_URL`;
+      if (isProduction(env) && !optional(env, variable)) {
+        throw new ConfigError(`${variable} is required with NODE_ENV=${env.NODE_ENV}: where the gateway reaches the ${name} subgraph (e.g. ${variable}=http://${name}:${SUBGRAPH_DEFAULT_PORTS[name]}/graphql).`);
+      }
+      return [name, url(env, variable, `http://127.0.0.1:${SUBGRAPH_DEFAULT_PORTS[name]}/graphql`)];
+    }),
   ) as Record<SubgraphName, string>;
   return {
     host: host(env, "HOST", "127.0.0.1"),

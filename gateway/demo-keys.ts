@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { exportJWK, exportSPKI, generateKeyPair, importJWK, SignJWT, type JWK, type KeyLike } from "jose";
 import type { Role } from "../subgraphs/kernel/principal";
@@ -31,9 +31,29 @@ export function loadOrCreateDemoSecrets(dataDir: string): Record<WebhookChannel,
   const secrets = Object.fromEntries(
     WEBHOOK_CHANNELS.map((c) => [c, `whsec_${Buffer.concat([Buffer.from(TEST_KEY_MARK), randomBytes(27)]).toString("base64")}`]),
   ) as Record<WebhookChannel, string>;
-  mkdirSync(dataDir, { recursive: true });
-  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
-  return secrets;
+  return createOnce(file, secrets);
+}
+
+/**
+ * Writes `value` to `file` unless another process got there first, and returns what the
+ * file holds: several services started at once in a fresh data folder must all end up
+ * with the same keys. The content goes to a temporary file that is then hard-linked to
+ * the name, which fails if the name exists: the first writer wins, complete, and the
+ * others read its file (never a half-written one).
+ */
+function createOnce<T>(file: string, value: T): T {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2), { mode: 0o600 });
+  try {
+    linkSync(tmp, file);
+    return value;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    return JSON.parse(readFileSync(file, "utf8")) as T;
+  } finally {
+    unlinkSync(tmp);
+  }
 }
 
 export function demoSecretsEnv(secrets: Record<WebhookChannel, string>): Record<string, string> {
@@ -50,7 +70,10 @@ export async function loadOrCreateDemoKeys(dataDir: string): Promise<DemoKeys> {
     if (keys.pseudonymKey) return keys;
     // A data folder from before pseudonyms: add the key once, so pseudonyms stay stable from now on.
     const upgraded = { ...keys, pseudonymKey: randomBytes(32).toString("base64url") };
-    writeFileSync(file, JSON.stringify(upgraded, null, 2), { mode: 0o600 });
+    // Replaced whole (a rename), so a reader never sees half a file.
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(upgraded, null, 2), { mode: 0o600 });
+    renameSync(tmp, file);
     return upgraded;
   }
   const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
@@ -60,9 +83,7 @@ export async function loadOrCreateDemoKeys(dataDir: string): Promise<DemoKeys> {
     internalSecret: randomBytes(32).toString("base64url"),
     pseudonymKey: randomBytes(32).toString("base64url"),
   };
-  mkdirSync(dataDir, { recursive: true });
-  writeFileSync(file, JSON.stringify(keys, null, 2), { mode: 0o600 });
-  return keys;
+  return createOnce(file, keys);
 }
 
 /** The environment the embedded hub runs with when nothing else is configured. */

@@ -74,7 +74,8 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   }
   // Validate every setting before anything starts, so a bad value stops us cleanly.
   const configs = Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, subgraphConfig(n, env)]));
-  gatewayConfig(env);
+  // The subgraph URLs are this process's own (known once they listen), whatever *_URL says.
+  gatewayConfig({ ...env, ...Object.fromEntries(SUBGRAPH_NAMES.map((n) => [`${n.toUpperCase()}_URL`, "http://127.0.0.1:1/graphql"])) });
   metricsToken(env);
   metricsOperations(env);
   const logger = createLogger(env, options.logDestination);

@@ -223,6 +223,9 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
+    // Outside NODE_ENV=test Apollo would stop itself on SIGTERM/SIGINT and kill the process
+    // again, cutting the drain short: the process entry points own the signals.
+    stopOnTerminationSignals: false,
     // Refused before planning, so no subgraph is called: a query nested to exhaust the
     // hub (customer → orders → customer → …) or repeated under hundreds of aliases.
     validationRules: [
@@ -322,7 +325,13 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
     }
   }
 
-  /** Every subgraph answers and reaches its database; the failing part is named. */
+  /**
+   * The gateway's own readiness: started and not shutting down. The subgraphs' states are
+   * listed (the failing ones named) but never turn it 503: a subgraph restarting would
+   * otherwise take every gateway out of the load balancer at once, and with them the
+   * subgraphs that still work. A subgraph that is down already answers SERVICE_UNAVAILABLE
+   * for its part of a query, and a webhook 503 with Retry-After.
+   */
   async function readiness(res: ServerResponse) {
     if (draining) return sendJson(res, 503, { status: "unavailable", reason: "shutting down", ...withErrorCode({ code: "SERVICE_UNAVAILABLE" }) });
     const results = await Promise.all(
@@ -343,11 +352,7 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
     );
     const subgraphs = Object.fromEntries(results);
     const failing = results.filter(([, s]) => !s.startsWith("ok")).map(([n, s]) => `${n}: ${s}`);
-    sendJson(res, failing.length ? 503 : 200, {
-      status: failing.length ? "unavailable" : "ok",
-      subgraphs,
-      ...(failing.length ? { failing, ...withErrorCode({ code: "SERVICE_UNAVAILABLE" }) } : {}),
-    });
+    sendJson(res, 200, { status: "ok", subgraphs, ...(failing.length ? { failing } : {}) });
   }
 
   const server: Server = createServer((req, res) => {

@@ -49,6 +49,14 @@ async function startGatewayService(env: Env, logger: Logger) {
 
 async function startSubgraphService(name: SubgraphName, env: Env, logger: Logger) {
   const config = subgraphConfig(name, env);
+  // A service process of a production deployment has its own MariaDB database: falling back
+  // to a SQLite file in the container would lose its data at the next deploy, silently.
+  // (`npm start`, the whole hub in one process, may still run on SQLite.)
+  if (!config.mysqlUrl && isProduction(env)) {
+    throw new ConfigError(
+      `MYSQL_URL is required with NODE_ENV=${env.NODE_ENV}: a service run on its own keeps its data in MariaDB (e.g. MYSQL_URL=mysql://orderhub:…@db:3306).`,
+    );
+  }
   const nats = natsConfig(env);
   if (!nats && isProduction(env)) {
     throw new ConfigError(
@@ -58,7 +66,14 @@ async function startSubgraphService(name: SubgraphName, env: Env, logger: Logger
   let bus: EventBus;
   let notReadyReason: (() => string | undefined) | undefined;
   if (nats) {
-    const natsBus = await NatsBus.connect(nats, `orderhub-${name}`);
+    // Connects in the background: the database, the HTTP port and the outbox do not wait for
+    // NATS (a service restarted during a NATS outage still takes writes; /readyz says why it is not ready).
+    const natsBus = NatsBus.open(nats, `orderhub-${name}`);
+    natsBus.ready.catch((err) => {
+      // Only a setting no retry can fix rejects (it is logged by the bus): stop, as for any bad setting.
+      console.error(`Configuration error: ${(err as Error).message}`);
+      process.exit(1);
+    });
     bus = natsBus;
     notReadyReason = () => natsBus.notReadyReason();
   } else {

@@ -45,6 +45,16 @@ test.each([
   expect(() => subgraphConfig("orders", { ...base, ...override })).toThrow(name);
 });
 
+test("in production the gateway takes no default subgraph address: each *_URL missing is named", () => {
+  const urls = { ORDERS_URL: "http://orders:4001/graphql", CUSTOMERS_URL: "http://customers:4002/graphql", PRODUCTS_URL: "http://products:4003/graphql", AFTERSALES_URL: "http://aftersales:4004/graphql" };
+  expect(gatewayConfig({ ...base, NODE_ENV: "production", ...urls }).subgraphUrls.products).toBe(urls.PRODUCTS_URL);
+  for (const variable of Object.keys(urls)) {
+    expect(() => gatewayConfig({ ...base, NODE_ENV: "production", ...urls, [variable]: "" })).toThrow(`${variable} is required with NODE_ENV=production`);
+  }
+  // Outside production the local defaults fill in.
+  expect(gatewayConfig(base).subgraphUrls.orders).toBe("http://127.0.0.1:4001/graphql");
+});
+
 test("production refuses to start without real key configuration", async () => {
   const env = { NODE_ENV: "production", DATA_DIR: "/nonexistent", JWT_PUBLIC_KEY: "", JWT_JWKS_URL: "", INTERNAL_SIGNING_SECRET: "" };
   await expect(startHub({ env, ephemeralPorts: true })).rejects.toThrow(/INTERNAL_SIGNING_SECRET|JWT_PUBLIC_KEY/);
@@ -111,6 +121,21 @@ test("outside production the pseudonym key is generated once and kept, also for 
     expect((await loadOrCreateDemoKeys(dir)).pseudonymKey).toBe(upgraded.pseudonymKey);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("several services starting at once in a fresh data folder all get the same demo keys, and no temporary file is left", async () => {
+  const dir = path.join(mkdtempSync(path.join(tmpdir(), "orderhub-keys-")), "data");
+  try {
+    // Four loads at once: each generates a key pair (asynchronously) before it writes.
+    const loaded = await Promise.all(Array.from({ length: 4 }, () => loadOrCreateDemoKeys(dir)));
+    expect(new Set(loaded.map((k) => k.publicPem)).size).toBe(1);
+    expect(new Set(loaded.map((k) => k.internalSecret)).size).toBe(1);
+    expect(new Set(loaded.map((k) => k.pseudonymKey)).size).toBe(1);
+    expect((await loadOrCreateDemoKeys(dir)).publicPem).toBe(loaded[0].publicPem);
+    expect(readdirSync(dir)).toEqual(["demo-keys.json"]);
+  } finally {
+    rmSync(path.dirname(dir), { recursive: true, force: true });
   }
 });
 

@@ -166,15 +166,16 @@ describe("every refusal carries its code and errorCode", () => {
     }
   });
 
-  test("a subgraph that is down: SERVICE_UNAVAILABLE, 5003, in GraphQL, in /readyz and behind a webhook", async () => {
+  test("a subgraph that is down: SERVICE_UNAVAILABLE, 5003, in GraphQL and behind a webhook; named in the gateway's /readyz", async () => {
     await hub.subgraphs.aftersales.stop();
     const partial = await gql("query($id: ID!) { order(id: $id) { id afterSalesCases { id } } }", { id: orderId }, hub.admin);
     expectError(partial, 200, "SERVICE_UNAVAILABLE", 5003);
     expect(partial.body.data.order.id).toBe(orderId);
 
+    // The gateway stays ready (its own state) and names the subgraph that is down.
     const ready = await fetch(`${base}/readyz`);
-    expect(ready.status).toBe(503);
-    expect(await ready.json()).toMatchObject({ status: "unavailable", code: "SERVICE_UNAVAILABLE", errorCode: 5003 });
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: "ok", failing: ["aftersales: unreachable"] });
 
     await hub.subgraphs.orders.stop();
     expectError(await sendWebhook(hub, "web", webEvent("W-x", "order.paid")), 503, "SERVICE_UNAVAILABLE", 5003);

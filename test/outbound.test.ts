@@ -62,6 +62,10 @@ class Receiver {
   readonly calls: Received[] = [];
   /** Answer the next N calls with 503. */
   failNext = 0;
+  /** Set: calls wait for it before they are answered (a slow channel). */
+  hold: Promise<void> | undefined;
+  /** Told when a call has arrived (before it is answered). */
+  onArrive: (() => void) | undefined;
   private server!: Server;
   url = "";
 
@@ -70,7 +74,9 @@ class Receiver {
       let body = "";
       req.setEncoding("utf8");
       req.on("data", (chunk) => (body += chunk));
-      req.on("end", () => {
+      req.on("end", async () => {
+        this.onArrive?.();
+        await this.hold;
         const status = this.failNext > 0 ? (this.failNext--, 503) : 204;
         this.calls.push({ headers: req.headers, body, status });
         res.writeHead(status, { "content-type": "text/plain" });
@@ -376,4 +382,41 @@ test("a delivery's attempt and outcome are kept when an unrelated transaction op
   clock.advance(60_000);
   await dispatch();
   expect(receiver.calls.length).toBe(callsBefore + 1);
+});
+
+// Last: it stops the customers subgraph.
+test("a shutdown during an outbound POST waits for it: the delivery is recorded as delivered, not sent again after a restart", async () => {
+  const { tb, jd } = await person("13800000077");
+  clock.advance(60_000);
+  await register({ channel: "TAOBAO", channelCustomerId: tb, phone: "13900000077", phoneVerified: true });
+  await hub.settle();
+  clock.advance(5_000);
+
+  let release!: () => void;
+  receiver.hold = new Promise<void>((resolve) => (release = resolve));
+  const arrived = new Promise<void>((resolve) => (receiver.onArrive = resolve));
+  const run = dispatch();
+  await arrived;
+  // SIGTERM's path: stop while the channel has not answered yet.
+  const customers = hub.subgraphs.customers;
+  const stopped = customers.stop({ graceful: true, timeoutMs: 20_000 });
+  // The channel answers a little later (the order of events is what matters, not the time).
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(customers.ds.isInitialized).toBe(true); // the database stays open for the run under way
+  release();
+  receiver.hold = undefined;
+  receiver.onArrive = undefined;
+  await stopped;
+  // The run finished against an open database and recorded its outcome.
+  await expect(run).resolves.toBeGreaterThanOrEqual(1);
+  expect(customers.ds.isInitialized).toBe(false);
+  await customers.ds.initialize();
+  try {
+    const rows = await customers.ds.getRepository(OutboundDeliveryRow).find({ where: { channel: Channel.JD } });
+    const latest = rows.sort((a, b) => b.id - a.id)[0];
+    expect(latest.payload).toMatchObject({ identities: [{ channelCustomerId: jd }] });
+    expect(latest).toMatchObject({ status: "DELIVERED", attempts: 1, lastError: null });
+  } finally {
+    await customers.ds.destroy();
+  }
 });

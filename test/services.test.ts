@@ -1,13 +1,25 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
+import { dropDatabases } from "../subgraphs/kernel/database";
+import { loadOrCreateDemoSecrets } from "../gateway/demo-keys";
+import { channelOrder } from "./support/channel-orders";
+import { StoredRows } from "./support/db-counts";
 import { orderInput, unique } from "./support/fixtures";
+import { WebhookSender } from "./support/webhook-sender";
 import {
   buildServices,
   eventually,
+  freePort,
   NATS_SERVER_BIN,
   NATS_URL,
   privateNats,
+  productionEnv,
   runServiceToExit,
+  startService,
   startServiceHub,
   type ServiceHub,
   type ServiceProcess,
@@ -51,8 +63,8 @@ function handledBy(p: ServiceProcess, type: string): string[] {
     .map((e) => e.id);
 }
 
-async function streamMessages(stream: string): Promise<number> {
-  const nc = await connect({ servers: NATS_URL });
+async function streamMessages(stream: string, natsUrl = NATS_URL): Promise<number> {
+  const nc = await connect({ servers: natsUrl });
   try {
     const jsm = await jetstreamManager(nc);
     return (await jsm.streams.info(stream)).state.messages;
@@ -141,19 +153,24 @@ onMariaDb("the hub as separate processes on NATS JetStream", () => {
 
   (NATS_SERVER_BIN ? test : test.skip)("NATS down: the subgraph's /readyz names it, the gateway stays ready and still answers from it, and both recover", async () => {
     const nats = await privateNats();
+    // Its own databases too: on the hub's, it would compete for the relay lease and publish the hub's events into the private stream.
+    const prefix = `${hub.prefix}_nd`;
+    let customers: ServiceProcess | undefined;
+    let gateway: ServiceProcess | undefined;
     try {
       // A customers instance on a NATS server of this test's own, and a gateway that uses it.
-      const customers = await hub.start("customers", { extraInstance: true, env: { NATS_URL: nats.url } });
-      const gateway = await hub.start("gateway", { extraInstance: true, env: { CUSTOMERS_URL: customers.url } });
+      const own = await hub.start("customers", { extraInstance: true, env: { NATS_URL: nats.url, DB_NAME_PREFIX: prefix } });
+      customers = own;
+      gateway = await hub.start("gateway", { extraInstance: true, env: { CUSTOMERS_URL: own.url } });
       const readyz = async (p: ServiceProcess) => {
         const r = await fetch(`${p.base}/readyz`);
         return { status: r.status, body: (await r.json()) as Record<string, any> };
       };
-      expect(await readyz(customers)).toMatchObject({ status: 200 });
+      expect(await readyz(own)).toMatchObject({ status: 200 });
 
       await nats.stop();
       const down = await eventually(async () => {
-        const r = await readyz(customers);
+        const r = await readyz(own);
         return r.status === 503 ? r : undefined;
       }, "customers to notice NATS is gone");
       expect(down.body).toMatchObject({ reason: "NATS disconnected", database: "ok", code: "SERVICE_UNAVAILABLE" });
@@ -168,15 +185,50 @@ onMariaDb("the hub as separate processes on NATS JetStream", () => {
       expect(((await answer.json()) as { errors?: unknown }).errors).toBeUndefined();
 
       await nats.start();
-      await eventually(async () => (await readyz(customers)).status === 200, "customers to reconnect");
+      await eventually(async () => (await readyz(own)).status === 200, "customers to reconnect");
       expect((await readyz(gateway)).body.subgraphs.customers).toBe("ok");
     } finally {
+      await Promise.all([customers?.stop(), gateway?.stop()]);
       await nats.destroy();
+      await dropDatabases(mysqlUrl!, prefix, ["customers"]);
     }
   });
 
-  test("SIGTERM: /readyz turns 503 at once while the service still answers, then it stops and exits 0", async () => {
-    const products = await hub.start("products", { extraInstance: true, env: { SHUTDOWN_GRACE_MS: "5000" } });
+  // NODE_ENV=production: Apollo Server registers signal handlers of its own outside "test", which must not cut the drain short.
+  (NATS_SERVER_BIN ? test : test.skip)("started while NATS is unreachable: orders opens its port and takes a webhook at once, and the event is published once NATS is up", async () => {
+    const nats = await privateNats();
+    await nats.stop();
+    const prefix = `${hub.prefix}_nb`;
+    const rows = new StoredRows(mysqlUrl!, prefix);
+    let orders: ServiceProcess | undefined;
+    let gateway: ServiceProcess | undefined;
+    try {
+      const own = await hub.start("orders", { extraInstance: true, waitReady: false, env: { NATS_URL: nats.url, DB_NAME_PREFIX: prefix } });
+      orders = own;
+      expect((await fetch(`${own.base}/healthz`)).status).toBe(200);
+      expect(await (await fetch(`${own.base}/readyz`)).json()).toMatchObject({ reason: "NATS disconnected", database: "ok" });
+      gateway = await hub.start("gateway", { extraInstance: true, env: { ORDERS_URL: own.url } });
+      const sender = new WebhookSender({ baseUrl: gateway.base, secrets: loadOrCreateDemoSecrets(hub.dataDir), maxAttempts: 1 });
+      const order = channelOrder("21", 0, 1);
+      const delivery = await sender.deliver(order.channel, order.channelOrderId, order.payload);
+      expect([delivery.outcome, delivery.status]).toEqual(["accepted", 200]);
+      // Kept in the outbox while there is no bus.
+      expect((await rows.unpublished(["orders"])).orders).toBeGreaterThan(0);
+
+      await nats.start();
+      await eventually(async () => (await rows.unpublished(["orders"])).orders === 0, "the orders outbox to drain into NATS");
+      await eventually(async () => (await fetch(`${own.base}/readyz`)).status === 200, "orders to turn ready");
+      expect(await streamMessages(hub.stream, nats.url)).toBe(await rows.count("orders", "outbox_events"));
+    } finally {
+      await Promise.all([orders?.stop(), gateway?.stop()]);
+      await rows.close();
+      await nats.destroy();
+      await dropDatabases(mysqlUrl!, prefix, ["orders"]);
+    }
+  });
+
+  test("SIGTERM in production: /readyz turns 503 at once while the service still answers, then it stops and exits 0", async () => {
+    const products = await hub.start("products", { extraInstance: true, env: { ...productionEnv(hub), SHUTDOWN_GRACE_MS: "5000" } });
     expect((await fetch(`${products.base}/readyz`)).status).toBe(200);
     products.child.kill("SIGTERM");
     await eventually(async () => (await fetch(`${products.base}/readyz`)).status === 503, "readyz to turn 503");
@@ -188,8 +240,8 @@ onMariaDb("the hub as separate processes on NATS JetStream", () => {
     expect(products.output()).toContain("products stopped");
   });
 
-  test("SIGTERM on a gateway: while draining it still answers GraphQL, asking the client to reconnect elsewhere, then exits 0", async () => {
-    const gateway = await hub.start("gateway", { extraInstance: true, env: { SHUTDOWN_GRACE_MS: "5000" } });
+  test("SIGTERM on a gateway in production: while draining it still answers GraphQL, asking the client to reconnect elsewhere, then exits 0", async () => {
+    const gateway = await hub.start("gateway", { extraInstance: true, env: { ...productionEnv(hub), SHUTDOWN_GRACE_MS: "5000" } });
     const admin = await hub.token(["admin"]);
     const ask = () =>
       fetch(gateway.url, {
@@ -228,6 +280,19 @@ describe("start-up settings of a service process", () => {
     expect(run.output).toContain("Configuration error: NATS_URL is required with NODE_ENV=production");
   });
 
+  test("in production a subgraph without MYSQL_URL refuses to start, naming MYSQL_URL (no silent SQLite)", async () => {
+    const run = await runServiceToExit("orders", { ...productionEnv, MYSQL_URL: undefined, NATS_URL });
+    expect(run.code).toBe(1);
+    expect(run.output).toContain("Configuration error: MYSQL_URL is required with NODE_ENV=production");
+  });
+
+  test("in production the gateway needs every subgraph's URL set, naming the one missing", async () => {
+    const urls = { ORDERS_URL: "http://127.0.0.1:4001/graphql", CUSTOMERS_URL: "http://127.0.0.1:4002/graphql", AFTERSALES_URL: "http://127.0.0.1:4004/graphql" };
+    const run = await runServiceToExit("gateway", { ...productionEnv, ...urls });
+    expect(run.code).toBe(1);
+    expect(run.output).toContain("Configuration error: PRODUCTS_URL is required with NODE_ENV=production");
+  });
+
   test.each([
     ["NATS_STREAM", { NATS_URL: NATS_URL, NATS_STREAM: "orders.events" }],
     ["NATS_URL", { NATS_URL: "http://127.0.0.1:4222" }],
@@ -238,6 +303,28 @@ describe("start-up settings of a service process", () => {
     const run = await runServiceToExit("orders", { ...productionEnv, ...env });
     expect(run.code).toBe(1);
     expect(run.output).toMatch(new RegExp(`Configuration error: .*${variable}`));
+  });
+
+  (NATS_SERVER_BIN ? test : test.skip)("a NATS server without JetStream: the service still starts, and logs an error naming the missing JetStream (-js)", async () => {
+    const port = await freePort();
+    const server = spawn(NATS_SERVER_BIN, ["-a", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
+    const dataDir = mkdtempSync(path.join(tmpdir(), "orderhub-nojs-"));
+    let products: ServiceProcess | undefined;
+    try {
+      await eventually(async () => {
+        const nc = await connect({ servers: `nats://127.0.0.1:${port}`, reconnect: false }).catch(() => undefined);
+        return nc ? (await nc.close(), true) : false;
+      }, "the NATS server without JetStream");
+      // On SQLite in a data folder of its own: nothing here needs MariaDB.
+      products = await startService("products", { NODE_ENV: "test", DATA_DIR: dataDir, PRODUCTS_PORT: "0", NATS_URL: `nats://127.0.0.1:${port}`, NATS_STREAM: `nojs_${process.pid}` }, { waitReady: false });
+      const line = await eventually(async () => products!.output().split("\n").find((l) => l.includes("has no JetStream")), "the error about JetStream");
+      expect(JSON.parse(line)).toMatchObject({ level: "error", msg: expect.stringContaining("start nats-server with -js") });
+      expect(await (await fetch(`${products.base}/readyz`)).json()).toMatchObject({ reason: expect.stringMatching(/^NATS /) });
+    } finally {
+      await products?.kill();
+      server.kill("SIGKILL");
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   test("an unknown service name is refused with the list of services", async () => {

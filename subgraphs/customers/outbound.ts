@@ -343,5 +343,11 @@ export function outboundDispatcher(ds: DataSource, clock: Clock, env: Record<str
     void runOnce().catch((err) => log().error({ component: "outbound", err }, "outbound deliveries failed; next run retries"));
   }, cfg.pollSeconds * 1000);
   timer.unref();
-  return { runOnce, stop: () => clearInterval(timer) };
+  return {
+    runOnce,
+    async stop() {
+      clearInterval(timer);
+      await chain;
+    },
+  };
 }

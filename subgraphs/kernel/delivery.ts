@@ -351,5 +351,11 @@ export function deliveryRetryJob(queues: HeldQueues, label: string): BackgroundJ
     void runOnce().catch((err) => log().error({ component: "delivery", consumer: label, err }, "retry run failed, will try again"));
   }, queues.config.pollSeconds * 1000);
   timer.unref();
-  return { runOnce, stop: () => clearInterval(timer) };
+  return {
+    runOnce,
+    async stop() {
+      clearInterval(timer);
+      await chain;
+    },
+  };
 }

@@ -19,6 +19,23 @@ export function shutdownConfig(env: Env): ShutdownConfig {
 }
 
 /**
+ * Waits for `work`, but no longer than `timeoutMs`: a shutdown must end even if a part of
+ * it hangs (a POST to a channel that never answers, a bus that cannot flush). Says whether
+ * it finished in time; `onTimeout` is told when it did not.
+ */
+export async function withDeadline(work: Promise<unknown>, timeoutMs: number, onTimeout: () => void): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+  try {
+    const inTime = await Promise.race([work.then(() => true as const), late]);
+    if (!inTime) onTimeout();
+    return inTime;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Stops accepting connections and waits for the requests under way. Idle keep-alive
  * connections are closed as they become idle (server.close() closes only those idle at
  * the time); whatever still runs after `timeoutMs` is cut.

@@ -130,25 +130,49 @@ export class NatsBus implements EventBus {
   private readonly active = new Set<ConsumerMessages>();
   private started = false;
   private closing = false;
-  private connected = true;
+  private connected = false;
   /** Resolves when close() begins: wakes a consume loop pausing before it resumes. */
   private closed!: () => void;
   private readonly closedSignal = new Promise<void>((resolve) => (this.closed = resolve));
+  // Set once connected and the stream exists (see open()).
+  private nc?: NatsConnection;
+  private jsm?: JetStreamManager;
+  private js?: JetStreamClient;
+  /**
+   * Resolves once the bus is connected and its stream exists; rejects only on a setting
+   * that no retry can fix (a ConfigError), which should stop the service.
+   */
+  readonly ready: Promise<void>;
 
   private constructor(
-    private readonly nc: NatsConnection,
-    private readonly jsm: JetStreamManager,
-    private readonly js: JetStreamClient,
     readonly config: NatsConfig,
+    name: string,
+    log: (line: string, level?: "warn" | "error") => void,
   ) {
-    void this.watchStatus();
+    this.ready = this.establish(name, log);
+    // Whoever waits on it sees the rejection; this keeps an unawaited one from crashing the process.
+    this.ready.catch(() => undefined);
   }
 
   /**
-   * Connects (waiting for the server if it is not up yet, and reconnecting forever after),
-   * then creates the stream or brings its settings up to date.
+   * The bus at once, connecting in the background: a service starts (database, HTTP,
+   * outbox) even while NATS is unreachable. Until connected, publish() fails (the relay
+   * keeps the events in the outbox and tries again), notReadyReason() says
+   * "NATS disconnected", and consumers start once the stream is there.
    */
-  static async connect(config: NatsConfig, name: string, log: (line: string) => void = (l) => processLog().warn({ component: "nats" }, l)): Promise<NatsBus> {
+  static open(config: NatsConfig, name: string, log: (line: string, level?: "warn" | "error") => void = defaultLog): NatsBus {
+    return new NatsBus(config, name, log);
+  }
+
+  /** Connects (waiting for the server if it is not up yet, and reconnecting forever after) and ensures the stream. */
+  static async connect(config: NatsConfig, name: string, log: (line: string, level?: "warn" | "error") => void = defaultLog): Promise<NatsBus> {
+    const bus = new NatsBus(config, name, log);
+    await bus.ready;
+    return bus;
+  }
+
+  private async establish(name: string, log: (line: string, level?: "warn" | "error") => void): Promise<void> {
+    const config = this.config;
     const nc = await connect({
       servers: config.servers,
       ...(config.tls ? { tls: {} } : {}),
@@ -159,26 +183,43 @@ export class NatsBus implements EventBus {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 1000,
     });
-    const jsm = await jetstreamManager(nc);
-    for (let attempt = 1; ; attempt++) {
+    if (this.closing) {
+      await nc.close().catch(() => undefined);
+      return;
+    }
+    this.nc = nc;
+    this.connected = true;
+    void this.watchStatus(nc);
+    let jsm: JetStreamManager | undefined;
+    for (let attempt = 1; !this.closing; attempt++) {
       try {
+        jsm ??= await jetstreamManager(nc);
         await ensureStream(jsm, config);
         break;
       } catch (err) {
         if (err instanceof ConfigError) {
-          await nc.close();
+          log(`[nats] ${err.message}`, "error");
+          await nc.close().catch(() => undefined);
           throw err;
         }
-        // JetStream not answering yet (server starting, cluster electing): wait, like the connection does.
-        log(`[nats] stream ${config.stream} not ready (${(err as Error).message}); retrying`);
-        await sleep(Math.min(1000 * attempt, 5000));
+        const message = (err as Error).message;
+        // A server started without -js answers, but has no JetStream: say so plainly, it will not fix itself.
+        if (/jetstream not enabled|jetstream is not enabled|no responders|503/i.test(message)) {
+          log(`[nats] the NATS server at ${config.servers.join(",")} has no JetStream (${message}): start nats-server with -js (JetStream enabled). Events wait in the outbox meanwhile; retrying`, "error");
+        } else {
+          // JetStream not answering yet (server starting, cluster electing): wait, like the connection does.
+          log(`[nats] stream ${config.stream} not ready (${message}); retrying`);
+        }
+        await Promise.race([sleep(Math.min(1000 * attempt, 5000)), this.closedSignal]);
       }
     }
-    return new NatsBus(nc, jsm, jetstream(nc), config);
+    if (this.closing || !jsm) return;
+    this.jsm = jsm;
+    this.js = jetstream(nc);
   }
 
-  private async watchStatus() {
-    for await (const s of this.nc.status()) {
+  private async watchStatus(nc: NatsConnection) {
+    for await (const s of nc.status()) {
       if (s.type === "disconnect") this.connected = false;
       if (s.type === "reconnect") this.connected = true;
     }
@@ -186,8 +227,9 @@ export class NatsBus implements EventBus {
 
   /** Why the bus cannot carry events now, or undefined when it can. */
   notReadyReason(): string | undefined {
+    if (!this.nc || !this.connected) return "NATS disconnected";
     if (this.nc.isClosed()) return "NATS connection closed";
-    if (!this.connected) return "NATS disconnected";
+    if (!this.js) return "NATS stream not ready";
     return undefined;
   }
 
@@ -201,6 +243,7 @@ export class NatsBus implements EventBus {
 
   /** Events of the stream this service's durable consumer has not acknowledged yet (pending and in flight): its lag, for /metrics. */
   async consumerLag(service: string): Promise<number> {
+    if (!this.jsm) throw new Error("NATS is not connected yet");
     const info = await this.jsm.consumers.info(this.config.stream, this.durableName(service));
     return info.num_pending + info.num_ack_pending;
   }
@@ -213,6 +256,8 @@ export class NatsBus implements EventBus {
     const body = new TextEncoder().encode(JSON.stringify(event));
     // The event id as message id: a republished event (the relay crashed before marking
     // it) is dropped by JetStream within the duplicate window, and ignored by consumers after it.
+    // Not connected yet: the event stays unpublished in the outbox and the relay tries again.
+    if (!this.js || !this.nc) throw new Error("NATS is not connected yet");
     const h = headers();
     h.set("Nats-Msg-Id", event.id);
     h.set(EVENT_SIGNATURE_HEADER, signEvent(this.config.signing, subject, event.id, body));
@@ -229,16 +274,20 @@ export class NatsBus implements EventBus {
   consume(service: string, types: readonly string[], deliver: Deliver): void {
     const registered = { service, types, deliver };
     this.consumers.push(registered);
-    if (this.started) this.loops.push(this.run(registered));
+    if (this.started) this.loops.push(this.whenReady().then((ok) => (ok ? this.run(registered) : undefined)));
   }
 
+  /** True once connected and the stream exists; false if the bus closes first or cannot be set up. */
+  private whenReady(): Promise<boolean> {
+    return Promise.race([this.ready.then(() => !this.closing, () => false), this.closedSignal.then(() => false)]);
+  }
+
+  /** Starts the consumers once the bus is connected, in the background: start-up does not wait for NATS. */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    for (const c of this.consumers) {
-      await this.ensureConsumer(c.service);
-      this.loops.push(this.run(c));
-    }
+    // Each loop ensures its consumer first, and retries until it can.
+    for (const c of this.consumers) this.loops.push(this.whenReady().then((ok) => (ok ? this.run(c) : undefined)));
   }
 
   /** Stops taking events, lets the deliveries under way finish and be acknowledged, then drains the connection. */
@@ -248,16 +297,19 @@ export class NatsBus implements EventBus {
     this.closed();
     await Promise.all([...this.active].map((m) => m.close().catch(() => undefined)));
     await Promise.all(this.loops);
-    if (this.nc.isClosed()) return;
+    const nc = this.nc;
+    // Still connecting: establish() closes the connection if it comes.
+    if (!nc || nc.isClosed()) return;
     // Draining flushes what is still on the way (the last acks); with the server gone it cannot, so it is bounded.
-    const drained = this.nc.drain().catch(() => undefined);
+    const drained = nc.drain().catch(() => undefined);
     const gaveUp = new Promise<void>((resolve) => setTimeout(resolve, 5000).unref());
     await Promise.race([drained, gaveUp]);
-    if (!this.nc.isClosed()) await this.nc.close().catch(() => undefined);
+    if (!nc.isClosed()) await nc.close().catch(() => undefined);
   }
 
   private async ensureConsumer(service: string): Promise<void> {
     const durable = this.durableName(service);
+    if (!this.jsm) throw new Error("NATS is not connected yet");
     const wanted = {
       ack_policy: AckPolicy.Explicit,
       // One event in flight per service: stream order, also across redeliveries.
@@ -293,7 +345,7 @@ export class NatsBus implements EventBus {
       let messages: ConsumerMessages | undefined;
       try {
         await this.ensureConsumer(c.service);
-        const consumer = await this.js.consumers.get(this.config.stream, durable);
+        const consumer = await this.js!.consumers.get(this.config.stream, durable);
         messages = await consumer.consume({ max_messages: 1 });
         this.active.add(messages);
         if (this.closing) await messages.close();
@@ -367,6 +419,10 @@ export class NatsBus implements EventBus {
     processLog().error({ component: "nats", subject: m.subject, seq: m.seq, reason }, "event refused; terminated");
     m.term();
   }
+}
+
+function defaultLog(line: string, level: "warn" | "error" = "warn") {
+  processLog()[level]({ component: "nats" }, line);
 }
 
 function isNotFound(err: unknown): boolean {

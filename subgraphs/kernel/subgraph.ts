@@ -19,7 +19,7 @@ import { EVENT_ENTITIES, OutboxRelay, type EventBus, type Subscription } from ".
 import { ERROR_CODES } from "./error-codes";
 import { withErrorCode } from "./errors";
 import { BodyTooLarge, executeGraphQL, parseJsonBody, readBody, sendError, sendJson } from "./http";
-import { closeGracefully } from "./graceful";
+import { closeGracefully, withDeadline } from "./graceful";
 import { verifyInternalRequest } from "./internal-auth";
 import { createLogger, currentRequest, log, type Logger } from "./logging";
 import { metricsOperations, metricsToken, serveMetrics, ServiceMetrics } from "./metrics";
@@ -62,7 +62,8 @@ export interface SubgraphRuntime {
 /** A background job (a scheduler); runOnce lets tests drive it with a moved clock. */
 export interface BackgroundJob {
   runOnce(): Promise<unknown>;
-  stop(): void;
+  /** No further runs; resolves once the run under way (if any) has finished, so its outcome is recorded before the database closes. */
+  stop(): Promise<void>;
 }
 
 /** An internal HTTP route (besides /graphql), reachable only with the gateway's signature. */
@@ -230,6 +231,9 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => maskError(formatted, error, logger),
     csrfPrevention: false,
+    // Outside NODE_ENV=test Apollo would stop itself on SIGTERM/SIGINT and kill the process
+    // again, cutting the drain short: the process entry points own the signals.
+    stopOnTerminationSignals: false,
     // Usage reporting is not ours to send; the gateway would only drop the trace.
     plugins: [ApolloServerPluginInlineTraceDisabled(), requestInfoPlugin],
   });
@@ -320,11 +324,14 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
           server.closeAllConnections();
           await closed;
         }
-        Object.values(jobs).forEach((j) => j.stop());
+        // Each part may take up to timeoutMs (SHUTDOWN_TIMEOUT_MS), then the shutdown goes on without it.
+        const late = (part: string) => () => logger.warn({ timeoutMs }, `${part} did not finish within ${timeoutMs} ms; stopping without it`);
+        // A job run under way (e.g. a POST to a channel) finishes and records its outcome first.
+        await withDeadline(Promise.all(Object.values(jobs).map((j) => j.stop())), timeoutMs, late("background jobs"));
         await apollo.stop();
-        await relay.stop();
+        await withDeadline(relay.stop(), timeoutMs, late("the outbox relay"));
         // Deliveries under way finish (and are acknowledged) while the database is still open.
-        if (options.ownBus) await bus.close();
+        if (options.ownBus) await withDeadline(bus.close(), timeoutMs, late("the event bus"));
         await ds.destroy();
       })();
       return stopping;

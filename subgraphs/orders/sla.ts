@@ -111,7 +111,17 @@ export function slaWatcher(ds: DataSource, clock: Clock, relay: OutboxRelay, env
     });
   }
 
-  async function runOnce(): Promise<number> {
+  /** Runs under way, for stop() to wait on. */
+  const running = new Set<Promise<unknown>>();
+  function runOnce(): Promise<number> {
+    const run = check();
+    const settled = run.catch(() => undefined);
+    running.add(settled);
+    void settled.then(() => running.delete(settled));
+    return run;
+  }
+
+  async function check(): Promise<number> {
     const now = clock.now();
     let opened = 0;
     let after: { changedAt: Date; id: number } | null = null;
@@ -128,5 +138,11 @@ export function slaWatcher(ds: DataSource, clock: Clock, relay: OutboxRelay, env
 
   const timer = setInterval(() => void runOnce().catch((err) => log().error({ component: "sla", err }, "SLA check failed; next run retries")), everySeconds * 1000);
   timer.unref();
-  return { runOnce, stop: () => clearInterval(timer) };
+  return {
+    runOnce,
+    async stop() {
+      clearInterval(timer);
+      await Promise.all([...running]);
+    },
+  };
 }

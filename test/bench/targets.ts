@@ -43,6 +43,15 @@ export interface TargetSecrets {
 
 const MB = 1024 * 1024;
 
+/**
+ * Settings both modes run with, so they are compared on the same footing: the bench's own
+ * NODE_ENV and OUTBOX_POLL_MS (empty: the services' default), where the test harness of the
+ * services mode would otherwise set NODE_ENV=test and a 50 ms outbox poll.
+ */
+function sharedSettings(): Record<string, string> {
+  return { NODE_ENV: process.env.NODE_ENV ?? "", OUTBOX_POLL_MS: process.env.OUTBOX_POLL_MS ?? "" };
+}
+
 export async function oneProcessTarget(secrets: TargetSecrets): Promise<BenchTarget> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "ohbench-"));
   const mysqlUrl = process.env.MYSQL_URL || undefined;
@@ -54,7 +63,7 @@ export async function oneProcessTarget(secrets: TargetSecrets): Promise<BenchTar
   try {
     // The temporary DATA_DIR is used with MariaDB too: the hub writes its demo keys there.
     const hub = await startHub({
-      env: { ...secrets.env, DATA_DIR: dataDir, ...(mysqlUrl ? { DB_NAME_PREFIX: prefix } : {}), INTERNAL_SIGNING_SECRET: secrets.internalSecret, WEBHOOK_SECRET_WEB: secrets.webhookSecret },
+      env: { ...secrets.env, ...sharedSettings(), DATA_DIR: dataDir, ...(mysqlUrl ? { DB_NAME_PREFIX: prefix } : {}), INTERNAL_SIGNING_SECRET: secrets.internalSecret, WEBHOOK_SECRET_WEB: secrets.webhookSecret },
       ephemeralPorts: true,
     });
     if (!hub.mintToken) throw new Error("The hub runs with configured JWT keys; unset JWT_PUBLIC_KEY/JWT_JWKS_URL so the bench can mint tokens.");
@@ -96,7 +105,7 @@ export async function servicesTarget(secrets: TargetSecrets): Promise<BenchTarge
   const hub = await startServiceHub({
     prefix: `ohbench_${tag}_svc`,
     stream: `ohbench_${tag}`,
-    env: { ...secrets.env, INTERNAL_SIGNING_SECRET: secrets.internalSecret, WEBHOOK_SECRET_WEB: secrets.webhookSecret },
+    env: { ...secrets.env, ...sharedSettings(), INTERNAL_SIGNING_SECRET: secrets.internalSecret, WEBHOOK_SECRET_WEB: secrets.webhookSecret },
   });
   let ordersDs: DataSource | undefined;
   try {

@@ -53,8 +53,16 @@ function privateServer(name: string, port: number, dir: string, argv: () => [str
       const [cmd, args] = argv();
       const out = openSync(log, "a");
       child = spawn(cmd, args, { stdio: ["ignore", out, out] });
-      children.add(child);
-      await until(`${name} on port ${port} (log ${log})`, ready, 30_000, child);
+      const started = child;
+      children.add(started);
+      started.once("exit", () => children.delete(started));
+      try {
+        await until(`${name} on port ${port} (log ${log})`, ready, 30_000, started);
+      } catch (err) {
+        // One that never answered is not left running.
+        started.kill("SIGKILL");
+        throw err;
+      }
     },
     async stop(signal = "SIGTERM") {
       if (!child || child.exitCode !== null || child.signalCode !== null) return;

@@ -1,4 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, rmdirSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -6,7 +7,8 @@ import path from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { graphql, mustQuery } from "../../gateway/client";
-import { demoTokenMinter, loadOrCreateDemoKeys, loadOrCreateDemoSecrets, type TokenMinter } from "../../gateway/demo-keys";
+import { DEMO_AUDIENCE, DEMO_ISSUER, demoTokenMinter, loadOrCreateDemoKeys, loadOrCreateDemoSecrets, type DemoKeys, type TokenMinter } from "../../gateway/demo-keys";
+import { secretVar, WEBHOOK_CHANNELS, type WebhookChannel } from "../../gateway/webhooks";
 import { SUBGRAPH_NAMES, type SubgraphName } from "../../subgraphs/kernel/config";
 import { connectToMysqlServer, dropDatabases } from "../../subgraphs/kernel/database";
 import { projectRoot } from "../../subgraphs/kernel/project-root";
@@ -103,7 +105,11 @@ process.once("exit", () => {
 });
 
 /** Spawns a service; resolves once it printed its ready line (and, unless told not to, /readyz is 200). */
-export async function startService(name: ServiceName, env: Env, options: { waitReady?: boolean; startTimeoutMs?: number } = {}): Promise<ServiceProcess> {
+export async function startService(
+  name: ServiceName,
+  env: Env,
+  options: { waitReady?: boolean; startTimeoutMs?: number; onStarted?: (p: ServiceProcess) => void } = {},
+): Promise<ServiceProcess> {
   const child = spawn(process.execPath, [SERVICE_SCRIPT, name], { env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (d) => (out += d));
@@ -167,7 +173,16 @@ export async function startService(name: ServiceName, env: Env, options: { waitR
       return exited;
     },
   };
-  if (options.waitReady !== false) await proc.waitReady();
+  // Known to the caller before it is waited on, so a service that never turns ready is still stopped.
+  options.onStarted?.(proc);
+  if (options.waitReady !== false) {
+    try {
+      await proc.waitReady();
+    } catch (err) {
+      await proc.kill();
+      throw err;
+    }
+  }
   return proc;
 }
 
@@ -212,13 +227,21 @@ export async function privateNats(): Promise<PrivateNats> {
     url,
     port,
     async start() {
-      server = spawn(NATS_SERVER_BIN, ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir], { stdio: "ignore" });
-      await eventually(async () => {
-        const nc = await connect({ servers: url, reconnect: false }).catch(() => undefined);
-        if (!nc) return false;
-        await nc.close();
-        return true;
-      }, `the NATS server on ${port}`);
+      const s = spawn(NATS_SERVER_BIN, ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir], { stdio: "ignore" });
+      server = s;
+      running.add(s);
+      s.once("exit", () => running.delete(s));
+      try {
+        await eventually(async () => {
+          const nc = await connect({ servers: url, reconnect: false }).catch(() => undefined);
+          if (!nc) return false;
+          await nc.close();
+          return true;
+        }, `the NATS server on ${port}`);
+      } catch (err) {
+        s.kill("SIGKILL");
+        throw err;
+      }
     },
     async stop(signal = "SIGTERM") {
       const s = server;
@@ -276,6 +299,8 @@ export interface ServiceHub {
   /** Starts (again) a service on its port, or an extra instance on a new one (`extraInstance`). */
   start(name: ServiceName, options?: { env?: Env; extraInstance?: boolean; waitReady?: boolean }): Promise<ServiceProcess>;
   mintToken: TokenMinter;
+  /** The hub's token key pair and secrets (Ed25519, made with jose in a fresh data folder). */
+  keys: DemoKeys;
   token(roles: Role[], sub?: string, channel?: string): Promise<string>;
   query<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string): ReturnType<typeof graphql<T>>;
   ok<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<T>;
@@ -343,8 +368,7 @@ export async function startServiceHub(options: ServiceHubOptions = {}): Promise<
   async function start(name: ServiceName, o: { env?: Env; extraInstance?: boolean; waitReady?: boolean } = {}) {
     const portVar = name === "gateway" ? "PORT" : `${name.toUpperCase()}_PORT`;
     const port = o.extraInstance ? await freePort() : ports[name];
-    const p = await startService(name, { ...env, [portVar]: String(port), ...o.env }, { waitReady: o.waitReady });
-    all.push(p);
+    const p = await startService(name, { ...env, [portVar]: String(port), ...o.env }, { waitReady: o.waitReady, onStarted: (started) => all.push(started) });
     if (!o.extraInstance) services[name] = p;
     return p;
   }
@@ -360,6 +384,7 @@ export async function startServiceHub(options: ServiceHubOptions = {}): Promise<
     ports,
     start,
     mintToken,
+    keys,
     token,
     query: (q, v = {}, t) => graphql(url, q, v, t),
     async ok(q, v = {}, t) {
@@ -393,4 +418,31 @@ export async function startServiceHub(options: ServiceHubOptions = {}): Promise<
     throw err;
   }
   return hub;
+}
+
+/** Webhook secrets as production accepts them (whsec_ + random bytes, not marked as test keys). */
+export function liveWebhookSecrets(): Record<WebhookChannel, string> {
+  return Object.fromEntries(WEBHOOK_CHANNELS.map((c) => [c, `whsec_${randomBytes(32).toString("base64")}`])) as Record<WebhookChannel, string>;
+}
+
+/**
+ * What a service of `hub` needs to run with NODE_ENV=production: every key explicit (the
+ * hub's own, so its tokens and signatures still verify), nothing filled in from DATA_DIR.
+ */
+export function productionEnv(hub: Pick<ServiceHub, "keys">, webhookSecrets: Record<WebhookChannel, string> = liveWebhookSecrets()): Record<string, string> {
+  return {
+    NODE_ENV: "production",
+    JWT_PUBLIC_KEY: hub.keys.publicPem,
+    JWT_ISSUER: DEMO_ISSUER,
+    JWT_AUDIENCE: DEMO_AUDIENCE,
+    JWT_ALGORITHMS: "EdDSA",
+    INTERNAL_SIGNING_SECRET: hub.keys.internalSecret,
+    PSEUDONYM_KEY: hub.keys.pseudonymKey,
+    ...webhookSecretEnv(webhookSecrets),
+  };
+}
+
+/** WEBHOOK_SECRET_<CHANNEL> for each channel. */
+export function webhookSecretEnv(secrets: Record<WebhookChannel, string>): Record<string, string> {
+  return Object.fromEntries(WEBHOOK_CHANNELS.map((c) => [secretVar(c), secrets[c]]));
 }
