@@ -266,6 +266,7 @@ onMariaDb("the hub as separate processes on NATS JetStream", () => {
 describe("start-up settings of a service process", () => {
   const productionEnv = {
     NODE_ENV: "production",
+    METRICS_INTERNAL_ONLY: "true",
     MYSQL_URL: mysqlUrl ?? "mysql://root@127.0.0.1:3306",
     JWT_PUBLIC_KEY: "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----",
     JWT_ISSUER: "https://id.example.com",

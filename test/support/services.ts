@@ -438,6 +438,8 @@ export function productionEnv(hub: Pick<ServiceHub, "keys">, webhookSecrets: Rec
     JWT_ALGORITHMS: "EdDSA",
     INTERNAL_SIGNING_SECRET: hub.keys.internalSecret,
     PSEUDONYM_KEY: hub.keys.pseudonymKey,
+    // The test's processes are reached on the loopback only.
+    METRICS_INTERNAL_ONLY: "true",
     ...webhookSecretEnv(webhookSecrets),
   };
 }
