@@ -1,3 +1,4 @@
+import { intervalJob } from "../kernel/interval-job";
 import { Webhook } from "standardwebhooks";
 import { Column, Entity, Index, LessThanOrEqual, PrimaryGeneratedColumn, type DataSource, type FindOptionsWhere } from "typeorm";
 import type { Clock } from "../kernel/clock";
@@ -323,31 +324,5 @@ export function outboundDispatcher(ds: DataSource, clock: Clock, env: Record<str
     return counts.reduce((a, b) => a + b, 0);
   }
 
-  let chain: Promise<unknown> = Promise.resolve();
-  let busy = false;
-  function runOnce(): Promise<number> {
-    const run = chain.then(async () => {
-      busy = true;
-      try {
-        return await tick();
-      } finally {
-        busy = false;
-      }
-    });
-    chain = run.catch(() => undefined);
-    return run;
-  }
-
-  const timer = setInterval(() => {
-    if (busy) return;
-    void runOnce().catch((err) => log().error({ component: "outbound", err }, "outbound deliveries failed; next run retries"));
-  }, cfg.pollSeconds * 1000);
-  timer.unref();
-  return {
-    runOnce,
-    async stop() {
-      clearInterval(timer);
-      await chain;
-    },
-  };
+  return intervalJob(cfg.pollSeconds * 1000, tick, (err) => log().error({ component: "outbound", err }, "outbound deliveries failed; next run retries"));
 }

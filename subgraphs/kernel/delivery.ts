@@ -1,3 +1,4 @@
+import { intervalJob } from "./interval-job";
 import { In, LessThan, type DataSource, type EntityManager } from "typeorm";
 import { systemClock, type Clock } from "./clock";
 import { inTransaction, writeLock } from "./database";
@@ -330,32 +331,13 @@ export class HeldQueues {
  * the claims. Tests call runOnce with a moved clock.
  */
 export function deliveryRetryJob(queues: HeldQueues, label: string): BackgroundJob {
-  let chain: Promise<unknown> = Promise.resolve();
-  let busy = false;
-  function runOnce(): Promise<number> {
-    const run = chain.then(async () => {
-      busy = true;
-      try {
-        const attempted = await queues.retryDue();
-        await queues.pruneAudit();
-        return attempted;
-      } finally {
-        busy = false;
-      }
-    });
-    chain = run.catch(() => undefined);
-    return run;
-  }
-  const timer = setInterval(() => {
-    if (busy) return;
-    void runOnce().catch((err) => log().error({ component: "delivery", consumer: label, err }, "retry run failed, will try again"));
-  }, queues.config.pollSeconds * 1000);
-  timer.unref();
-  return {
-    runOnce,
-    async stop() {
-      clearInterval(timer);
-      await chain;
+  return intervalJob(
+    queues.config.pollSeconds * 1000,
+    async () => {
+      const attempted = await queues.retryDue();
+      await queues.pruneAudit();
+      return attempted;
     },
-  };
+    (err) => log().error({ component: "delivery", consumer: label, err }, "retry run failed, will try again"),
+  );
 }
