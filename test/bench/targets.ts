@@ -129,8 +129,10 @@ export async function servicesTarget(secrets: TargetSecrets): Promise<BenchTarge
       const s = await scrapeSamples(base);
       const backlog = sample(s, "orderhub_outbox_backlog_events");
       const lag = sample(s, "orderhub_consumer_lag_events");
-      if (backlog !== 0) return `${name}: outbox backlog ${backlog}`;
-      if (lag !== 0) return `${name}: consumer lag ${lag}`;
+      // Absent means the reading failed: not quiet.
+      if (backlog !== 0) return `${name}: outbox backlog ${backlog ?? "unreadable"}`;
+      // A service that consumes nothing (products) has no lag gauge.
+      if (lag !== undefined && lag !== 0) return `${name}: consumer lag ${lag}`;
     }
     return null;
   }
