@@ -88,3 +88,6 @@ process.once("message", (job: StockGatewayJob) => {
     (err: Error) => process.send!({ error: err.stack ?? String(err) }, () => process.exit(1)),
   );
 });
+
+// The bench owns this process: if the bench goes away, so does the peer, instead of lingering on its port.
+process.once("disconnect", () => process.exit(0));

@@ -149,7 +149,8 @@ export async function servicesTarget(secrets: TargetSecrets): Promise<BenchTarge
       const backlog = sample(s, "orderhub_outbox_backlog_events");
       const lag = sample(s, "orderhub_consumer_lag_events");
       if (backlog !== 0) return `${name}: outbox backlog ${backlog}`;
-      if (lag !== 0) return `${name}: consumer lag ${lag}`;
+      // A service that consumes nothing (products) has no lag gauge.
+      if (lag !== undefined && lag !== 0) return `${name}: consumer lag ${lag}`;
     }
     return null;
   }
