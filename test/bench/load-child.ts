@@ -52,8 +52,9 @@ async function run(job: LoadJob): Promise<LoadSummary> {
             if (!ok) firstProblem ??= `${status} ${body.slice(0, 400)}`;
             return;
           }
-          // A substring test, not JSON.parse: cheap enough not to slow the generator.
-          const failed = status !== 200 || body.includes('"errors":');
+          // Substring tests, not JSON.parse: cheap enough not to slow the generator. An answer
+          // counts when it has data and no errors, whichever gateway (or subgraph) gave it.
+          const failed = status !== 200 || body.includes('"errors":') || !body.includes('"data":{');
           if (status === 200 && failed) graphqlErrors++;
           if (failed) firstProblem ??= `${status} ${body.slice(0, 400)}`;
         },

@@ -8,6 +8,8 @@ import { BUYER_COUNT, createCatalog, ingestOrders, PRODUCT_COUNT } from "./fill"
 import { runLoad, type LoadSummary } from "./load";
 import { buildRequest, type GatewayJob, type LoadJob, type SubgraphJob } from "./requests";
 import { formatRss } from "./rss";
+import { interleavedRounds, msPerRequest, type GatewayRounds } from "./peer-phase";
+import { startStockGateway } from "./stock-peer";
 import { oneProcessTarget, servicesTarget, type BenchMode, type BenchTarget } from "./targets";
 import { printWebhookTable, webhookPhase, type WebhookPhaseResult } from "./webhook-phase";
 import { evaluate } from "../identity/evaluate";
@@ -19,6 +21,10 @@ import { evaluate } from "../identity/evaluate";
  * signed order.created webhooks to POST /webhooks/web (a new order per request) and
  * compares the cost of one event with a plain single-row INSERT on the same database.
  *
+ * The storefront query also runs through a stock @apollo/gateway (stock-gateway.ts, its
+ * own process, over the same subgraphs), in rounds alternating with our gateway
+ * (BENCH_ROUNDS each, BENCH_SECONDS long), and the bench prints both gateways' req/s,
+ * latency and CPU per request side by side, ending with the ratios.
  *
  * BENCH_MODE (default both) says where the hub runs: one-process (the whole hub in this
  * process, as `npm start` runs it) or services (each service its own process,
@@ -42,6 +48,8 @@ function positiveInt(name: string, fallback: number): number {
 const settings = {
   orders: positiveInt("BENCH_ORDERS", 10_000),
   seconds: positiveInt("BENCH_SECONDS", 10),
+  /** Rounds per gateway in the interleaved comparison with the stock gateway. */
+  rounds: positiveInt("BENCH_ROUNDS", 3),
   connections: positiveInt("BENCH_CONNECTIONS", 10),
   /** Discarded first seconds per run: JIT, query planning and the database cache warm up. */
   warmupSeconds: positiveInt("BENCH_WARMUP_SECONDS", 2),
@@ -123,12 +131,12 @@ async function retryOnReset<T>(what: string, work: () => Promise<T>): Promise<T>
 // ---------------------------------------------------------------- spot checks
 
 /** Sends a few requests exactly as the load generator builds them and insists on real answers. */
-async function spotCheck(job: LoadJob, customerIds: string[], count: number): Promise<void> {
+async function spotCheck(job: LoadJob, customerIds: string[], count: number, label: string = job.target): Promise<void> {
   for (let i = 0; i < count; i++) {
     const { headers, body } = buildRequest(job, i);
     const res = await fetch(job.url, { method: "POST", headers, body });
     const reply = (await res.json()) as { data?: any; errors?: unknown[] };
-    const where = `${job.target} spot check ${i} (${customerIds[i % customerIds.length]})`;
+    const where = `${label} spot check ${i} (${customerIds[i % customerIds.length]})`;
     if (res.status !== 200 || reply.errors?.length || !reply.data) {
       throw new Error(`${where} failed with ${res.status}: ${JSON.stringify(reply).slice(0, 600)}`);
     }
@@ -202,6 +210,8 @@ interface ModeResult {
   mode: BenchMode;
   database: string;
   gateway: LoadSummary;
+  stock: LoadSummary;
+  cpu: GatewayCpu;
   direct: LoadSummary;
   webhooks: WebhookPhaseResult;
   rssMb: Record<string, number>;
@@ -235,27 +245,97 @@ async function benchmark(hub: BenchTarget, secret: string, webhookSecret: string
     secret,
     principals: shoppers.map((sub) => encodePrincipal({ sub, roles: ["customer"], customerKey: parseGlobalId(sub, "Customer") })),
   };
-  await spotCheck(gatewayJob, shoppers, 6);
+  await spotCheck(gatewayJob, shoppers, 6, "our gateway");
   await spotCheck(subgraphJob, shoppers, 6);
 
-  console.log(`Load: ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.seconds} s per run.`);
-  const rows = [await measure("gateway (storefront query)", gatewayJob, hub), await measure("orders subgraph (direct)", subgraphJob, hub)];
+  const stockGateway = await startStockGateway({ subgraphUrls: hub.subgraphUrls, internalSecret: secret, jwt: hub.jwt });
+  let gateways: GatewayRounds[];
+  try {
+    const stockJob: GatewayJob = { ...gatewayJob, url: stockGateway.url };
+    await spotCheck(stockJob, shoppers, 6, "stock @apollo/gateway");
+    console.log(
+      `Load: ${settings.connections} connections; our gateway and the stock @apollo/gateway alternate, ` +
+        `${settings.warmupSeconds} s warm-up each, then ${settings.rounds} rounds of ${settings.seconds} s each.`,
+    );
+    gateways = await interleavedRounds(
+      [
+        { name: "our gateway", job: gatewayJob, pid: hub.gatewayPid },
+        { name: "stock @apollo/gateway", job: stockJob, pid: stockGateway.pid },
+      ],
+      hub.subgraphPids,
+      settings.rounds,
+      settings.warmupSeconds,
+    );
+  } finally {
+    await stockGateway.stop();
+  }
+  const [ours, stock] = gateways;
+  const rows: Measurement[] = [
+    { name: `our gateway (storefront query, ${settings.rounds} rounds)`, summary: ours.summary, rssMb: await hub.rss() },
+    { name: `stock @apollo/gateway (same, ${settings.rounds} rounds)`, summary: stock.summary, rssMb: {} },
+    await measure("orders subgraph (direct)", subgraphJob, hub),
+  ];
   printTable(rows);
-  const [viaGateway, direct] = rows.map((r) => r.summary.rps);
-  console.log(`\ngateway req/s ÷ orders-subgraph req/s = ${(viaGateway / direct).toFixed(2)}`);
+  console.log("(gateway rows: requests and errors over all rounds, req/s = requests ÷ seconds, p50/p99 the median over rounds)");
+  const cpu = gatewayCpu(hub, ours, stock);
+  printCpu(cpu);
+  const direct = rows[2].summary.rps;
+  console.log(`\nours ÷ stock @apollo/gateway req/s = ${(ours.summary.rps / stock.summary.rps).toFixed(2)} (${hub.mode})`);
+  console.log(`ours ÷ stock @apollo/gateway gateway CPU per request = ${(cpu.ours.gatewayMs / cpu.stock.gatewayMs).toFixed(2)} (${hub.mode})`);
+  console.log(`gateway req/s ÷ orders-subgraph req/s = ${(ours.summary.rps / direct).toFixed(2)} (${hub.mode})`);
 
   console.log(`\nWebhooks: ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.seconds} s, a new signed order.created per request.`);
   const webhooks = await webhookPhase(hub, webhookSecret, settings);
   printWebhookTable(webhooks, database);
 
   const problems = [...failures(rows), ...webhooks.problems].map((p) => `${hub.mode}: ${p}`);
-  return { mode: hub.mode, database, gateway: rows[0].summary, direct: rows[1].summary, webhooks, rssMb: await hub.rss(), problems };
+  return { mode: hub.mode, database, gateway: ours.summary, stock: stock.summary, cpu, direct: rows[2].summary, webhooks, rssMb: await hub.rss(), problems };
+}
+
+interface CpuPerRequest {
+  /** Gateway process CPU ms per request. */
+  gatewayMs: number;
+  /** Subgraph processes' CPU ms per request. */
+  subgraphsMs: number;
+}
+
+interface GatewayCpu {
+  ours: CpuPerRequest;
+  stock: CpuPerRequest;
+  /** One process: our gateway shares its process with the subgraphs, so its share is derived (see gatewayCpu). */
+  derived: boolean;
+}
+
+/**
+ * CPU per request of each gateway and of the subgraphs behind it. In services mode every
+ * figure is one process's own. In one process our gateway and the subgraphs share the hub's
+ * process: the subgraphs' share is what the hub's process used per request while the stock
+ * gateway drove it (same requests, same subgraph work), and our gateway's share is the hub's
+ * process per request during our rounds less that.
+ */
+function gatewayCpu(hub: BenchTarget, ours: GatewayRounds, stock: GatewayRounds): GatewayCpu {
+  const stockCpu = { gatewayMs: msPerRequest(stock.gatewayCpuSeconds, stock.summary.requests), subgraphsMs: msPerRequest(stock.subgraphCpuSeconds, stock.summary.requests) };
+  const derived = hub.subgraphPids.includes(hub.gatewayPid);
+  if (!derived) {
+    return { ours: { gatewayMs: msPerRequest(ours.gatewayCpuSeconds, ours.summary.requests), subgraphsMs: msPerRequest(ours.subgraphCpuSeconds, ours.summary.requests) }, stock: stockCpu, derived };
+  }
+  const hubMs = msPerRequest(ours.gatewayCpuSeconds, ours.summary.requests);
+  return { ours: { gatewayMs: hubMs - stockCpu.subgraphsMs, subgraphsMs: stockCpu.subgraphsMs }, stock: stockCpu, derived };
+}
+
+function printCpu(cpu: GatewayCpu): void {
+  const header = ["CPU ms per request", "gateway", "subgraphs", "total"];
+  const line = (name: string, c: CpuPerRequest) => [name, c.gatewayMs.toFixed(2), c.subgraphsMs.toFixed(2), (c.gatewayMs + c.subgraphsMs).toFixed(2)];
+  printAligned(header, [line(cpu.derived ? "our gateway (derived)" : "our gateway", cpu.ours), line("stock @apollo/gateway", cpu.stock)]);
+  if (cpu.derived) {
+    console.log("(one process: the hub's process per request in our rounds, less the subgraphs' share measured in the stock rounds)");
+  }
 }
 
 /** Both modes side by side: the figures the issue asks for, from this run. */
 function printComparison(results: ModeResult[]): void {
   console.log(`\n==== Modes compared (${settings.orders} orders, ${settings.connections} connections, ${settings.seconds} s per run) ====`);
-  const header = ["mode", "db", "gw req/s", "gw p50", "gw p99", "orders req/s", "orders p50", "orders p99", "ratio", "webhook ev/s", "ms/event", "plain INSERT ms", "event ÷ INSERT"];
+  const header = ["mode", "db", "gw req/s", "gw p50", "gw p99", "stock req/s", "stock p50", "stock p99", "ours ÷ stock", "gw CPU ÷ stock", "orders req/s", "orders p50", "orders p99", "ratio", "webhook ev/s", "ms/event", "plain INSERT ms", "event ÷ INSERT"];
   const lines = results.map((r) => {
     const eventMs = 1000 / r.webhooks.summary.rps;
     const plain = r.webhooks.plain[0];
@@ -266,6 +346,11 @@ function printComparison(results: ModeResult[]): void {
       r.gateway.rps.toFixed(1),
       r.gateway.p50.toFixed(1),
       r.gateway.p99.toFixed(1),
+      r.stock.rps.toFixed(1),
+      r.stock.p50.toFixed(1),
+      r.stock.p99.toFixed(1),
+      (r.gateway.rps / r.stock.rps).toFixed(2),
+      (r.cpu.ours.gatewayMs / r.cpu.stock.gatewayMs).toFixed(2),
       r.direct.rps.toFixed(1),
       r.direct.p50.toFixed(1),
       r.direct.p99.toFixed(1),
@@ -277,7 +362,7 @@ function printComparison(results: ModeResult[]): void {
     ];
   });
   printAligned(header, lines);
-  console.log("(latencies in ms; ratio = gateway req/s ÷ orders-subgraph req/s; plain INSERT = sequential single-row INSERT on the same database)");
+  console.log("(latencies in ms; stock = stock @apollo/gateway over the same subgraphs; gw CPU ÷ stock = gateway CPU per request, ours ÷ stock; ratio = gateway req/s ÷ orders-subgraph req/s; plain INSERT = sequential single-row INSERT on the same database)");
   for (const r of results) console.log(`RSS after the run, ${r.mode}: ${formatRss(r.rssMb)}.`);
 }
 
@@ -294,6 +379,15 @@ async function identityPhase(): Promise<void> {
         `(resolved ${r.identitiesResolved}), pairwise precision ${r.precision}, recall ${r.recall}, F1 ${r.f1}`,
     );
   }
+}
+
+/** The two lines the run ends with: from services mode (as production runs), or from one process when only that ran. */
+function printHeadline(results: ModeResult[]): void {
+  const r = results.find((m) => m.mode === "services") ?? results[0];
+  if (!r) return;
+  console.log(`\n==== ${r.mode}${r.mode === "services" ? "" : " (services mode did not run)"} ====`);
+  console.log(`ours ÷ stock @apollo/gateway req/s = ${(r.gateway.rps / r.stock.rps).toFixed(2)}`);
+  console.log(`hub ÷ orders subgraph alone req/s = ${(r.gateway.rps / r.direct.rps).toFixed(2)}`);
 }
 
 async function main(): Promise<boolean> {
@@ -322,6 +416,7 @@ async function main(): Promise<boolean> {
   await identityPhase();
   const problems = results.flatMap((r) => r.problems);
   for (const p of problems) console.error(`FAILED ${p}`);
+  printHeadline(results);
   return problems.length === 0;
 }
 

@@ -3,7 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import type { DataSource } from "typeorm";
 import { startHub } from "../../gateway/hub";
-import type { TokenMinter } from "../../gateway/demo-keys";
+import { DEMO_AUDIENCE, DEMO_ISSUER, loadOrCreateDemoKeys, type TokenMinter } from "../../gateway/demo-keys";
+import { jwtConfig, type JwtConfig } from "../../gateway/config";
 import { SUBGRAPH_NAMES, type SubgraphName } from "../../subgraphs/kernel/config";
 import { dropDatabases, openDatabase } from "../../subgraphs/kernel/database";
 import { EVENT_ENTITIES } from "../../subgraphs/kernel/events";
@@ -27,6 +28,14 @@ export interface BenchTarget {
   /** A connection to the orders database (the hub's own in one process; the bench's own otherwise). */
   ordersDs: DataSource;
   mintToken: TokenMinter;
+  /** How the hub's gateway verifies bearer tokens: the stock gateway verifies them the same way. */
+  jwt: JwtConfig;
+  /** GraphQL URL of each subgraph, for the stock gateway. */
+  subgraphUrls: Record<SubgraphName, string>;
+  /** The process our gateway runs in (this one, in one process). */
+  gatewayPid: number;
+  /** The processes the subgraphs run in (this one, in one process: shared with our gateway). */
+  subgraphPids: number[];
   /** Resolves once every outbox is published and every consumer has caught up. */
   settle(): Promise<void>;
   /** Resident memory of each process of the hub, in MB. */
@@ -42,6 +51,11 @@ export interface TargetSecrets {
 }
 
 const MB = 1024 * 1024;
+
+/** The demo issuer, audience and algorithm the bench hubs run with, around their own public key. */
+function demoJwt(publicPem: string): JwtConfig {
+  return jwtConfig({ JWT_PUBLIC_KEY: publicPem, JWT_ISSUER: DEMO_ISSUER, JWT_AUDIENCE: DEMO_AUDIENCE, JWT_ALGORITHMS: "EdDSA" });
+}
 
 /**
  * Settings both modes run with, so they are compared on the same footing: the bench's own
@@ -73,6 +87,11 @@ export async function oneProcessTarget(secrets: TargetSecrets): Promise<BenchTar
       ordersUrl: hub.subgraphs.orders.url,
       ordersDs: hub.subgraphs.orders.ds,
       mintToken: hub.mintToken,
+      // The hub made its demo keys in DATA_DIR; this reads the same file.
+      jwt: demoJwt((await loadOrCreateDemoKeys(dataDir)).publicPem),
+      subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, hub.subgraphs[n].url])) as Record<SubgraphName, string>,
+      gatewayPid: process.pid,
+      subgraphPids: [process.pid],
       settle: () => hub.settle(),
       async rss() {
         return { "hub (gateway + 4 subgraphs)": process.memoryUsage().rss / MB };
@@ -143,6 +162,10 @@ export async function servicesTarget(secrets: TargetSecrets): Promise<BenchTarge
     ordersUrl: hub.services.orders.url,
     ordersDs,
     mintToken: hub.mintToken,
+    jwt: demoJwt(hub.keys.publicPem),
+    subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, hub.services[n].url])) as Record<SubgraphName, string>,
+    gatewayPid: hub.services.gateway.pid,
+    subgraphPids: SUBGRAPH_NAMES.map((n) => hub.services[n].pid),
     async settle() {
       // Twice quiet in a row: a consumer that handled an event may append one of its own meanwhile.
       let quietRounds = 0;
