@@ -14,7 +14,7 @@ import { SUBGRAPH_NAMES, type SubgraphName } from "../subgraphs/kernel/config";
 import { ERROR_CODES, type HubErrorCode } from "../subgraphs/kernel/error-codes";
 import { withErrorCode } from "../subgraphs/kernel/errors";
 import { closeGracefully } from "../subgraphs/kernel/graceful";
-import { BodyTooLarge, executeGraphQL, parseJsonBody, readBody, sendError, sendJson } from "../subgraphs/kernel/http";
+import { BodyTooLarge, isClientGone, executeGraphQL, parseJsonBody, readBody, sendError, sendJson } from "../subgraphs/kernel/http";
 import { encodePrincipal, PRINCIPAL_HEADER, requestTarget, signInternalRequest } from "../subgraphs/kernel/internal-auth";
 import type { Principal } from "../subgraphs/kernel/principal";
 import type { Channel } from "../subgraphs/kernel/types";
@@ -359,6 +359,7 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
     const pathname = (req.url ?? "/").split("?")[0];
     void observed({ metrics, logger }, req, res, gatewayRoute(pathname), (info) => handle(req, res, pathname, info.id).catch((err) => {
       if (err instanceof BodyTooLarge) return sendError(res, 413, "PAYLOAD_TOO_LARGE", `The request body exceeds ${config.maxBodyBytes} bytes.`);
+      if (isClientGone(req, err)) return logger.info({ requestId: currentRequest()?.id }, "client went away before the answer");
       logger.error({ requestId: currentRequest()?.id, err }, "request failed");
       if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", "Internal error; it has been logged.");
     }));

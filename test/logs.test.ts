@@ -7,6 +7,7 @@ import { ServiceConsumer } from "../subgraphs/kernel/delivery";
 import { createLogger, logLevel } from "../subgraphs/kernel/logging";
 import { createProduct, orderInput } from "./support/fixtures";
 import { startTestHub, type TestHub } from "./support/hub";
+import { connect } from "node:net";
 import { sample, scrape } from "./support/metrics";
 import { buildServices, eventually, startServiceHub, type ServiceHub } from "./support/services";
 
@@ -221,4 +222,27 @@ test("LOG_LEVEL is validated at start-up, naming the variable", async () => {
     expect(sample(orders.samples, "orderhub_process_resident_memory_bytes")).toBeGreaterThan(0);
     expect(sample(orders.samples, "orderhub_consumer_lag_events")).toBeGreaterThanOrEqual(0);
   });
+});
+
+test("a client that goes away in the middle of its request is logged as such, not as an error", async () => {
+  const before = lines.length;
+  const { hostname, port } = new URL(hub.url);
+  await new Promise<void>((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      // Half of the body it announced, then gone.
+      socket.write("POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"query\":");
+      setTimeout(() => {
+        socket.destroy();
+        resolve();
+      }, 100);
+    });
+    socket.on("error", reject);
+  });
+  let gone: Record<string, any> | undefined;
+  for (let i = 0; i < 50 && !gone; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    gone = lines.slice(before).find((l) => l.msg === "client went away before the answer");
+  }
+  expect(gone).toMatchObject({ level: "info", service: "gateway" });
+  expect(lines.slice(before).filter((l) => l.level === "error" || l.level === "fatal")).toEqual([]);
 });

@@ -77,3 +77,12 @@ export async function executeGraphQL<C extends BaseContext>(
 export function parseJsonBody(text: string): unknown {
   return text.length === 0 ? undefined : JSON.parse(text);
 }
+
+/**
+ * The client went away before its request was read or answered (a closed tab, a load
+ * generator stopping): nothing failed on our side, so it is not an error to log.
+ */
+export function isClientGone(req: IncomingMessage, err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return req.destroyed && (code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE" || (err as Error)?.message === "aborted");
+}

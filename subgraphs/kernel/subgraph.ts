@@ -18,7 +18,7 @@ import { PARKED_EVENTS_ROUTE, parkedEventsRoute } from "./parked-events";
 import { EVENT_ENTITIES, OutboxRelay, type EventBus, type Subscription } from "./events";
 import { ERROR_CODES } from "./error-codes";
 import { withErrorCode } from "./errors";
-import { BodyTooLarge, executeGraphQL, parseJsonBody, readBody, sendError, sendJson } from "./http";
+import { BodyTooLarge, isClientGone, executeGraphQL, parseJsonBody, readBody, sendError, sendJson } from "./http";
 import { closeGracefully, withDeadline } from "./graceful";
 import { verifyInternalRequest } from "./internal-auth";
 import { createLogger, currentRequest, log, type Logger } from "./logging";
@@ -290,6 +290,7 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
         if (!res.headersSent) sendError(res, 503, "SERVICE_UNAVAILABLE", `The ${def.name} database is unavailable; retry later.`, { "retry-after": "1" });
         return;
       }
+      if (isClientGone(req, err)) return logger.info({ requestId: currentRequest()?.id }, "client went away before the answer");
       logger.error({ requestId: currentRequest()?.id, err }, "request failed");
       if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", "Internal error; it has been logged.");
     }
