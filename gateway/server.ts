@@ -13,7 +13,7 @@ import { projectRoot } from "../subgraphs/kernel/project-root";
 import { SUBGRAPH_NAMES, type SubgraphName } from "../subgraphs/kernel/config";
 import { ERROR_CODES, type HubErrorCode } from "../subgraphs/kernel/error-codes";
 import { withErrorCode } from "../subgraphs/kernel/errors";
-import { closeGracefully } from "../subgraphs/kernel/graceful";
+import { closeServer } from "../subgraphs/kernel/graceful";
 import { BodyTooLarge, isClientGone, executeGraphQL, parseJsonBody, readBody, sendError, sendJson } from "../subgraphs/kernel/http";
 import { encodePrincipal, PRINCIPAL_HEADER, requestTarget, signInternalRequest } from "../subgraphs/kernel/internal-auth";
 import type { Principal } from "../subgraphs/kernel/principal";
@@ -375,12 +375,7 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
     },
     async stop({ graceful = false, timeoutMs = 30_000 } = {}) {
       draining = true;
-      if (graceful) await closeGracefully(server, timeoutMs);
-      else {
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeAllConnections();
-        await closed;
-      }
+      await closeServer(server, graceful, timeoutMs);
       await apollo.stop();
     },
   };

@@ -1,5 +1,4 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { freePort } from "./support/services";
 import { In } from "typeorm";
 import { gatewayConfig } from "../gateway/config";
 import { demoEnv, loadOrCreateDemoKeys } from "../gateway/demo-keys";
@@ -335,16 +334,9 @@ describe("parked events through the gateway (admin)", () => {
       await other?.stop();
     }
   }
-  const closedPort = async () => {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const port = (server.address() as AddressInfo).port;
-    await new Promise((resolve) => server.close(resolve));
-    return port;
-  };
 
   test("with one service down, the list answers the others' parked events and an error naming the missing service", async () => {
-    await withGateway({ PRODUCTS_URL: `http://127.0.0.1:${await closedPort()}/graphql` }, async (url) => {
+    await withGateway({ PRODUCTS_URL: `http://127.0.0.1:${await freePort()}/graphql` }, async (url) => {
       const r = await graphql(url, LIST, { first: 100 }, hub.admin);
       expect(r.errors?.map((e: any) => ({ code: e.extensions?.code, service: e.extensions?.service }))).toEqual([{ code: "SERVICE_UNAVAILABLE", service: "products" }]);
       expect(r.data?.parkedEvents.edges.map((e: any) => e.node.id)).toContain(parkedId);

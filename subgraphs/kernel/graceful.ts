@@ -52,3 +52,11 @@ export function closeGracefully(server: Server, timeoutMs: number): Promise<void
     server.closeIdleConnections();
   });
 }
+
+/** Closes the HTTP server: gracefully (requests under way finish, up to timeoutMs), or at once, cutting every connection. */
+export async function closeServer(server: Server, graceful: boolean, timeoutMs: number): Promise<void> {
+  if (graceful) return closeGracefully(server, timeoutMs);
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  await closed;
+}

@@ -19,7 +19,7 @@ import { EVENT_ENTITIES, OutboxRelay, type EventBus, type Subscription } from ".
 import { ERROR_CODES } from "./error-codes";
 import { withErrorCode } from "./errors";
 import { BodyTooLarge, isClientGone, executeGraphQL, parseJsonBody, readBody, sendError, sendJson } from "./http";
-import { closeGracefully, withDeadline } from "./graceful";
+import { closeServer, withDeadline } from "./graceful";
 import { verifyInternalRequest } from "./internal-auth";
 import { createLogger, currentRequest, log, type Logger } from "./logging";
 import { metricsOperations, metricsToken, serveMetrics, ServiceMetrics } from "./metrics";
@@ -319,12 +319,7 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
       // Idempotent: a test may stop one subgraph early and the hub later stops all.
       stopping ??= (async () => {
         draining = true;
-        if (graceful) await closeGracefully(server, timeoutMs);
-        else {
-          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-          server.closeAllConnections();
-          await closed;
-        }
+        await closeServer(server, graceful, timeoutMs);
         // Each part may take up to timeoutMs (SHUTDOWN_TIMEOUT_MS), then the shutdown goes on without it.
         const late = (part: string) => () => logger.warn({ timeoutMs }, `${part} did not finish within ${timeoutMs} ms; stopping without it`);
         // A job run under way (e.g. a POST to a channel) finishes and records its outcome first.

@@ -1,24 +1,12 @@
-import { createServer } from "node:net";
 import { seedDemoData, type SeedResult } from "../../gateway/demo-data";
 import { ManualClock } from "../../subgraphs/kernel/clock";
 import { OutboxEvent, ProcessedEvent, toHubEvent } from "../../subgraphs/kernel/events";
 import { startTestHub, type TestHub } from "./hub";
+import { freePort } from "./services";
 
 export interface DemoHub extends TestHub {
   clock: ManualClock;
   tokens: SeedResult["tokens"];
-}
-
-/** A port nothing listens on: connections to it are refused at once. */
-async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**
@@ -35,7 +23,7 @@ export async function startDemoHub(): Promise<DemoHub> {
   const clock = new ManualClock();
   const hub = await startTestHub(
     {
-      OUTBOUND_WEBHOOK_URL_JD: `http://127.0.0.1:${await closedPort()}/orderhub-changes`,
+      OUTBOUND_WEBHOOK_URL_JD: `http://127.0.0.1:${await freePort()}/orderhub-changes`,
       OUTBOUND_WEBHOOK_SECRET_JD: `whsec_${Buffer.from("demo hub outbound secret for JD").toString("base64")}`,
       OUTBOUND_MAX_ATTEMPTS: "1",
       EVENT_MAX_DELIVERIES: "1",
