@@ -13,6 +13,7 @@ import { startStockGateway } from "./stock-peer";
 import { oneProcessTarget, servicesTarget, type BenchMode, type BenchTarget } from "./targets";
 import { printWebhookTable, webhookPhase, type WebhookPhaseResult } from "./webhook-phase";
 import { evaluate } from "../identity/evaluate";
+import { printSoak, soakPhase, type SoakResult } from "./soak-phase";
 
 /**
  * Storefront benchmark: fills a fresh hub with BENCH_ORDERS orders, then drives the
@@ -38,11 +39,15 @@ import { evaluate } from "../identity/evaluate";
  *   MYSQL_URL=mysql://root@127.0.0.1:3306 BENCH_MODE=both node dist/test/bench/run.js
  */
 
-function positiveInt(name: string, fallback: number): number {
+function wholeNumber(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === "") return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new Error(`${name}="${raw}" must be a whole number of at least 1.`);
+  if (!/^\d+$/.test(raw) || Number(raw) < min) throw new Error(`${name}="${raw}" must be a whole number of at least ${min}.`);
   return Number(raw);
+}
+
+function positiveInt(name: string, fallback: number): number {
+  return wholeNumber(name, fallback, 1);
 }
 
 const settings = {
@@ -59,6 +64,9 @@ const settings = {
   /** Caps the plain INSERTs of the webhook phase per mode; by default as many as fit in BENCH_SECONDS. */
   plainInsertCap: process.env.BENCH_PLAIN_INSERTS ? positiveInt("BENCH_PLAIN_INSERTS", 1) : undefined,
   modes: benchModes(process.env.BENCH_MODE),
+  /** Storefront load for the memory check (0 skips it); RSS is read every BENCH_SOAK_SLICE_SECONDS. */
+  soakSeconds: wholeNumber("BENCH_SOAK_SECONDS", 600, 0),
+  soakSliceSeconds: positiveInt("BENCH_SOAK_SLICE_SECONDS", 30),
   /** The services' log level: info would write a line per request (and per subgraph fetch) into the measured run. */
   logLevel: process.env.BENCH_LOG_LEVEL || "warn",
 };
@@ -284,11 +292,18 @@ async function benchmark(hub: BenchTarget, secret: string, webhookSecret: string
   console.log(`ours ÷ stock @apollo/gateway gateway CPU per request = ${(cpu.ours.gatewayMs / cpu.stock.gatewayMs).toFixed(2)} (${hub.mode})`);
   console.log(`gateway req/s ÷ orders-subgraph req/s = ${(ours.summary.rps / direct).toFixed(2)} (${hub.mode})`);
 
+  let soak: SoakResult | undefined;
+  if (settings.soakSeconds > 0) {
+    console.log(`\nMemory: ${settings.soakSeconds} s of storefront load through our gateway, RSS read every ${settings.soakSliceSeconds} s.`);
+    soak = await soakPhase(hub, gatewayJob, { seconds: settings.soakSeconds, sliceSeconds: settings.soakSliceSeconds });
+    printSoak(hub.mode, soak);
+  }
+
   console.log(`\nWebhooks: ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.seconds} s, a new signed order.created per request.`);
   const webhooks = await webhookPhase(hub, webhookSecret, settings);
   printWebhookTable(webhooks, database);
 
-  const problems = [...failures(rows), ...webhooks.problems].map((p) => `${hub.mode}: ${p}`);
+  const problems = [...failures(rows), ...(soak?.problems ?? []), ...webhooks.problems].map((p) => `${hub.mode}: ${p}`);
   return { mode: hub.mode, database, gateway: ours.summary, stock: stock.summary, cpu, direct: rows[2].summary, webhooks, rssMb: await hub.rss(), problems };
 }
 
