@@ -27,6 +27,7 @@ import { AuthError, createTokenVerifier } from "./auth";
 import { verifyWebhook, WEBHOOK_CHANNELS, webhookVerifiers, type WebhookChannel } from "./webhooks";
 import type { GatewayConfig } from "./config";
 import { buildFederatedSchema, COMMIT_OUTCOME_UNKNOWN_MESSAGE } from "../subgraphs/kernel/subgraph";
+import { SubgraphClient } from "./subgraph-client";
 import { OPERATIONS_SUBGRAPH, OperationsDataSource, operationsSubgraph, parkedEventsClient, type ParkedEventsCall } from "./operations";
 
 export const SUPERGRAPH_PATH = path.join(projectRoot(), "schema", "supergraph.graphql");
@@ -50,17 +51,24 @@ class SigningDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     url: string,
     secret: string,
     timeoutMs: number,
+    client: SubgraphClient,
     private readonly fetchSeconds: Histogram<"subgraph" | "outcome">,
     private readonly logger: Logger,
   ) {
     super({
       url,
       fetcher: (async (input: string, init: { headers?: Record<string, string>; body?: string; method?: string }) => {
-        const headers = { ...(init.headers ?? {}) };
+        // A fresh object per call (the data source builds it from its header map).
+        const headers = init.headers ?? {};
         const body = init.body ?? "";
         const method = init.method ?? "POST";
         Object.assign(headers, signInternalRequest(secret, headers[PRINCIPAL_HEADER] ?? encodePrincipal(null), { service, method, target: requestTarget(input), body }));
-        return fetch(input, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
+        try {
+          return await client.request(input, { method, headers, body, timeoutMs, idempotent: isQueryBody(body) });
+        } catch (err) {
+          // Refused, reset, timed out: the client is told which service, the log line why (process below).
+          throw new GraphQLError(`The ${service} service is unavailable.`, { originalError: err as Error, extensions: { code: "SERVICE_UNAVAILABLE", serviceName: service } });
+        }
       }) as never,
     });
   }
@@ -82,12 +90,20 @@ class SigningDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     } catch (err) {
       // The client sees SERVICE_UNAVAILABLE naming the subgraph; the operator needs why (refused, timed out, a bad answer).
       const requestId = (options.context as Partial<GatewayContext>).requestId ?? currentRequest()?.id;
-      this.logger.warn({ requestId, subgraph: this.service, err }, "subgraph fetch failed");
+      this.logger.warn({ requestId, subgraph: this.service, err: (err as GraphQLError).originalError ?? err }, "subgraph fetch failed");
       throw err;
     } finally {
       this.fetchSeconds.observe({ subgraph: this.service, outcome }, Number(process.hrtime.bigint() - started) / 1e9);
     }
   }
+}
+
+/**
+ * A subgraph fetch that only reads: the query plan's fetches are printed as `query …` or
+ * `{ … }`, mutations as `mutation …`. Anything else counts as a write (never re-sent).
+ */
+function isQueryBody(body: string): boolean {
+  return /^\{"query":"(query\b|\{)/.test(body);
 }
 
 /** Codes that reach a client as they are; every other code is masked below. */
@@ -213,12 +229,13 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
     "Channel webhook deliveries by channel and result (accepted, duplicate, refused_signature, bad_input, conflict, unavailable, disabled, error).",
     ["channel", "result"],
   );
+  const client = new SubgraphClient();
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name, url }) => {
       if (name === OPERATIONS_SUBGRAPH) return operations;
       const known = config.subgraphUrls[name as SubgraphName];
-      return new SigningDataSource(name, known ?? url!, config.internalSecret, config.subgraphTimeoutMs, fetchSeconds, logger);
+      return new SigningDataSource(name, known ?? url!, config.internalSecret, config.subgraphTimeoutMs, client, fetchSeconds, logger);
     },
   });
   const apollo = new ApolloServer<GatewayContext>({
@@ -310,11 +327,11 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
     const principal = encodePrincipal({ sub: `webhook:${slug}`, roles: ["channel"], channel: slug.toUpperCase() as Channel });
     try {
       const target = new URL(`/internal/channel-events/${slug}`, ordersBase);
-      const forwarded = await fetch(target, {
+      const forwarded = await client.request(target, {
         method: "POST",
         headers: { "content-type": "application/json", [REQUEST_ID_HEADER]: requestId, ...signInternalRequest(config.internalSecret, principal, { service: "orders", method: "POST", target: requestTarget(target), body: raw }) },
         body: raw,
-        signal: AbortSignal.timeout(config.subgraphTimeoutMs),
+        timeoutMs: config.subgraphTimeoutMs,
       });
       const retryAfter = forwarded.headers.get("retry-after");
       const answer = withErrorCodes(await forwarded.json());
@@ -338,7 +355,7 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
       SUBGRAPH_NAMES.map(async (name) => {
         const target = new URL("/readyz", config.subgraphUrls[name]);
         try {
-          const r = await fetch(target, { signal: AbortSignal.timeout(2000) });
+          const r = await client.request(target, { timeoutMs: 2000, idempotent: true });
           if (r.ok) return [name, "ok"] as const;
           const body = (await r.json().catch(() => ({}))) as { database?: string; reason?: string };
           // Without NATS a subgraph still serves reads and writes (its events wait in the outbox):
@@ -377,6 +394,7 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
       draining = true;
       await closeServer(server, graceful, timeoutMs);
       await apollo.stop();
+      client.close();
     },
   };
 }

@@ -300,6 +300,8 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
     const path = (req.url ?? "/").split("?")[0];
     void observed({ metrics, logger }, req, res, routeName(path, routes), () => handle(req, res, path));
   });
+  // Longer than the gateway client's idle timeout, so the gateway closes an idle socket first and never sends on one being closed here.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   // The address actually bound, so what the gateway is told is where we listen.
   const { address, family, port } = server.address() as AddressInfo;
