@@ -19,14 +19,15 @@ import { encodePrincipal, PRINCIPAL_HEADER, requestTarget, signInternalRequest }
 import type { Principal } from "../subgraphs/kernel/principal";
 import type { Channel } from "../subgraphs/kernel/types";
 import { deniedFields } from "../subgraphs/kernel/visibility";
-import { createLogger, currentRequest, REQUEST_ID_HEADER, type Logger } from "../subgraphs/kernel/logging";
+import { createLogger, REQUEST_ID_HEADER, type Logger, type RequestInfo } from "../subgraphs/kernel/logging";
 import { metricsOperations, metricsToken, serveMetrics, ServiceMetrics } from "../subgraphs/kernel/metrics";
-import { observed, requestInfoPlugin } from "../subgraphs/kernel/request-log";
+import { logWithRequest, observed, requestInfoPlugin } from "../subgraphs/kernel/request-log";
 import type { Histogram } from "prom-client";
 import { AuthError, createTokenVerifier } from "./auth";
 import { verifyWebhook, WEBHOOK_CHANNELS, webhookVerifiers, type WebhookChannel } from "./webhooks";
 import type { GatewayConfig } from "./config";
 import { buildFederatedSchema, COMMIT_OUTCOME_UNKNOWN_MESSAGE } from "../subgraphs/kernel/subgraph";
+import { SubgraphClient } from "./subgraph-client";
 import { OPERATIONS_SUBGRAPH, OperationsDataSource, operationsSubgraph, parkedEventsClient, type ParkedEventsCall } from "./operations";
 
 export const SUPERGRAPH_PATH = path.join(projectRoot(), "schema", "supergraph.graphql");
@@ -50,17 +51,24 @@ class SigningDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     url: string,
     secret: string,
     timeoutMs: number,
+    client: SubgraphClient,
     private readonly fetchSeconds: Histogram<"subgraph" | "outcome">,
     private readonly logger: Logger,
   ) {
     super({
       url,
       fetcher: (async (input: string, init: { headers?: Record<string, string>; body?: string; method?: string }) => {
-        const headers = { ...(init.headers ?? {}) };
+        // A fresh object per call (the data source builds it from its header map).
+        const headers = init.headers ?? {};
         const body = init.body ?? "";
         const method = init.method ?? "POST";
         Object.assign(headers, signInternalRequest(secret, headers[PRINCIPAL_HEADER] ?? encodePrincipal(null), { service, method, target: requestTarget(input), body }));
-        return fetch(input, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
+        try {
+          return await client.request(input, { method, headers, body, timeoutMs, idempotent: isQueryBody(body) });
+        } catch (err) {
+          // Refused, reset, timed out: the client is told which service, the log line why (process below).
+          throw new GraphQLError(`The ${service} service is unavailable.`, { originalError: err as Error, extensions: { code: "SERVICE_UNAVAILABLE", serviceName: service } });
+        }
       }) as never,
     });
   }
@@ -81,13 +89,21 @@ class SigningDataSource extends RemoteGraphQLDataSource<GatewayContext> {
       return response;
     } catch (err) {
       // The client sees SERVICE_UNAVAILABLE naming the subgraph; the operator needs why (refused, timed out, a bad answer).
-      const requestId = (options.context as Partial<GatewayContext>).requestId ?? currentRequest()?.id;
-      this.logger.warn({ requestId, subgraph: this.service, err }, "subgraph fetch failed");
+      const requestId = (options.context as Partial<GatewayContext>).requestId;
+      this.logger.warn({ requestId, subgraph: this.service, err: (err as GraphQLError).originalError ?? err }, "subgraph fetch failed");
       throw err;
     } finally {
       this.fetchSeconds.observe({ subgraph: this.service, outcome }, Number(process.hrtime.bigint() - started) / 1e9);
     }
   }
+}
+
+/**
+ * A subgraph fetch that only reads: the query plan's fetches are printed as `query …` or
+ * `{ … }`, mutations as `mutation …`. Anything else counts as a write (never re-sent).
+ */
+function isQueryBody(body: string): boolean {
+  return /^\{"query":"(query\b|\{)/.test(body);
 }
 
 /** Codes that reach a client as they are; every other code is masked below. */
@@ -213,12 +229,13 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
     "Channel webhook deliveries by channel and result (accepted, duplicate, refused_signature, bad_input, conflict, unavailable, disabled, error).",
     ["channel", "result"],
   );
+  const client = new SubgraphClient();
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name, url }) => {
       if (name === OPERATIONS_SUBGRAPH) return operations;
       const known = config.subgraphUrls[name as SubgraphName];
-      return new SigningDataSource(name, known ?? url!, config.internalSecret, config.subgraphTimeoutMs, fetchSeconds, logger);
+      return new SigningDataSource(name, known ?? url!, config.internalSecret, config.subgraphTimeoutMs, client, fetchSeconds, logger);
     },
   });
   const apollo = new ApolloServer<GatewayContext>({
@@ -238,7 +255,7 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
       const out = formatGatewayError(formatted);
       // The client is told "it has been logged": it is, under the request id the client got back.
       if (out.extensions?.code === "INTERNAL_SERVER_ERROR") {
-        logger.error({ requestId: currentRequest()?.id, code: formatted.extensions?.code, path: formatted.path, err: unwrapResolverError(error) }, "internal error");
+        logWithRequest(error, (requestId) => logger.error({ requestId, code: formatted.extensions?.code, path: formatted.path, err: unwrapResolverError(error) }, "internal error"));
       }
       return out;
     },
@@ -255,14 +272,15 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
 
   let draining = false;
 
-  async function handle(req: IncomingMessage, res: ServerResponse, pathname: string, requestId: string) {
+  async function handle(req: IncomingMessage, res: ServerResponse, pathname: string, info: RequestInfo) {
+    const requestId = info.id;
     // While draining, clients are asked to reconnect, so keep-alive connections move to another instance.
     if (draining) res.setHeader("connection", "close");
     if (req.method === "GET" && pathname === "/healthz") return sendJson(res, 200, { status: "ok" });
     if (req.method === "GET" && pathname === "/readyz") return readiness(res);
     // No personal data in it; on the public port, so production sets METRICS_TOKEN or keeps /metrics off the proxy.
     if (req.method === "GET" && pathname === "/metrics") return serveMetrics(metrics, scrapeToken, req, res);
-    if (pathname.startsWith("/webhooks/")) return webhook(req, res, pathname.slice("/webhooks/".length), requestId);
+    if (pathname.startsWith("/webhooks/")) return webhook(req, res, pathname.slice("/webhooks/".length), info);
     if (pathname !== "/graphql" && pathname !== "/") return sendError(res, 404, "NOT_FOUND", `No route ${pathname}; GraphQL is at /graphql.`);
     let principal: Principal | null;
     try {
@@ -271,8 +289,7 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
       if (err instanceof AuthError) return sendError(res, 401, "UNAUTHENTICATED", err.message, { "www-authenticate": "Bearer" });
       throw err;
     }
-    const info = currentRequest();
-    if (info) info.roles = principal?.roles ?? [];
+    info.roles = principal?.roles ?? [];
     let body: unknown;
     if (req.method === "POST") {
       const raw = await readBody(req, config.maxBodyBytes);
@@ -294,12 +311,12 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
   const ordersBase = new URL(config.subgraphUrls.orders);
 
   /** POST /webhooks/{channel}: verify the channel's signature, then hand the raw body to orders. */
-  async function webhook(req: IncomingMessage, res: ServerResponse, slug: string, requestId: string) {
+  async function webhook(req: IncomingMessage, res: ServerResponse, slug: string, info: RequestInfo) {
+    const requestId = info.id;
     const known = (WEBHOOK_CHANNELS as readonly string[]).includes(slug);
     let verdict = "";
-    const info = currentRequest();
     // Counted once the answer is out, whatever path it took (a body too large throws past us).
-    res.once("finish", () => webhookDeliveries.inc({ channel: known ? slug : "other", result: webhookResult(res.statusCode, info?.errorCode, verdict) }));
+    res.once("finish", () => webhookDeliveries.inc({ channel: known ? slug : "other", result: webhookResult(res.statusCode, info.errorCode, verdict) }));
     if (req.method !== "POST") return sendError(res, 405, "METHOD_NOT_ALLOWED", "Webhooks are POST only.");
     if (!known) return sendError(res, 404, "NOT_FOUND", `Unknown channel "${slug.slice(0, 20)}"; known: ${WEBHOOK_CHANNELS.join(", ")}.`);
     const verifier = verifiers[slug as WebhookChannel];
@@ -310,11 +327,11 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
     const principal = encodePrincipal({ sub: `webhook:${slug}`, roles: ["channel"], channel: slug.toUpperCase() as Channel });
     try {
       const target = new URL(`/internal/channel-events/${slug}`, ordersBase);
-      const forwarded = await fetch(target, {
+      const forwarded = await client.request(target, {
         method: "POST",
         headers: { "content-type": "application/json", [REQUEST_ID_HEADER]: requestId, ...signInternalRequest(config.internalSecret, principal, { service: "orders", method: "POST", target: requestTarget(target), body: raw }) },
         body: raw,
-        signal: AbortSignal.timeout(config.subgraphTimeoutMs),
+        timeoutMs: config.subgraphTimeoutMs,
       });
       const retryAfter = forwarded.headers.get("retry-after");
       const answer = withErrorCodes(await forwarded.json());
@@ -338,7 +355,7 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
       SUBGRAPH_NAMES.map(async (name) => {
         const target = new URL("/readyz", config.subgraphUrls[name]);
         try {
-          const r = await fetch(target, { signal: AbortSignal.timeout(2000) });
+          const r = await client.request(target, { timeoutMs: 2000, idempotent: true });
           if (r.ok) return [name, "ok"] as const;
           const body = (await r.json().catch(() => ({}))) as { database?: string; reason?: string };
           // Without NATS a subgraph still serves reads and writes (its events wait in the outbox):
@@ -357,10 +374,10 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
 
   const server: Server = createServer((req, res) => {
     const pathname = (req.url ?? "/").split("?")[0];
-    void observed({ metrics, logger }, req, res, gatewayRoute(pathname), (info) => handle(req, res, pathname, info.id).catch((err) => {
+    void observed({ metrics, logger }, req, res, gatewayRoute(pathname), (info) => handle(req, res, pathname, info).catch((err) => {
       if (err instanceof BodyTooLarge) return sendError(res, 413, "PAYLOAD_TOO_LARGE", `The request body exceeds ${config.maxBodyBytes} bytes.`);
-      if (isClientGone(req, err)) return logger.info({ requestId: currentRequest()?.id }, "client went away before the answer");
-      logger.error({ requestId: currentRequest()?.id, err }, "request failed");
+      if (isClientGone(req, err)) return logger.info({ requestId: info.id }, "client went away before the answer");
+      logger.error({ requestId: info.id, err }, "request failed");
       if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", "Internal error; it has been logged.");
     }));
   });
@@ -377,6 +394,7 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
       draining = true;
       await closeServer(server, graceful, timeoutMs);
       await apollo.stop();
+      client.close();
     },
   };
 }

@@ -1,3 +1,5 @@
+// First: NODE_ENV must be settled before graphql is loaded.
+import "./production-mode";
 import "reflect-metadata";
 import { ConfigError, isProduction, SUBGRAPH_NAMES, subgraphConfig, type SubgraphName } from "../subgraphs/kernel/config";
 import { InProcessBus, type EventBus } from "../subgraphs/kernel/events";

@@ -1,3 +1,5 @@
+// First: NODE_ENV must be settled before graphql is loaded.
+import "./production-mode";
 import "reflect-metadata";
 import { writeFileSync } from "node:fs";
 import path from "node:path";

@@ -1,4 +1,6 @@
 import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import fc from "fast-check";
 import { loadOrCreateDemoKeys, demoEnv } from "../gateway/demo-keys";
@@ -166,10 +168,33 @@ describe("every refusal carries its code and errorCode", () => {
     }
   });
 
-  test("a subgraph that is down: SERVICE_UNAVAILABLE, 5003, in GraphQL and behind a webhook; named in the gateway's /readyz", async () => {
+  test("a subgraph that does not answer within SUBGRAPH_TIMEOUT_MS: SERVICE_UNAVAILABLE, 5003, naming it, with the other services' data", async () => {
+    const keys = await loadOrCreateDemoKeys(hub.dataDir);
+    const urls = Object.fromEntries(Object.entries(hub.subgraphs).map(([n, s]) => [`${n.toUpperCase()}_URL`, s.url]));
+    // An aftersales that takes every request and never answers it.
+    const hung: Server = createServer(() => {});
+    await new Promise<void>((resolve) => hung.listen(0, "127.0.0.1", resolve));
+    let slow: RunningGateway | undefined;
+    try {
+      const hungUrl = `http://127.0.0.1:${(hung.address() as AddressInfo).port}/graphql`;
+      slow = await startGateway(gatewayConfig({ ...demoEnv(keys), ...urls, AFTERSALES_URL: hungUrl, SUBGRAPH_TIMEOUT_MS: "300", PORT: "0", LOG_LEVEL: process.env.LOG_LEVEL || "silent" }));
+      const r = await post(JSON.stringify({ query: "query($id: ID!) { order(id: $id) { id afterSalesCases { id } } }", variables: { id: orderId } }), hub.admin, slow.url);
+      expectError(r, 200, "SERVICE_UNAVAILABLE", 5003);
+      expect(r.body.errors[0].extensions).toMatchObject({ service: "aftersales" });
+      expect(r.body.errors[0].message).toBe("The aftersales service is unavailable; data from the other services is still returned.");
+      expect(r.body.data.order.id).toBe(orderId);
+    } finally {
+      await slow?.stop();
+      hung.closeAllConnections();
+      await new Promise((resolve) => hung.close(resolve));
+    }
+  });
+
+  test("a subgraph that is down: SERVICE_UNAVAILABLE, 5003, naming it, in GraphQL and behind a webhook; named in the gateway's /readyz", async () => {
     await hub.subgraphs.aftersales.stop();
     const partial = await gql("query($id: ID!) { order(id: $id) { id afterSalesCases { id } } }", { id: orderId }, hub.admin);
     expectError(partial, 200, "SERVICE_UNAVAILABLE", 5003);
+    expect(partial.body.errors[0].extensions).toMatchObject({ service: "aftersales" });
     expect(partial.body.data.order.id).toBe(orderId);
 
     // The gateway stays ready (its own state) and names the subgraph that is down.

@@ -1,6 +1,7 @@
 import { getIntrospectionQuery } from "graphql";
 import { generateKeyPair, SignJWT } from "jose";
 import { DEMO_AUDIENCE, DEMO_ISSUER } from "../gateway/demo-keys";
+import { SubgraphClient } from "../gateway/subgraph-client";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { encodePrincipal, signInternalRequest, type InternalCall } from "../subgraphs/kernel/internal-auth";
@@ -93,10 +94,11 @@ describe("subgraphs answer only the gateway", () => {
   /** The subgraph calls the gateway makes while `work` runs, as they went on the wire. */
   async function captured(work: () => Promise<unknown>) {
     const calls: Array<{ url: string; headers: Record<string, string>; body: string }> = [];
-    const send = globalThis.fetch;
-    const spy = jest.spyOn(globalThis, "fetch").mockImplementation((input, init) => {
-      calls.push({ url: String(input), headers: { ...(init?.headers as Record<string, string>) }, body: String(init?.body ?? "") });
-      return send(input, init);
+    // The gateway's calls to the subgraphs, as they go on the wire.
+    const send = SubgraphClient.prototype.request;
+    const spy = jest.spyOn(SubgraphClient.prototype, "request").mockImplementation(function (this: SubgraphClient, url, options) {
+      calls.push({ url: String(url), headers: { ...options.headers }, body: options.body ?? "" });
+      return send.call(this, url, options);
     });
     try {
       await work();

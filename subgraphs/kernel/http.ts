@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLResponse } from "@apollo/server";
 import type { HubErrorCode } from "./error-codes";
 import { withErrorCode } from "./errors";
-import { currentRequest } from "./logging";
+import { bindRequest, requestInfoOf } from "./logging";
 
 /** Small HTTP helpers shared by the gateway and the subgraphs. */
 export class BodyTooLarge extends Error {}
@@ -29,7 +29,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 /** A GraphQL-shaped error response for failures before GraphQL execution starts (code and errorCode from the table). */
 export function sendError(res: ServerResponse, status: number, code: HubErrorCode, message: string, headers: Record<string, string> = {}): void {
   // The request's log line and metrics report the code it was refused with.
-  const info = currentRequest();
+  const info = requestInfoOf(res);
   if (info && !info.errorCode) info.errorCode = code;
   sendJson(res, status, errorBody(code, message), headers);
 }
@@ -66,9 +66,15 @@ export async function executeGraphQL<C extends BaseContext>(
   context: () => Promise<C>,
 ): Promise<void> {
   const url = new URL(req.url ?? "/", "http://localhost");
+  const info = requestInfoOf(res);
   const response = await apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: req.method ?? "GET", headers: toHeaderMap(req), search: url.search, body },
-    context,
+    // Apollo's plugins and formatError see the context, never the response: the request's info goes with it.
+    context: async () => {
+      const value = await context();
+      if (info) bindRequest(value, info);
+      return value;
+    },
   });
   await writeApolloResponse(res, response);
 }

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import pino, { type DestinationStream, type Logger } from "pino";
 import { ConfigError } from "./config";
@@ -113,13 +112,19 @@ export interface RequestInfo {
   roles?: readonly string[];
 }
 
-const current = new AsyncLocalStorage<RequestInfo>();
+/**
+ * A request's info, found from what the code at hand was given: its HTTP response or its
+ * Apollo context. Not an AsyncLocalStorage: with one in use Node runs hooks on every
+ * promise of every request. A property, not a WeakMap entry, as Apollo hands its plugins
+ * a copy of the context (and the copy keeps it).
+ */
+const REQUEST_INFO = Symbol("requestInfo");
 
-export function withRequest<T>(info: RequestInfo, work: () => T): T {
-  return current.run(info, work);
+export function bindRequest(key: object, info: RequestInfo): void {
+  (key as { [REQUEST_INFO]?: RequestInfo })[REQUEST_INFO] = info;
 }
 
-/** The request being handled, when called from inside one. */
-export function currentRequest(): RequestInfo | undefined {
-  return current.getStore();
+/** The info of the request `key` (its response or its Apollo context) belongs to. */
+export function requestInfoOf(key: object): RequestInfo | undefined {
+  return (key as { [REQUEST_INFO]?: RequestInfo })[REQUEST_INFO];
 }

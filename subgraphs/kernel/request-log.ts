@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApolloServerPlugin, BaseContext } from "@apollo/server";
-import { currentRequest, REQUEST_ID_HEADER, requestIdOf, withRequest, type Logger, type RequestInfo } from "./logging";
+import { bindRequest, REQUEST_ID_HEADER, requestIdOf, requestInfoOf, type Logger, type RequestInfo } from "./logging";
 import { outcomeOf, safeOperationName, type ServiceMetrics } from "./metrics";
 
 /** Routes whose requests are logged at debug only: probes and scrapes come every few seconds. */
 const QUIET_ROUTES = new Set(["healthz", "readyz", "metrics"]);
 
 /**
- * Handles one HTTP request inside its request scope: gives it an id (the caller's sane
+ * Handles one HTTP request: gives it an id (the caller's sane
  * x-request-id or a new one), answers it in x-request-id, and once the answer is sent
  * writes its log line and, for GraphQL, its metrics. `route` names the route, never the
  * raw URL (a GET query string can carry variables).
@@ -20,6 +20,7 @@ export function observed(
   work: (info: RequestInfo) => Promise<void>,
 ): Promise<void> {
   const info: RequestInfo = { id: requestIdOf(req.headers[REQUEST_ID_HEADER]) };
+  bindRequest(res, info);
   const started = process.hrtime.bigint();
   res.setHeader(REQUEST_ID_HEADER, info.id);
   let logged = false;
@@ -46,7 +47,7 @@ export function observed(
   };
   res.once("finish", done);
   res.once("close", done);
-  return withRequest(info, () => work(info));
+  return work(info);
 }
 
 /**
@@ -56,8 +57,9 @@ export function observed(
 export const requestInfoPlugin: ApolloServerPlugin<BaseContext> = {
   async requestDidStart() {
     return {
-      async willSendResponse({ request, operationName, response }) {
-        const info = currentRequest();
+      async willSendResponse({ request, operationName, response, contextValue, errors: raised }) {
+        const info = requestInfoOf(contextValue);
+        for (const error of raised ?? []) writeErrorLog(error, info?.id);
         if (!info) return;
         info.operation = operationName ?? request.operationName ?? null;
         const errors = response.body.kind === "single" ? response.body.singleResult.errors : undefined;
@@ -67,3 +69,24 @@ export const requestInfoPlugin: ApolloServerPlugin<BaseContext> = {
     };
   },
 };
+
+const pendingErrorLogs = new WeakMap<object, (requestId: string | undefined) => void>();
+
+/**
+ * For formatError, which Apollo calls with the error but not the request: the log line
+ * about `error` is written once the answer is ready, with its request's id (requestInfoPlugin
+ * above). An error that never reaches the plugin (Apollo refused the request before running
+ * it) is logged all the same, without an id, once the current work is done.
+ */
+export function logWithRequest(error: unknown, write: (requestId: string | undefined) => void): void {
+  if (typeof error !== "object" || error === null) return write(undefined);
+  pendingErrorLogs.set(error, write);
+  setImmediate(() => writeErrorLog(error, undefined));
+}
+
+function writeErrorLog(error: object, requestId: string | undefined): void {
+  const write = pendingErrorLogs.get(error);
+  if (!write) return;
+  pendingErrorLogs.delete(error);
+  write(requestId);
+}

@@ -21,10 +21,10 @@ import { withErrorCode } from "./errors";
 import { BodyTooLarge, isClientGone, executeGraphQL, parseJsonBody, readBody, sendError, sendJson } from "./http";
 import { closeServer, withDeadline } from "./graceful";
 import { verifyInternalRequest } from "./internal-auth";
-import { createLogger, currentRequest, log, type Logger } from "./logging";
+import { createLogger, log, requestInfoOf, type Logger } from "./logging";
 import { metricsOperations, metricsToken, serveMetrics, ServiceMetrics } from "./metrics";
 import { consumerGauges, deliveryGauges, outboxGauges } from "./service-gauges";
-import { observed, requestInfoPlugin } from "./request-log";
+import { logWithRequest, observed, requestInfoPlugin } from "./request-log";
 import { countingStatementsOf } from "./sql-stats";
 import type { Principal } from "./principal";
 import { systemClock, type Clock } from "./clock";
@@ -147,15 +147,15 @@ export function maskError(formatted: { message: string; extensions?: Record<stri
   if (code && code !== "INTERNAL_SERVER_ERROR") return { ...formatted, extensions: withErrorCode({ code }) };
   // The change may or may not have been made: a blind retry could make it twice.
   if (isCommitOutcomeUnknown(original)) {
-    logger.warn({ requestId: currentRequest()?.id, err: original }, "commit outcome unknown");
+    logWithRequest(error, (requestId) => logger.warn({ requestId, err: original }, "commit outcome unknown"));
     return { message: COMMIT_OUTCOME_UNKNOWN_MESSAGE, extensions: withErrorCode({ code: "SERVICE_UNAVAILABLE", outcome: "UNKNOWN" }) };
   }
   // Not a bug: the database cannot do it now, and the same request will work later.
   if (isDatabaseUnavailable(original)) {
-    logger.warn({ requestId: currentRequest()?.id, err: original }, "database unavailable");
+    logWithRequest(error, (requestId) => logger.warn({ requestId, err: original }, "database unavailable"));
     return { message: "The database is unavailable; retry later.", extensions: withErrorCode({ code: "SERVICE_UNAVAILABLE" }) };
   }
-  logger.error({ requestId: currentRequest()?.id, err: original }, "internal error");
+  logWithRequest(error, (requestId) => logger.error({ requestId, err: original }, "internal error"));
   return { message: "Internal error; it has been logged.", extensions: withErrorCode({ code: "INTERNAL_SERVER_ERROR" }) };
 }
 
@@ -266,7 +266,7 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
       // Checked against this subgraph's own name and the request as it arrived.
       const verified = verifyInternalRequest(config.internalSecret, req.headers, { service: def.name, method: req.method ?? "", target: req.url ?? "/", body: raw });
       if (!verified.ok) return sendError(res, 401, "UNAUTHENTICATED", `Refused: ${verified.reason}. Subgraphs only answer the gateway.`);
-      const info = currentRequest();
+      const info = requestInfoOf(res);
       if (info && verified.principal) info.roles = verified.principal.roles;
       if (route) {
         const out = await route[1]({ path, body: raw, headers: req.headers, principal: verified.principal });
@@ -286,12 +286,12 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
       if (err instanceof BodyTooLarge) return sendError(res, 413, "PAYLOAD_TOO_LARGE", `The request body exceeds ${config.maxBodyBytes} bytes.`);
       if (isDatabaseUnavailable(err)) {
         // Retryable: a channel that gets a 5xx other than this may drop or park the delivery; this one says "again, later".
-        logger.warn({ requestId: currentRequest()?.id, err }, "database unavailable");
+        logger.warn({ requestId: requestInfoOf(res)?.id, err }, "database unavailable");
         if (!res.headersSent) sendError(res, 503, "SERVICE_UNAVAILABLE", `The ${def.name} database is unavailable; retry later.`, { "retry-after": "1" });
         return;
       }
-      if (isClientGone(req, err)) return logger.info({ requestId: currentRequest()?.id }, "client went away before the answer");
-      logger.error({ requestId: currentRequest()?.id, err }, "request failed");
+      if (isClientGone(req, err)) return logger.info({ requestId: requestInfoOf(res)?.id }, "client went away before the answer");
+      logger.error({ requestId: requestInfoOf(res)?.id, err }, "request failed");
       if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", "Internal error; it has been logged.");
     }
   }
@@ -300,6 +300,8 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
     const path = (req.url ?? "/").split("?")[0];
     void observed({ metrics, logger }, req, res, routeName(path, routes), () => handle(req, res, path));
   });
+  // Longer than the gateway client's idle timeout, so the gateway closes an idle socket first and never sends on one being closed here.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   // The address actually bound, so what the gateway is told is where we listen.
   const { address, family, port } = server.address() as AddressInfo;

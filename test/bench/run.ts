@@ -1,3 +1,5 @@
+// First: NODE_ENV=production before graphql is loaded.
+import "./production-mode";
 import { randomBytes } from "node:crypto";
 import type { DataSource } from "typeorm";
 import { mustQuery } from "../../gateway/client";

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import type { DataSource } from "typeorm";
 import { startHub } from "../../gateway/hub";
-import { DEMO_AUDIENCE, DEMO_ISSUER, loadOrCreateDemoKeys, type TokenMinter } from "../../gateway/demo-keys";
+import { DEMO_AUDIENCE, DEMO_ISSUER, demoTokenMinter, loadOrCreateDemoKeys, type DemoKeys, type TokenMinter } from "../../gateway/demo-keys";
 import { jwtConfig, type JwtConfig } from "../../gateway/config";
 import { SUBGRAPH_NAMES, type SubgraphName } from "../../subgraphs/kernel/config";
 import { dropDatabases, openDatabase } from "../../subgraphs/kernel/database";
@@ -59,11 +59,28 @@ function demoJwt(publicPem: string): JwtConfig {
 
 /**
  * Settings both modes run with, so they are compared on the same footing: the bench's own
- * NODE_ENV and OUTBOX_POLL_MS (empty: the services' default), where the test harness of the
- * services mode would otherwise set NODE_ENV=test and a 50 ms outbox poll.
+ * NODE_ENV (production, see production-mode.ts) and OUTBOX_POLL_MS (empty: the services'
+ * default), where the test harness of the services mode would otherwise set NODE_ENV=test
+ * and a 50 ms outbox poll.
  */
 function sharedSettings(): Record<string, string> {
   return { NODE_ENV: process.env.NODE_ENV ?? "", OUTBOX_POLL_MS: process.env.OUTBOX_POLL_MS ?? "" };
+}
+
+/**
+ * What production requires be set (nothing is filled in from DATA_DIR): the bench's own
+ * token key pair (it mints the shoppers' tokens with the private half), the pseudonym key,
+ * and /metrics declared internal (the bench scrapes it on the loopback).
+ */
+function productionKeys(keys: DemoKeys): Record<string, string> {
+  return {
+    JWT_PUBLIC_KEY: keys.publicPem,
+    JWT_ISSUER: DEMO_ISSUER,
+    JWT_AUDIENCE: DEMO_AUDIENCE,
+    JWT_ALGORITHMS: "EdDSA",
+    PSEUDONYM_KEY: keys.pseudonymKey,
+    METRICS_INTERNAL_ONLY: "true",
+  };
 }
 
 export async function oneProcessTarget(secrets: TargetSecrets): Promise<BenchTarget> {
@@ -75,20 +92,26 @@ export async function oneProcessTarget(secrets: TargetSecrets): Promise<BenchTar
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    // The temporary DATA_DIR is used with MariaDB too: the hub writes its demo keys there.
+    const keys = await loadOrCreateDemoKeys(dataDir);
     const hub = await startHub({
-      env: { ...secrets.env, ...sharedSettings(), DATA_DIR: dataDir, ...(mysqlUrl ? { DB_NAME_PREFIX: prefix } : {}), INTERNAL_SIGNING_SECRET: secrets.internalSecret, WEBHOOK_SECRET_WEB: secrets.webhookSecret },
+      env: {
+        ...secrets.env,
+        ...sharedSettings(),
+        ...productionKeys(keys),
+        DATA_DIR: dataDir,
+        ...(mysqlUrl ? { DB_NAME_PREFIX: prefix } : {}),
+        INTERNAL_SIGNING_SECRET: secrets.internalSecret,
+        WEBHOOK_SECRET_WEB: secrets.webhookSecret,
+      },
       ephemeralPorts: true,
     });
-    if (!hub.mintToken) throw new Error("The hub runs with configured JWT keys; unset JWT_PUBLIC_KEY/JWT_JWKS_URL so the bench can mint tokens.");
     return {
       mode: "one-process",
       url: hub.url,
       ordersUrl: hub.subgraphs.orders.url,
       ordersDs: hub.subgraphs.orders.ds,
-      mintToken: hub.mintToken,
-      // The hub made its demo keys in DATA_DIR; this reads the same file.
-      jwt: demoJwt((await loadOrCreateDemoKeys(dataDir)).publicPem),
+      mintToken: demoTokenMinter(keys),
+      jwt: demoJwt(keys.publicPem),
       subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, hub.subgraphs[n].url])) as Record<SubgraphName, string>,
       gatewayPid: process.pid,
       subgraphPids: [process.pid],
@@ -121,11 +144,16 @@ export async function servicesTarget(secrets: TargetSecrets): Promise<BenchTarge
   const mysqlUrl = process.env.MYSQL_URL;
   if (!mysqlUrl) throw new Error("Services mode runs on MariaDB: set MYSQL_URL (e.g. mysql://root@127.0.0.1:3306).");
   const tag = `${process.pid}`;
-  const hub = await startServiceHub({
-    prefix: `ohbench_${tag}_svc`,
-    stream: `ohbench_${tag}`,
-    env: { ...secrets.env, ...sharedSettings(), INTERNAL_SIGNING_SECRET: secrets.internalSecret, WEBHOOK_SECRET_WEB: secrets.webhookSecret },
-  });
+  // Started one by one below, each with the keys the harness made (production fills nothing in).
+  const hub = await startServiceHub({ prefix: `ohbench_${tag}_svc`, stream: `ohbench_${tag}`, start: [] });
+  try {
+    const env = { ...secrets.env, ...sharedSettings(), ...productionKeys(hub.keys), INTERNAL_SIGNING_SECRET: secrets.internalSecret, WEBHOOK_SECRET_WEB: secrets.webhookSecret };
+    await Promise.all(SUBGRAPH_NAMES.map((n) => hub.start(n, { env })));
+    await hub.start("gateway", { env });
+  } catch (err) {
+    await hub.stop().catch(() => undefined);
+    throw err;
+  }
   let ordersDs: DataSource | undefined;
   try {
     ordersDs = await openDatabase({
