@@ -131,6 +131,14 @@ export async function appendEvent(em: EntityManager, e: NewEvent): Promise<Outbo
   return row;
 }
 
+/** Transactions (by query runner) that appended events: only after those is the relay worth poking. */
+const appendedIn = new WeakSet<object>();
+
+/** Whether this transaction appended events to the outbox. */
+export function appendedEvents(em: EntityManager): boolean {
+  return appendedIn.has(em.queryRunner ?? em);
+}
+
 /**
  * Appends several events of one aggregate in the caller's transaction, in the given
  * order, with consecutive sequence numbers: one counter upsert and one multi-row INSERT.
@@ -156,6 +164,7 @@ export async function appendEvents(em: EntityManager, aggregateId: string, event
     }),
   );
   await em.insert(OutboxEvent, rows as never);
+  appendedIn.add(em.queryRunner ?? em);
   return rows;
 }
 
@@ -244,9 +253,10 @@ export const RELAY_LEASE = "outbox-relay";
  * Publishes the outbox to the bus, marking each event once the bus took it. Polls, and
  * can be poked after a commit for low latency.
  *
- * - Only committed events: every read and mark goes through inTransaction, which on
- *   SQLite (one connection shared by all work) waits for any open transaction to end,
- *   so the relay never sees, nor commits along with, someone else's uncommitted rows.
+ * - Only committed events: on SQLite (one connection shared by all work) every read and
+ *   mark goes through inTransaction, which waits for any open transaction to end, so the
+ *   relay never sees, nor commits along with, someone else's uncommitted rows; on
+ *   MySQL/MariaDB reads are plain statements (committed rows only) and marks transactions.
  *   The bus is called outside those transactions (an in-process consumer writes too).
  * - Each aggregate's events in sequence order: rounds are taken by recordedAt, but the
  *   clocks of several writers need not agree, so each aggregate's unpublished events
@@ -329,10 +339,13 @@ export class OutboxRelay {
     let after: OutboxEvent | undefined;
     try {
       while (!this.stopped && (await this.mayPublish())) {
-        const { round, earlier } = await inTransaction(this.ds, async (em) => {
+        const read = async (em: EntityManager) => {
           const round = await readRound(em, after);
           return { round, earlier: round.length ? await unpublishedBefore(em, round) : [] };
-        });
+        };
+        // MySQL/MariaDB: a plain read sees committed rows only, statement by statement, as a
+        // READ COMMITTED transaction would; SQLite must queue behind an open transaction.
+        const { round, earlier } = isSqlite(this.ds) ? await inTransaction(this.ds, read) : await read(this.ds.manager);
         if (round.length === 0) return;
         after = round[round.length - 1];
         const published: string[] = [];
