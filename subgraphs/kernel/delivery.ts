@@ -4,7 +4,7 @@ import { systemClock, type Clock } from "./clock";
 import { inTransaction, writeLock } from "./database";
 import { deliveryConfig, type DeliveryConfig } from "./config";
 import { DeliveryAuditRow, DeliveryHoldRow, describeError, HoldState, nextAttemptAfter } from "./delivery-holds";
-import { ProcessedEvent, type HubEvent, type OutboxRelay, type Subscription } from "./events";
+import { appendedEvents, ProcessedEvent, type HubEvent, type OutboxRelay, type Subscription } from "./events";
 import { log } from "./logging";
 import type { BackgroundJob } from "./subgraph";
 
@@ -50,16 +50,21 @@ export class ServiceConsumer {
   }
 
   async deliver(event: HubEvent): Promise<void> {
+    let appended = false;
     for (const sub of this.subscriptions) {
       if (!sub.types.includes(event.type)) continue;
-      await this.deliverTo(sub, event);
+      if (await this.deliverTo(sub, event)) appended = true;
     }
-    void this.relay?.poke();
+    // Only a handler that appended events gives the relay something new; its poll covers the rest.
+    if (appended) void this.relay?.poke();
   }
 
-  private async deliverTo(sub: Subscription, event: HubEvent): Promise<void> {
+  /** Returns whether the handler appended events of its own. */
+  private async deliverTo(sub: Subscription, event: HubEvent): Promise<boolean> {
+    let appended = false;
     try {
       await inTransaction(this.ds, async (em) => {
+        appended = false;
         if (await em.existsBy(ProcessedEvent, { consumer: sub.consumer, eventId: event.id })) return;
         // Locked, so a retrier that is releasing this queue finishes first (or sees our row).
         const queue = await this.queues.lockQueue(em, event.aggregateId);
@@ -71,11 +76,14 @@ export class ServiceConsumer {
         }
         await em.insert(ProcessedEvent, { consumer: sub.consumer, eventId: event.id, processedAt: new Date() });
         await sub.apply(em, event);
+        appended = appendedEvents(em);
       });
     } catch (err) {
       // Throws when even the hold cannot be written: the bus then delivers the event again.
       await this.queues.recordFirstFailure(sub.consumer, event, err);
+      return false;
     }
+    return appended;
   }
 }
 

@@ -102,39 +102,70 @@ export class AggregateSequence {
 export const EVENT_ENTITIES: Function[] = [OutboxEvent, ProcessedEvent, AggregateSequence, JobLease];
 
 /**
- * Takes the next sequence number of an aggregate. The upsert holds the counter row's
- * lock until the caller's transaction ends, so concurrent appends to one aggregate
- * queue up instead of colliding, whatever rows the callers locked themselves.
+ * Takes the next `count` sequence numbers of an aggregate and returns the first. The
+ * upsert holds the counter row's lock until the caller's transaction ends, so concurrent
+ * appends to one aggregate queue up instead of colliding, whatever rows the callers
+ * locked themselves. The new value comes back with the upsert itself: RETURNING on
+ * SQLite, LAST_INSERT_ID(expr) (the insert id of the reply) on MySQL/MariaDB.
  */
-async function nextSequence(em: EntityManager, aggregateId: string): Promise<number> {
-  const upsert = isSqlite(em.connection)
-    ? "INSERT INTO aggregate_sequences (aggregateId, last) VALUES (?, 1) ON CONFLICT(aggregateId) DO UPDATE SET last = last + 1"
-    : "INSERT INTO aggregate_sequences (aggregateId, last) VALUES (?, 1) ON DUPLICATE KEY UPDATE last = last + 1";
-  await em.query(upsert, [aggregateId]);
-  const row = await em.findOneByOrFail(AggregateSequence, { aggregateId });
-  return Number(row.last);
+async function takeSequences(em: EntityManager, aggregateId: string, count: number): Promise<number> {
+  if (isSqlite(em.connection)) {
+    const [row] = (await em.query(
+      "INSERT INTO aggregate_sequences (aggregateId, last) VALUES (?, ?) ON CONFLICT(aggregateId) DO UPDATE SET last = last + excluded.last RETURNING last",
+      [aggregateId, count],
+    )) as Array<{ last: number }>;
+    return Number(row.last) - count + 1;
+  }
+  const result = (await em.query(
+    "INSERT INTO aggregate_sequences (aggregateId, last) VALUES (?, LAST_INSERT_ID(?)) ON DUPLICATE KEY UPDATE last = LAST_INSERT_ID(last + ?)",
+    [aggregateId, count, count],
+  )) as { insertId?: number | string };
+  const last = Number(result.insertId);
+  if (!Number.isSafeInteger(last) || last < count) throw new Error(`The sequence of ${aggregateId} came back as ${String(result.insertId)}.`);
+  return last - count + 1;
 }
 
 /** Appends an event in the caller's transaction, with the aggregate's next sequence number. */
 export async function appendEvent(em: EntityManager, e: NewEvent): Promise<OutboxEvent> {
-  // The sequence first: it waits for the aggregate's earlier appends to commit, so a time
-  // (and a UUIDv7 id) taken after it orders this event after them too.
-  const sequence = await nextSequence(em, e.aggregateId);
-  const now = new Date();
-  const row = em.create(OutboxEvent, {
-    id: uuidv7(),
-    aggregateId: e.aggregateId,
-    sequence,
-    type: e.type,
-    occurredAt: e.occurredAt ?? now,
-    recordedAt: now,
-    source: e.source,
-    actor: e.actor ?? null,
-    payload: e.payload,
-    publishedAt: null,
-  });
-  await em.insert(OutboxEvent, row as never);
+  const [row] = await appendEvents(em, e.aggregateId, [e]);
   return row;
+}
+
+/** Transactions (by query runner) that appended events: only after those is the relay worth poking. */
+const appendedIn = new WeakSet<object>();
+
+/** Whether this transaction appended events to the outbox. */
+export function appendedEvents(em: EntityManager): boolean {
+  return appendedIn.has(em.queryRunner ?? em);
+}
+
+/**
+ * Appends several events of one aggregate in the caller's transaction, in the given
+ * order, with consecutive sequence numbers: one counter upsert and one multi-row INSERT.
+ */
+export async function appendEvents(em: EntityManager, aggregateId: string, events: ReadonlyArray<Omit<NewEvent, "aggregateId">>): Promise<OutboxEvent[]> {
+  if (events.length === 0) return [];
+  // The sequence first: it waits for the aggregate's earlier appends to commit, so a time
+  // (and a UUIDv7 id) taken after it orders these events after them too.
+  const first = await takeSequences(em, aggregateId, events.length);
+  const now = new Date();
+  const rows = events.map((e, i) =>
+    em.create(OutboxEvent, {
+      id: uuidv7(),
+      aggregateId,
+      sequence: first + i,
+      type: e.type,
+      occurredAt: e.occurredAt ?? now,
+      recordedAt: now,
+      source: e.source,
+      actor: e.actor ?? null,
+      payload: e.payload,
+      publishedAt: null,
+    }),
+  );
+  await em.insert(OutboxEvent, rows as never);
+  appendedIn.add(em.queryRunner ?? em);
+  return rows;
 }
 
 export function toHubEvent(row: OutboxEvent): HubEvent {
@@ -222,9 +253,10 @@ export const RELAY_LEASE = "outbox-relay";
  * Publishes the outbox to the bus, marking each event once the bus took it. Polls, and
  * can be poked after a commit for low latency.
  *
- * - Only committed events: every read and mark goes through inTransaction, which on
- *   SQLite (one connection shared by all work) waits for any open transaction to end,
- *   so the relay never sees, nor commits along with, someone else's uncommitted rows.
+ * - Only committed events: on SQLite (one connection shared by all work) every read and
+ *   mark goes through inTransaction, which waits for any open transaction to end, so the
+ *   relay never sees, nor commits along with, someone else's uncommitted rows; on
+ *   MySQL/MariaDB reads are plain statements (committed rows only) and marks transactions.
  *   The bus is called outside those transactions (an in-process consumer writes too).
  * - Each aggregate's events in sequence order: rounds are taken by recordedAt, but the
  *   clocks of several writers need not agree, so each aggregate's unpublished events
@@ -307,10 +339,13 @@ export class OutboxRelay {
     let after: OutboxEvent | undefined;
     try {
       while (!this.stopped && (await this.mayPublish())) {
-        const { round, earlier } = await inTransaction(this.ds, async (em) => {
+        const read = async (em: EntityManager) => {
           const round = await readRound(em, after);
           return { round, earlier: round.length ? await unpublishedBefore(em, round) : [] };
-        });
+        };
+        // MySQL/MariaDB: a plain read sees committed rows only, statement by statement, as a
+        // READ COMMITTED transaction would; SQLite must queue behind an open transaction.
+        const { round, earlier } = isSqlite(this.ds) ? await inTransaction(this.ds, read) : await read(this.ds.manager);
         if (round.length === 0) return;
         after = round[round.length - 1];
         const published: string[] = [];

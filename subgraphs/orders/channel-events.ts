@@ -36,46 +36,50 @@ export async function receiveChannelEvents(ds: DataSource, channel: Channel, raw
   return results;
 }
 
-async function receiveOne(ds: DataSource, channel: Channel, rawPayload: string, event: CanonicalEvent, clock: Clock, retry = true): Promise<EventResult> {
+/**
+ * The first attempt leaves the checks to the unique keys: it inserts the event without
+ * looking it up, and for order.created the order without looking for it. A key that is
+ * taken (an event seen before, an order that exists, or a concurrent delivery of either)
+ * rolls the attempt back, and the second one reads first: a duplicate, or an order to apply to.
+ */
+async function receiveOne(ds: DataSource, channel: Channel, rawPayload: string, event: CanonicalEvent, clock: Clock, firstAttempt = true): Promise<EventResult> {
   const occurredAt = parseInstant(event.occurredAt, "occurredAt");
   const channelOrderId = String(event.order?.channelOrderId ?? "").trim();
   if (!channelOrderId) throw badInput("order.channelOrderId is required.", { field: "order.channelOrderId" });
   try {
     return await inTransaction(ds, async (em) => {
-      if (await em.findOneBy(ChannelEventRow, { channel, eventId: event.eventId })) return { eventId: event.eventId, outcome: "duplicate" as const };
-      const stored = await em.save(
-        em.create(ChannelEventRow, {
-          channel,
-          eventId: event.eventId,
-          type: event.type,
-          channelOrderId,
-          occurredAt,
-          receivedAt: clock.now(),
-          status: ChannelEventStatus.HELD,
-          note: null,
-          orderId: null,
-          canonical: event as unknown as Record<string, unknown>,
-          rawPayload,
-        }),
-      );
-      let order = await lockOrderByChannelId(em, channel, channelOrderId);
-      if (!order && event.type !== "order.created") {
+      if (!firstAttempt && (await em.findOneBy(ChannelEventRow, { channel, eventId: event.eventId }))) return { eventId: event.eventId, outcome: "duplicate" as const };
+      const stored = em.create(ChannelEventRow, {
+        channel,
+        eventId: event.eventId,
+        type: event.type,
+        channelOrderId,
+        occurredAt,
+        receivedAt: clock.now(),
+        status: ChannelEventStatus.HELD,
+        note: null,
+        orderId: null,
+        canonical: event as unknown as Record<string, unknown>,
+        rawPayload,
+      });
+      stored.id = Number((await em.insert(ChannelEventRow, stored as never)).identifiers[0].id);
+      const creates = event.type === "order.created";
+      let order = creates && firstAttempt ? null : await lockOrderByChannelId(em, channel, channelOrderId);
+      if (!order && !creates) {
         return { eventId: event.eventId, outcome: "held" as const, note: "order not seen yet; applied when it arrives" };
       }
       if (!order) {
         const plan = planOrder(incomingFromEvent(channel, channelOrderId, event));
-        order = await createOrder(em, plan, { source: channel.toLowerCase(), actor: `channel:${channel.toLowerCase()}`, occurredAt, channelEventId: stored.id }, clock);
-        await mark(em, stored, ChannelEventStatus.APPLIED, order.id, null);
-        await applyHeld(em, order.id, channel, channelOrderId, clock);
-        return { eventId: event.eventId, outcome: "applied" as const, order: toGlobalId("Order", order.id) };
+        const id = await createOrder(em, plan, { source: channel.toLowerCase(), actor: `channel:${channel.toLowerCase()}`, occurredAt, channelEventId: stored.id }, clock);
+        await mark(em, stored, ChannelEventStatus.APPLIED, id, null);
+        await applyHeld(em, id, channel, channelOrderId, clock);
+        return { eventId: event.eventId, outcome: "applied" as const, order: toGlobalId("Order", id) };
       }
       const outcome = await applyToOrder(em, order, stored, clock);
       return { eventId: event.eventId, outcome, order: toGlobalId("Order", order.id), ...(stored.note ? { note: stored.note } : {}) };
     });
   } catch (err) {
-    // Two deliveries raced on a unique key (same event id, or the same new order from
-    // two events): the second one re-runs and now sees the first one's row.
-    if (retry && isUniqueViolation(err)) return receiveOne(ds, channel, rawPayload, event, clock, false);
+    if (firstAttempt && isUniqueViolation(err)) return receiveOne(ds, channel, rawPayload, event, clock, false);
     throw err;
   }
 }

@@ -19,9 +19,9 @@ export async function ingestOrder(ds: DataSource, input: IncomingOrder, actor: s
     return await inTransaction(ds, async (em) => {
       const again = await em.findOneBy(OrderRow, { channel: plan.channel, channelOrderId: plan.channelOrderId });
       if (again) return again;
-      const order = await createOrder(em, plan, { source: plan.channel.toLowerCase(), actor }, clock);
-      await applyHeld(em, order.id, plan.channel, plan.channelOrderId, clock);
-      return em.findOneByOrFail(OrderRow, { id: order.id });
+      const id = await createOrder(em, plan, { source: plan.channel.toLowerCase(), actor }, clock);
+      await applyHeld(em, id, plan.channel, plan.channelOrderId, clock);
+      return em.findOneByOrFail(OrderRow, { id });
     });
   } catch (err) {
     // A concurrent delivery of the same order won the unique key: answer with its row.

@@ -1,7 +1,7 @@
 import { In, IsNull, type EntityManager } from "typeorm";
 import type { Clock } from "../kernel/clock";
 import { writeLock } from "../kernel/database";
-import { appendEvent } from "../kernel/events";
+import { appendEvent, appendEvents, type NewEvent } from "../kernel/events";
 import { notFound } from "../kernel/errors";
 import { toGlobalId } from "../kernel/global-id";
 import { NEXT_VERSION, updateVersioned } from "../kernel/row-version";
@@ -50,23 +50,43 @@ export async function lockOrderByChannelId(em: EntityManager, channel: string, c
   });
 }
 
-function record(em: EntityManager, order: OrderRow, type: string, p: Provenance, payload: Record<string, unknown>) {
-  return appendEvent(em, {
-    aggregateId: toGlobalId("Order", order.id),
+/** A history event of an order, with its provenance. */
+function history(type: string, p: Provenance, payload: Record<string, unknown>): Omit<NewEvent, "aggregateId"> {
+  return {
     type,
     occurredAt: p.occurredAt,
     source: p.source,
     actor: p.actor,
     payload: { ...payload, ...(p.reason ? { reason: p.reason } : {}), ...(p.channelEventId ? { channelEventId: p.channelEventId } : {}) },
-  });
+  };
 }
 
-export async function createOrder(em: EntityManager, plan: PlannedOrder, p: Provenance, clock: Clock): Promise<OrderRow> {
+function record(em: EntityManager, order: OrderRow, type: string, p: Provenance, payload: Record<string, unknown>) {
+  return appendEvent(em, { aggregateId: toGlobalId("Order", order.id), ...history(type, p, payload) });
+}
+
+/**
+ * Stores a new order with its lines and history in a few statements: the SKU mappings
+ * are read first, so the row is written once in the state it ends in (a paid order with
+ * every SKU mapped goes straight on to fulfillment) and its events, the same ones the
+ * step-by-step path records (created, exception opened, status changes, fulfillment
+ * requested), are appended in one INSERT. Returns the order's id.
+ */
+export async function createOrder(em: EntityManager, plan: PlannedOrder, p: Provenance, clock: Clock): Promise<number> {
   const now = clock.now();
+  const skus = [...new Set(plan.lines.map((l) => l.channelSkuId))];
+  const known = new Set((await em.findBy(KnownSkuRow, { channel: plan.channel, channelSkuId: In(skus) })).map((k) => k.channelSkuId));
+  const missing = skus.filter((s) => !known.has(s));
+  const paid = plan.status === OrderStatus.PAID;
+  const handedOff = paid && missing.length === 0;
+  // Each status step counts as a write of the row, as moveTo counts it.
+  const path = handedOff ? [OrderStatus.PAID, OrderStatus.FULFILLING] : paid ? [OrderStatus.PAID] : [];
+  const occurredAt = p.occurredAt ?? plan.placedAt;
+  const status = path.length ? path[path.length - 1] : OrderStatus.PENDING_PAYMENT;
   const inserted = await em.insert(OrderRow, {
     channel: plan.channel,
     channelOrderId: plan.channelOrderId,
-    status: OrderStatus.PENDING_PAYMENT,
+    status,
     placedAt: plan.placedAt,
     buyerChannelCustomerId: plan.buyer.channelCustomerId,
     currency: plan.currency,
@@ -77,33 +97,56 @@ export async function createOrder(em: EntityManager, plan: PlannedOrder, p: Prov
     shippingAddress: plan.shippingAddress,
     promisedDeliveryBy: plan.promisedDeliveryBy,
     statusChangedAt: now,
-    sourceUpdatedAt: p.occurredAt ?? plan.placedAt,
+    sourceUpdatedAt: occurredAt,
     onHold: false,
     holdReason: null,
     number: null,
+    version: 1 + path.length,
   });
   const id = Number(inserted.identifiers[0].id);
   await em.update(OrderRow, { id }, { number: orderNumber(id) });
-  await em.insert(OrderLineRow, plan.lines.map((l) => em.create(OrderLineRow, { ...l, orderId: id })));
-  const lines = await em.find(OrderLineRow, { where: { orderId: id }, order: { lineNo: "ASC" } });
-  let order = await em.findOneByOrFail(OrderRow, { id });
-  await record(em, order, ORDER_CREATED, { ...p, occurredAt: p.occurredAt ?? plan.placedAt }, {
-    orderKey: id,
-    channel: plan.channel,
-    channelOrderId: plan.channelOrderId,
-    currency: plan.currency,
-    status: order.status,
-    buyer: plan.buyer,
-    shippingAddress: plan.shippingAddress,
-    // Whether the channel said the recipient is the buyer: only then is the address evidence of who bought.
-    receiverIsBuyer: plan.receiverIsBuyer,
-    lines: lines.map((l) => ({ lineKey: l.id, channelSkuId: l.channelSkuId, quantity: l.quantity, unitPriceMinor: l.unitPriceMinor, discountMinor: l.discountMinor })),
-    totalMinor: plan.totalMinor,
-    placedAt: plan.placedAt.toISOString(),
-  });
-  await checkUnmappedSkus(em, order, lines, clock);
-  if (plan.status === OrderStatus.PAID) order = await moveTo(em, order, [OrderStatus.PAID], p, clock);
-  return order;
+  const insertedLines = await em.insert(OrderLineRow, plan.lines.map((l) => em.create(OrderLineRow, { ...l, orderId: id })));
+  const lines = plan.lines.map((l, i) => ({ ...l, id: Number(insertedLines.identifiers[i]?.id) }));
+  if (lines.some((l) => !Number.isSafeInteger(l.id) || l.id < 1)) throw new Error(`The ids of order ${id}'s lines did not come back from the INSERT.`);
+  const automation = { source: "hub", actor: "automation" };
+  const events: Array<Omit<NewEvent, "aggregateId">> = [
+    history(ORDER_CREATED, { ...p, occurredAt }, {
+      orderKey: id,
+      channel: plan.channel,
+      channelOrderId: plan.channelOrderId,
+      currency: plan.currency,
+      status: OrderStatus.PENDING_PAYMENT,
+      buyer: plan.buyer,
+      shippingAddress: plan.shippingAddress,
+      // Whether the channel said the recipient is the buyer: only then is the address evidence of who bought.
+      receiverIsBuyer: plan.receiverIsBuyer,
+      lines: lines.map((l) => ({ lineKey: l.id, channelSkuId: l.channelSkuId, quantity: l.quantity, unitPriceMinor: l.unitPriceMinor, discountMinor: l.discountMinor })),
+      totalMinor: plan.totalMinor,
+      placedAt: plan.placedAt.toISOString(),
+    }),
+  ];
+  if (missing.length) {
+    await em.insert(OrderExceptionRow, {
+      orderId: id,
+      kind: ExceptionKind.UNMAPPED_SKU,
+      stage: OrderStatus.PENDING_PAYMENT,
+      detail: `No product is mapped for ${plan.channel} SKU ${missing.join(", ")}.`.slice(0, 500),
+      openedAt: clock.now(),
+    });
+    events.push(history("order.exception_opened", automation, { kind: ExceptionKind.UNMAPPED_SKU, skus: missing }));
+  }
+  if (paid) events.push(history(STATUS_CHANGED, p, { from: OrderStatus.PENDING_PAYMENT, to: OrderStatus.PAID }));
+  if (handedOff) {
+    events.push(history(STATUS_CHANGED, { ...automation, reason: "paid: handed to fulfillment" }, { from: OrderStatus.PAID, to: OrderStatus.FULFILLING }));
+    events.push(history(FULFILLMENT_REQUESTED, automation, {
+      orderKey: id,
+      channel: plan.channel,
+      shippingAddress: plan.shippingAddress,
+      lines: lines.map((l) => ({ lineKey: l.id, channelSkuId: l.channelSkuId, quantity: l.quantity })),
+    }));
+  }
+  await appendEvents(em, toGlobalId("Order", id), events);
+  return id;
 }
 
 /**
@@ -187,22 +230,6 @@ export async function handOffIfReady(em: EntityManager, order: OrderRow, clock: 
     lines: lines.map((l) => ({ lineKey: l.id, channelSkuId: l.channelSkuId, quantity: l.quantity })),
   });
   return moved;
-}
-
-/** Opens UNMAPPED_SKU when a line's channel SKU maps to no product (as far as products has told us). */
-async function checkUnmappedSkus(em: EntityManager, order: OrderRow, lines: OrderLineRow[], clock: Clock) {
-  const skus = [...new Set(lines.map((l) => l.channelSkuId))];
-  const known = await em.findBy(KnownSkuRow, { channel: order.channel, channelSkuId: In(skus) });
-  const missing = skus.filter((s) => !known.some((k) => k.channelSkuId === s));
-  if (missing.length === 0) return;
-  await em.insert(OrderExceptionRow, {
-    orderId: order.id,
-    kind: ExceptionKind.UNMAPPED_SKU,
-    stage: order.status,
-    detail: `No product is mapped for ${order.channel} SKU ${missing.join(", ")}.`.slice(0, 500),
-    openedAt: clock.now(),
-  });
-  await record(em, order, "order.exception_opened", { source: "hub", actor: "automation" }, { kind: ExceptionKind.UNMAPPED_SKU, skus: missing });
 }
 
 /**
