@@ -67,7 +67,13 @@ class SigningDataSource extends RemoteGraphQLDataSource<GatewayContext> {
           return await client.request(input, { method, headers, body, timeoutMs, idempotent: isQueryBody(body) });
         } catch (err) {
           // Refused, reset, timed out: the client is told which service, the log line why (process below).
-          throw new GraphQLError(`The ${service} service is unavailable.`, { originalError: err as Error, extensions: { code: "SERVICE_UNAVAILABLE", serviceName: service } });
+          // A mutation that may have reached the subgraph (anything but a refused connection or an
+          // unknown host) may have been made: the client must read back, not retry blindly.
+          const sentMaybe = !isQueryBody(body) && !NEVER_SENT.has(String((err as { code?: string }).code));
+          throw new GraphQLError(`The ${service} service is unavailable.`, {
+            originalError: err as Error,
+            extensions: { code: "SERVICE_UNAVAILABLE", serviceName: service, ...(sentMaybe ? { outcome: "UNKNOWN" } : {}) },
+          });
         }
       }) as never,
     });
@@ -102,6 +108,9 @@ class SigningDataSource extends RemoteGraphQLDataSource<GatewayContext> {
  * A subgraph fetch that only reads: the query plan's fetches are printed as `query …` or
  * `{ … }`, mutations as `mutation …`. Anything else counts as a write (never re-sent).
  */
+/** Connection errors that mean the request never left the gateway. */
+const NEVER_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
 function isQueryBody(body: string): boolean {
   return /^\{"query":"(query\b|\{)/.test(body);
 }

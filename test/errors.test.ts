@@ -183,6 +183,17 @@ describe("every refusal carries its code and errorCode", () => {
       expect(r.body.errors[0].extensions).toMatchObject({ service: "aftersales" });
       expect(r.body.errors[0].message).toBe("The aftersales service is unavailable; data from the other services is still returned.");
       expect(r.body.data.order.id).toBe(orderId);
+      // A mutation that timed out may have been made: the client is told to read back, not to retry.
+      const m = await post(
+        JSON.stringify({
+          query: "mutation($i: RequestAfterSalesInput!) { requestAfterSales(input: $i) { id } }",
+          variables: { i: { orderId, type: "REFUND_ONLY", reason: "timeout probe", lines: [{ orderLineId: "gid://orderhub/OrderLine/1", quantity: 1 }] } },
+        }),
+        hub.admin,
+        slow.url,
+      );
+      expect(m.body.errors[0].extensions).toMatchObject({ code: "SERVICE_UNAVAILABLE", outcome: "UNKNOWN", service: "aftersales" });
+      expect(m.body.errors[0].message).toMatch(/may or may not have been made/);
     } finally {
       await slow?.stop();
       hung.closeAllConnections();
