@@ -59,10 +59,12 @@ class SigningDataSource extends RemoteGraphQLDataSource<GatewayContext> {
       url,
       fetcher: (async (input: string, init: { headers?: Record<string, string>; body?: string; method?: string }) => {
         // A fresh object per call (the data source builds it from its header map).
-        const headers = init.headers ?? {};
+        const unsigned = init.headers ?? {};
         const body = init.body ?? "";
         const method = init.method ?? "POST";
-        Object.assign(headers, signInternalRequest(secret, headers[PRINCIPAL_HEADER] ?? encodePrincipal(null), { service, method, target: requestTarget(input), body }));
+        const target = requestTarget(input);
+        // Signed per attempt: a query re-sent on a fresh socket needs a signature of its own.
+        const headers = () => ({ ...unsigned, ...signInternalRequest(secret, unsigned[PRINCIPAL_HEADER] ?? encodePrincipal(null), { service, method, target, body }) });
         try {
           return await client.request(input, { method, headers, body, timeoutMs, idempotent: isQueryBody(body) });
         } catch (err) {

@@ -12,7 +12,8 @@ export const CLIENT_IDLE_TIMEOUT_MS = 30_000;
 
 export interface ClientRequest {
   method?: string;
-  headers?: Record<string, string>;
+  /** A function is called per attempt: a re-sent call is signed afresh (a subgraph takes each signature once). */
+  headers?: Record<string, string> | (() => Record<string, string>);
   body?: string;
   /** The whole exchange (connect, send, wait, read the answer) must finish within this. */
   timeoutMs: number;
@@ -71,7 +72,8 @@ export class SubgraphClient {
     return new Promise<ClientResponse>((resolve, reject) => {
       const timeoutMs = Math.max(1, deadline - Date.now());
       let answered = false;
-      const req = httpRequest(target, { method: options.method ?? "GET", headers: options.headers, agent: this.agent });
+      const headers = typeof options.headers === "function" ? options.headers() : options.headers;
+      const req = httpRequest(target, { method: options.method ?? "GET", headers, agent: this.agent });
       const timer = setTimeout(() => req.destroy(new SubgraphTimeout(options.timeoutMs)), timeoutMs);
       const fail = (err: Error) => {
         clearTimeout(timer);

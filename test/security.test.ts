@@ -97,8 +97,12 @@ describe("subgraphs answer only the gateway", () => {
     // The gateway's calls to the subgraphs, as they go on the wire.
     const send = SubgraphClient.prototype.request;
     const spy = jest.spyOn(SubgraphClient.prototype, "request").mockImplementation(function (this: SubgraphClient, url, options) {
-      calls.push({ url: String(url), headers: { ...options.headers }, body: options.body ?? "" });
-      return send.call(this, url, options);
+      const call = { url: String(url), headers: {} as Record<string, string>, body: options.body ?? "" };
+      calls.push(call);
+      const given = options.headers;
+      // Signed per attempt: what the client sends is what the function returns.
+      const headers = typeof given === "function" ? () => (call.headers = given()) : ((call.headers = { ...given }), given);
+      return send.call(this, url, { ...options, headers });
     });
     try {
       await work();
