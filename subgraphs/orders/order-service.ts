@@ -61,6 +61,20 @@ function history(type: string, p: Provenance, payload: Record<string, unknown>):
   };
 }
 
+/** What the hub does on its own (hand-offs, exceptions): the provenance of its events. */
+const AUTOMATION: Provenance = { source: "hub", actor: "automation" };
+const HAND_OFF: Provenance = { ...AUTOMATION, reason: "paid: handed to fulfillment" };
+
+/** The fulfillment.requested payload: what the warehouse needs to ship the order. */
+function fulfillmentRequest(order: Pick<OrderRow, "id" | "channel" | "shippingAddress">, lines: ReadonlyArray<Pick<OrderLineRow, "id" | "channelSkuId" | "quantity">>) {
+  return {
+    orderKey: order.id,
+    channel: order.channel,
+    shippingAddress: order.shippingAddress,
+    lines: lines.map((l) => ({ lineKey: l.id, channelSkuId: l.channelSkuId, quantity: l.quantity })),
+  };
+}
+
 function record(em: EntityManager, order: OrderRow, type: string, p: Provenance, payload: Record<string, unknown>) {
   return appendEvent(em, { aggregateId: toGlobalId("Order", order.id), ...history(type, p, payload) });
 }
@@ -108,7 +122,6 @@ export async function createOrder(em: EntityManager, plan: PlannedOrder, p: Prov
   const insertedLines = await em.insert(OrderLineRow, plan.lines.map((l) => em.create(OrderLineRow, { ...l, orderId: id })));
   const lines = plan.lines.map((l, i) => ({ ...l, id: Number(insertedLines.identifiers[i]?.id) }));
   if (lines.some((l) => !Number.isSafeInteger(l.id) || l.id < 1)) throw new Error(`The ids of order ${id}'s lines did not come back from the INSERT.`);
-  const automation = { source: "hub", actor: "automation" };
   const events: Array<Omit<NewEvent, "aggregateId">> = [
     history(ORDER_CREATED, { ...p, occurredAt }, {
       orderKey: id,
@@ -133,17 +146,12 @@ export async function createOrder(em: EntityManager, plan: PlannedOrder, p: Prov
       detail: `No product is mapped for ${plan.channel} SKU ${missing.join(", ")}.`.slice(0, 500),
       openedAt: clock.now(),
     });
-    events.push(history("order.exception_opened", automation, { kind: ExceptionKind.UNMAPPED_SKU, skus: missing }));
+    events.push(history("order.exception_opened", AUTOMATION, { kind: ExceptionKind.UNMAPPED_SKU, skus: missing }));
   }
   if (paid) events.push(history(STATUS_CHANGED, p, { from: OrderStatus.PENDING_PAYMENT, to: OrderStatus.PAID }));
   if (handedOff) {
-    events.push(history(STATUS_CHANGED, { ...automation, reason: "paid: handed to fulfillment" }, { from: OrderStatus.PAID, to: OrderStatus.FULFILLING }));
-    events.push(history(FULFILLMENT_REQUESTED, automation, {
-      orderKey: id,
-      channel: plan.channel,
-      shippingAddress: plan.shippingAddress,
-      lines: lines.map((l) => ({ lineKey: l.id, channelSkuId: l.channelSkuId, quantity: l.quantity })),
-    }));
+    events.push(history(STATUS_CHANGED, HAND_OFF, { from: OrderStatus.PAID, to: OrderStatus.FULFILLING }));
+    events.push(history(FULFILLMENT_REQUESTED, AUTOMATION, fulfillmentRequest({ id, channel: plan.channel, shippingAddress: plan.shippingAddress }, lines)));
   }
   await appendEvents(em, toGlobalId("Order", id), events);
   return id;
@@ -222,13 +230,8 @@ export async function handOffIfReady(em: EntityManager, order: OrderRow, clock: 
   const blocked = await em.countBy(OrderExceptionRow, { orderId: order.id, kind: ExceptionKind.UNMAPPED_SKU, resolvedAt: IsNull() });
   if (blocked > 0) return order;
   const lines = await em.find(OrderLineRow, { where: { orderId: order.id }, order: { lineNo: "ASC" } });
-  const moved = await moveTo(em, order, [OrderStatus.FULFILLING], { source: "hub", actor: "automation", reason: "paid: handed to fulfillment" }, clock);
-  await record(em, moved, FULFILLMENT_REQUESTED, { source: "hub", actor: "automation" }, {
-    orderKey: order.id,
-    channel: order.channel,
-    shippingAddress: order.shippingAddress,
-    lines: lines.map((l) => ({ lineKey: l.id, channelSkuId: l.channelSkuId, quantity: l.quantity })),
-  });
+  const moved = await moveTo(em, order, [OrderStatus.FULFILLING], HAND_OFF, clock);
+  await record(em, moved, FULFILLMENT_REQUESTED, AUTOMATION, fulfillmentRequest(order, lines));
   return moved;
 }
 
@@ -245,7 +248,7 @@ export async function resolveUnmapped(em: EntityManager, orderId: number, clock:
   const known = await em.countBy(KnownSkuRow, { channel: order.channel, channelSkuId: In(skus) });
   if (known < skus.length) return;
   await em.update(OrderExceptionRow, { id: open.id }, { resolvedAt: clock.now(), resolvedBy: "system", resolution: "every SKU is mapped now" });
-  await record(em, order, "order.exception_resolved", { source: "hub", actor: "automation" }, { kind: open.kind, exceptionKey: open.id });
+  await record(em, order, "order.exception_resolved", AUTOMATION, { kind: open.kind, exceptionKey: open.id });
   await handOffIfReady(em, order, clock);
 }
 
@@ -260,7 +263,7 @@ export async function setHold(em: EntityManager, id: number, hold: boolean, reas
 
 export async function recordException(em: EntityManager, order: OrderRow, kind: ExceptionKind, stage: string | null, detail: string, clock: Clock) {
   await em.insert(OrderExceptionRow, { orderId: order.id, kind, stage, detail: detail.slice(0, 500), openedAt: clock.now() });
-  await record(em, order, "order.exception_opened", { source: "hub", actor: "automation" }, { kind, stage, detail });
+  await record(em, order, "order.exception_opened", AUTOMATION, { kind, stage, detail });
 }
 
 export async function resolveException(em: EntityManager, id: number, actor: string, note: string, clock: Clock): Promise<OrderExceptionRow> {
