@@ -4,7 +4,7 @@ import { systemClock, type Clock } from "./clock";
 import { inTransaction, writeLock } from "./database";
 import { deliveryConfig, type DeliveryConfig } from "./config";
 import { DeliveryAuditRow, DeliveryHoldRow, describeError, HoldState, nextAttemptAfter } from "./delivery-holds";
-import { appendedEvents, ProcessedEvent, type HubEvent, type OutboxRelay, type Subscription } from "./events";
+import { appendedEventCount, ProcessedEvent, type HubEvent, type OutboxRelay, type Subscription } from "./events";
 import { log } from "./logging";
 import type { BackgroundJob } from "./subgraph";
 
@@ -75,8 +75,9 @@ export class ServiceConsumer {
           return;
         }
         await em.insert(ProcessedEvent, { consumer: sub.consumer, eventId: event.id, processedAt: new Date() });
+        const before = appendedEventCount(em);
         await sub.apply(em, event);
-        appended = appendedEvents(em);
+        appended = appendedEventCount(em) > before;
       });
     } catch (err) {
       // Throws when even the hold cannot be written: the bus then delivers the event again.

@@ -131,12 +131,15 @@ export async function appendEvent(em: EntityManager, e: NewEvent): Promise<Outbo
   return row;
 }
 
-/** Transactions (by query runner) that appended events: only after those is the relay worth poking. */
-const appendedIn = new WeakSet<object>();
+/**
+ * Events appended so far through each query runner. A caller compares the count before
+ * and after its work to tell whether that work appended any (only then is the relay worth
+ * poking). A count, not a flag: SQLite shares one runner among all transactions in turn.
+ */
+const appendCounts = new WeakMap<object, number>();
 
-/** Whether this transaction appended events to the outbox. */
-export function appendedEvents(em: EntityManager): boolean {
-  return appendedIn.has(em.queryRunner ?? em);
+export function appendedEventCount(em: EntityManager): number {
+  return appendCounts.get(em.queryRunner ?? em) ?? 0;
 }
 
 /**
@@ -164,7 +167,7 @@ export async function appendEvents(em: EntityManager, aggregateId: string, event
     }),
   );
   await em.insert(OutboxEvent, rows as never);
-  appendedIn.add(em.queryRunner ?? em);
+  appendCounts.set(em.queryRunner ?? em, appendedEventCount(em) + rows.length);
   return rows;
 }
 
