@@ -1,3 +1,4 @@
+import { sqlPrepareCount } from "../subgraphs/kernel/prepared-reads";
 import { sqlStatementCount } from "../subgraphs/kernel/sql-stats";
 import { createProduct, customerOf, customerToken, ingest, orderInput } from "./support/fixtures";
 import { startTestHub, type TestHub } from "./support/hub";
@@ -25,7 +26,9 @@ let bob: string;
 const aliceOrders: string[] = [];
 
 beforeAll(async () => {
-  hub = await startTestHub();
+  // Two connections per pool: MySQL prepares per connection, and the warm-up below should
+  // reach every one of them in a few rounds.
+  hub = await startTestHub({ DB_POOL_SIZE: "2" });
   await createProduct(hub, "CUP-1", [
     { channel: "WEB", channelSkuId: "SKU-A" },
     { channel: "TAOBAO", channelSkuId: "640001" },
@@ -106,6 +109,38 @@ test("the SQL statements of the storefront query do not grow with page size", as
   expect(r50.data!.me.orders.edges).toHaveLength(50);
   expect(cost5).toBeGreaterThan(0);
   expect(cost50).toBe(cost5);
+});
+
+test("after warm-up the storefront query prepares no SQL: every read is bound and reused", async () => {
+  const cursorAt = async (first: number, after: string | null) => (await hub.query(STOREFRONT, { first, after }, alice)).data!.me.orders.pageInfo.endCursor as string;
+  const page1 = await cursorAt(5, null);
+  const page2 = await cursorAt(5, page1);
+  // MySQL prepares per pooled connection, and a request lands on whichever is free: warm
+  // up (both page sizes, a later page, both shoppers, side by side) until two rounds in a
+  // row prepare nothing. Statements that were not kept would never get there.
+  const round = () =>
+    Promise.all([
+      hub.query(STOREFRONT, { first: 5 }, alice),
+      hub.query(STOREFRONT, { first: 50 }, alice),
+      hub.query(STOREFRONT, { first: 5, after: page1 }, alice),
+      hub.query(STOREFRONT, { first: 5 }, bob),
+    ]);
+  let quiet = 0;
+  for (let rounds = 0; quiet < 2; rounds++) {
+    expect(rounds).toBeLessThan(30);
+    const before = sqlPrepareCount();
+    await round();
+    quiet = sqlPrepareCount() === before ? quiet + 1 : 0;
+  }
+  // Then other orders, lines and products than the warm-up read, in the same shapes.
+  const before = sqlPrepareCount();
+  const later = await hub.query(STOREFRONT, { first: 5, after: page2 }, alice);
+  expect(later.data!.me.orders.edges).toHaveLength(5);
+  const all = await hub.query(STOREFRONT, { first: 50 }, alice);
+  expect(all.data!.me.orders.edges).toHaveLength(50);
+  await hub.query(STOREFRONT, { first: 5 }, bob);
+  expect(sqlPrepareCount() - before).toBe(0);
+  expect(before).toBeGreaterThan(0); // the reads are prepared statements, and the counter counts them
 });
 
 test("a shopper sees only their own orders and customer record", async () => {

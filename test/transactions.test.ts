@@ -63,3 +63,14 @@ test("a write based on a stale read of a versioned row is refused with CONFLICT 
   });
   expect(await customers.findOneByOrFail({ id })).toMatchObject({ displayName: "丙 (newer)", version: read.version + 1 });
 }, 60_000);
+
+onMysql("every pooled connection runs in UTC, not only the first: a row's createdAt default is the instant it was written", async () => {
+  hub ??= await startTestHub();
+  const ds = hub.subgraphs.customers.ds;
+  // Held side by side, these take several connections of the pool at once.
+  const zones = await Promise.all(Array.from({ length: 6 }, () => ds.query("SELECT @@session.time_zone AS tz, SLEEP(0.05) AS s")));
+  expect(zones.map((rows) => rows[0].tz)).toEqual(Array(6).fill("+00:00"));
+  const written = await Promise.all(Array.from({ length: 6 }, (_, i) => ds.getRepository(CustomerRow).save({ displayName: `utc${i}`, phone: null, tier: CustomerTier.STANDARD, mergedIntoId: null })));
+  const rows = await ds.getRepository(CustomerRow).findBy(written.map((c) => ({ id: c.id })));
+  for (const r of rows) expect(Math.abs(r.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
+}, 60_000);

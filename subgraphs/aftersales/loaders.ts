@@ -2,6 +2,7 @@ import DataLoader from "dataloader";
 import { In, type DataSource, type SelectQueryBuilder } from "typeorm";
 import { BuyerLinkRow } from "../kernel/buyer-links";
 import { hasRole, isStaff, type Principal } from "../kernel/principal";
+import { MAX_BATCH, padIds, PREPARED } from "../kernel/prepared-reads";
 import { AfterSalesCaseRow, AfterSalesLineRow, OrderRefRow } from "./entities";
 
 /** Which cases a caller may read: all (staff), those on their own orders (shoppers), or none. */
@@ -44,12 +45,13 @@ export function createLoaders(ds: DataSource, principal: Principal | null) {
 
   /** The visible cases of each order, newest first. */
   const casesByOrder = new DataLoader<number, AfterSalesCaseRow[]>(async (orderKeys) => {
-    const qb = cases().where("c.orderKey IN (:...orderKeys)", { orderKeys: [...new Set(orderKeys)] }).orderBy("c.id", "DESC");
+    // The storefront's read: prepared once, the key list padded so its text repeats.
+    const qb = cases().where("c.orderKey IN (:...orderKeys)", { orderKeys: padIds([...new Set(orderKeys)]) }).orderBy("c.id", "DESC").comment(PREPARED);
     const rows = scopeToViewer(qb, scope) ? await qb.getMany() : [];
     rows.forEach((r) => caseById.prime(r.id, r));
     const byOrder = groupBy(rows, (r) => r.orderKey);
     return orderKeys.map((k) => byOrder.get(k) ?? []);
-  });
+  }, { maxBatchSize: MAX_BATCH });
 
   const linesByCase = new DataLoader<number, AfterSalesLineRow[]>(async (caseKeys) => {
     const rows = await ds.getRepository(AfterSalesLineRow).find({ where: { caseId: In([...new Set(caseKeys)]) }, order: { id: "ASC" } });

@@ -117,6 +117,10 @@ export interface SubgraphConfig {
   mysqlUrl?: string;
   dbNamePrefix: string;
   dataDir: string;
+  /** MySQL/MariaDB connections per subgraph. */
+  poolSize: number;
+  /** Print every SQL statement. */
+  sqlLog: boolean;
   internalSecret: string;
   /** Keys the pseudonyms BI sees instead of channel account ids. */
   pseudonymKey: string;
@@ -157,7 +161,13 @@ export function databaseConfig(env: Env) {
   if (!/^[a-z][a-z0-9_]{0,40}$/.test(dbNamePrefix)) {
     throw new ConfigError(`DB_NAME_PREFIX="${dbNamePrefix}" is invalid: use lower-case letters, digits and _.`);
   }
-  return { mysqlUrl, dbNamePrefix, dataDir: str(env, "DATA_DIR", "data") };
+  return {
+    mysqlUrl,
+    dbNamePrefix,
+    dataDir: str(env, "DATA_DIR", "data"),
+    poolSize: int(env, "DB_POOL_SIZE", 10, 1, 1000),
+    sqlLog: bool(env, "SQL_LOG", false),
+  };
 }
 
 export function subgraphConfig(name: SubgraphName, env: Env = process.env): SubgraphConfig {

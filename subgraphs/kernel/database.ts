@@ -3,6 +3,8 @@ import path from "node:path";
 import retry from "async-retry";
 import mysql from "mysql2/promise";
 import { DataSource, type EntityManager, type MixedList } from "typeorm";
+import { onEachPooledConnection, run } from "./mysql-pool";
+import { MAX_PREPARED, SQLITE_STATEMENT_CACHE, usePreparedReads } from "./prepared-reads";
 import { CountingLogger } from "./sql-stats";
 import { adoptSynchronizedFile, assertForeignKeysHold } from "./sqlite-upgrade";
 
@@ -16,6 +18,10 @@ export interface DatabaseOptions {
   entities: MixedList<Function>;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   migrations: Function[];
+  /** MySQL/MariaDB connections (DB_POOL_SIZE); 10 when not given. */
+  poolSize?: number;
+  /** Log every statement (SQL_LOG). */
+  sqlLog?: boolean;
 }
 
 /**
@@ -24,7 +30,7 @@ export interface DatabaseOptions {
  * that created it from the entities is adopted first (see sqlite-upgrade.ts).
  */
 export async function openDatabase(opts: DatabaseOptions): Promise<DataSource> {
-  const logger = new CountingLogger(process.env.SQL_LOG === "true");
+  const logger = new CountingLogger(opts.sqlLog ?? false);
   let ds: DataSource;
   if (opts.mysqlUrl) {
     const database = `${opts.dbNamePrefix}_${opts.service}`;
@@ -43,10 +49,14 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DataSource> {
       migrations: opts.migrations,
       migrationsTransactionMode: "each",
       logger,
-      extra: { connectionLimit: Number(process.env.DB_POOL_SIZE ?? 10) },
+      // mysql2's own statement cache stays larger than prepared-reads' so it never closes one under it.
+      extra: { connectionLimit: opts.poolSize ?? 10, maxPreparedStatements: 4 * MAX_PREPARED },
     });
     await ds.initialize();
-    await ds.query("SET SESSION time_zone = '+00:00'");
+    // Every pooled connection, not just the one a `ds.query` would reach: CURRENT_TIMESTAMP
+    // defaults (createdAt, updatedAt) are written in the session's zone and read back as UTC.
+    onEachPooledConnection(ds, (conn) => run(conn, "SET time_zone = '+00:00'"));
+    usePreparedReads(ds);
     await migrateUnderLock(ds, database);
   } else {
     mkdirSync(opts.dataDir, { recursive: true });
@@ -62,9 +72,11 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DataSource> {
       // keys off around it (table rebuilds); assertForeignKeysHold checks them after.
       migrationsTransactionMode: "all",
       enableWAL: true,
+      statementCacheSize: SQLITE_STATEMENT_CACHE,
       logger,
     });
     await ds.initialize();
+    usePreparedReads(ds);
     await ds.runMigrations();
     await assertForeignKeysHold(ds);
   }

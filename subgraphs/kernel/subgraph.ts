@@ -210,6 +210,8 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
     mysqlUrl: config.mysqlUrl,
     dbNamePrefix: config.dbNamePrefix,
     dataDir: config.dataDir,
+    poolSize: config.poolSize,
+    sqlLog: config.sqlLog,
     entities: [...def.entities, ...EVENT_ENTITIES, ...DELIVERY_ENTITIES],
     migrations: def.migrations,
   });

@@ -1,13 +1,17 @@
 import DataLoader from "dataloader";
 import { In, type DataSource } from "typeorm";
+import { MAX_BATCH, padIds, PREPARED } from "../kernel/prepared-reads";
 import { ChannelSkuRow, ProductRow } from "./entities";
+
+// The storefront's reads: prepared once, the id lists padded so their texts repeat.
+const hot = { maxBatchSize: MAX_BATCH };
 
 export function createLoaders(ds: DataSource) {
   const productById = new DataLoader<number, ProductRow | null>(async (ids) => {
-    const rows = await ds.getRepository(ProductRow).findBy({ id: In([...ids]) });
+    const rows = await ds.getRepository(ProductRow).find({ where: { id: In(padIds(ids)) }, comment: PREPARED });
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
-  });
+  }, hot);
 
   /** Key: "<CHANNEL>:<channelSkuId>". One query for the mappings, one for the products. */
   const productByChannelSku = new DataLoader<string, ProductRow | null>(async (keys) => {
@@ -18,13 +22,14 @@ export function createLoaders(ds: DataSource) {
     const mappings = await ds
       .getRepository(ChannelSkuRow)
       .createQueryBuilder("m")
-      .where("m.channelSkuId IN (:...ids)", { ids: [...new Set(pairs.map((p) => p.channelSkuId))] })
+      .where("m.channelSkuId IN (:...ids)", { ids: padIds([...new Set(pairs.map((p) => p.channelSkuId))]) })
+      .comment(PREPARED)
       .getMany();
     const productIds = new Map(mappings.map((m) => [`${m.channel}:${m.channelSkuId}`, m.productId]));
     const products = await productById.loadMany([...new Set(productIds.values())]);
     const byId = new Map(products.filter((p): p is ProductRow => !!p && !(p instanceof Error)).map((p) => [p.id, p]));
     return keys.map((k) => byId.get(productIds.get(k) ?? -1) ?? null);
-  });
+  }, hot);
 
   const mappingsByProduct = new DataLoader<number, ChannelSkuRow[]>(async (ids) => {
     const rows = await ds.getRepository(ChannelSkuRow).find({ where: { productId: In([...ids]) }, order: { id: "ASC" } });

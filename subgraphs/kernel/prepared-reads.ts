@@ -1,0 +1,116 @@
+import type { DataSource } from "typeorm";
+import { onEachPooledConnection, type PooledConnection, type PreparedStatement } from "./mysql-pool";
+
+/**
+ * Hot reads (the storefront's loaders and pages) run as prepared statements with bound
+ * parameters, parsed and planned once per connection instead of once per request.
+ *
+ * A read opts in by carrying the comment `PREPARED` (TypeORM's `comment` find option or
+ * `QueryBuilder.comment`), which TypeORM writes as `/* prepared *\/` in front of the SQL:
+ * - MySQL/MariaDB: TypeORM sends every statement as text, so a marked statement is
+ *   prepared on its pooled connection the first time and executed from then on. Only
+ *   marked statements, and at most MAX_PREPARED per connection: the server caps prepared
+ *   statements for all its clients together (max_prepared_stmt_count), and ad-hoc reads
+ *   (back-office filters) have texts without end.
+ * - SQLite: TypeORM keeps prepared statements by SQL text, but writes integers into the
+ *   text, so `WHERE id = 7` and `WHERE id = 8` were two statements. Here integers are bound
+ *   as parameters (as 64-bit integers, the same value a literal would have), so one text
+ *   serves every id.
+ * For a text to repeat, the caller also keeps the shape fixed: id lists padded with
+ * `padIds`, page sizes bounded by MAX_PAGE_SIZE.
+ */
+export const PREPARED = "prepared";
+const MARK = `/* ${PREPARED} */`;
+
+/** Per pooled MySQL connection; a statement pushed out is closed on the server. */
+export const MAX_PREPARED = 64;
+/** TypeORM's per-connection cache of SQLite statements (its default is 100). */
+export const SQLITE_STATEMENT_CACHE = 1000;
+
+let prepares = 0;
+
+/** Statements prepared by this process so far: after warm-up, hot reads add none. */
+export function sqlPrepareCount(): number {
+  return prepares;
+}
+
+/**
+ * `ids` (distinct) padded to the next power of two by repeating the last one, so a batch
+ * of 5 and a batch of 7 share the text `IN (?, ?, ?, ?, ?, ?, ?, ?)`. Callers keep batches
+ * at or under MAX_BATCH (DataLoader's maxBatchSize), so there are at most 8 shapes.
+ */
+export const MAX_BATCH = 128;
+export function padIds<T>(ids: readonly T[]): T[] {
+  if (ids.length === 0) return [];
+  let size = 1;
+  while (size < ids.length) size *= 2;
+  const padded = [...ids];
+  while (padded.length < size) padded.push(ids[ids.length - 1]);
+  return padded;
+}
+
+export function usePreparedReads(ds: DataSource): void {
+  if (ds.options.type === "better-sqlite3") bindSqliteIntegers(ds);
+  else prepareMarkedMysqlReads(ds);
+}
+
+// ---- SQLite ----------------------------------------------------------------------
+
+type Escape = (sql: string, parameters: Record<string, unknown>, nativeParameters: Record<string, unknown>) => [string, unknown[]];
+
+function bindSqliteIntegers(ds: DataSource): void {
+  const driver = ds.driver as unknown as { escapeQueryWithParameters: Escape; databaseConnection: { prepare: (sql: string) => unknown } };
+  const escape = driver.escapeQueryWithParameters.bind(driver);
+  // A BigInt goes past TypeORM's "write numbers into the text" branch and is bound;
+  // better-sqlite3 binds it as INTEGER, exactly what the literal was.
+  driver.escapeQueryWithParameters = (sql, parameters, nativeParameters) => {
+    if (!parameters) return escape(sql, parameters, nativeParameters);
+    const bound: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(parameters)) bound[key] = Array.isArray(value) ? value.map(asBigInt) : asBigInt(value);
+    return escape(sql, bound, nativeParameters);
+  };
+  const db = driver.databaseConnection;
+  const prepare = db.prepare.bind(db);
+  db.prepare = (sql: string) => {
+    prepares++;
+    return prepare(sql);
+  };
+}
+
+function asBigInt(value: unknown): unknown {
+  return typeof value === "number" && Number.isSafeInteger(value) ? BigInt(value) : value;
+}
+
+// ---- MySQL/MariaDB ---------------------------------------------------------------
+
+function prepareMarkedMysqlReads(ds: DataSource): void {
+  onEachPooledConnection(ds, patchConnection);
+}
+
+function patchConnection(conn: PooledConnection): void {
+  const query = conn.query.bind(conn);
+  const statements = new Map<string, PreparedStatement>(); // insertion order = least recently used first
+  conn.query = (sql: unknown, values?: unknown, cb?: unknown) => {
+    if (typeof sql !== "string" || !sql.startsWith(MARK) || typeof cb !== "function") return query(sql, values, cb);
+    const done = cb as (err: Error | null, rows?: unknown, fields?: unknown) => void;
+    const params = Array.isArray(values) ? values : [];
+    const cached = statements.get(sql);
+    if (cached) {
+      statements.delete(sql);
+      statements.set(sql, cached);
+      return cached.execute(params, done);
+    }
+    conn.prepare(sql, (err, stmt) => {
+      if (err) return done(err);
+      // Two reads of one text at once on this connection get mysql2's one statement.
+      if (!statements.has(sql)) prepares++;
+      statements.set(sql, stmt);
+      if (statements.size > MAX_PREPARED) {
+        const [oldest, old] = statements.entries().next().value as [string, PreparedStatement];
+        statements.delete(oldest);
+        old.close();
+      }
+      stmt.execute(params, done);
+    });
+  };
+}
