@@ -28,6 +28,8 @@ export interface GatewayConfig {
   /** Deepest selection and most aliases one operation may have: a cheap guard against queries built to exhaust the hub. */
   maxQueryDepth: number;
   maxQueryAliases: number;
+  /** Seconds the public catalog's entity answers are reused (PRODUCT_CACHE_SECONDS); 0: off. */
+  productCacheSeconds: number;
   /** The environment, for settings read per channel (webhook secrets). */
   env: Env;
 }
@@ -76,6 +78,8 @@ export function gatewayConfig(env: Env = process.env): GatewayConfig {
     parkedRetryTimeoutMs: int(env, "PARKED_RETRY_TIMEOUT_MS", 300_000, 1000, 3_600_000),
     maxQueryDepth: int(env, "MAX_QUERY_DEPTH", 12, 8, 100),
     maxQueryAliases: int(env, "MAX_QUERY_ALIASES", 30, 0, 1000),
+    // How long the public catalog's answers are reused (catalog-cache.ts); 0 turns it off.
+    productCacheSeconds: int(env, "PRODUCT_CACHE_SECONDS", 5, 0, 3600),
     env,
   };
 }

@@ -22,12 +22,13 @@ import { deniedFields } from "../subgraphs/kernel/visibility";
 import { createLogger, REQUEST_ID_HEADER, type Logger, type RequestInfo } from "../subgraphs/kernel/logging";
 import { metricsOperations, metricsToken, serveMetrics, ServiceMetrics } from "../subgraphs/kernel/metrics";
 import { logWithRequest, observed, requestInfoPlugin } from "../subgraphs/kernel/request-log";
-import type { Histogram } from "prom-client";
+import type { Counter, Histogram } from "prom-client";
 import { AuthError, createTokenVerifier } from "./auth";
 import { verifyWebhook, WEBHOOK_CHANNELS, webhookVerifiers, type WebhookChannel } from "./webhooks";
 import type { GatewayConfig } from "./config";
 import { buildFederatedSchema, COMMIT_OUTCOME_UNKNOWN_MESSAGE } from "../subgraphs/kernel/subgraph";
 import { SubgraphClient } from "./subgraph-client";
+import { CATALOG_SERVICE, CatalogCache } from "./catalog-cache";
 import { OPERATIONS_SUBGRAPH, OperationsDataSource, operationsSubgraph, parkedEventsClient, type ParkedEventsCall } from "./operations";
 
 export const SUPERGRAPH_PATH = path.join(projectRoot(), "schema", "supergraph.graphql");
@@ -54,6 +55,8 @@ class SigningDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     client: SubgraphClient,
     private readonly fetchSeconds: Histogram<"subgraph" | "outcome">,
     private readonly logger: Logger,
+    /** The products subgraph's entity answers (catalog-cache.ts); absent for other services or when off. */
+    private readonly catalog?: { cache: CatalogCache; lookups: Counter<"result"> },
   ) {
     super({
       url,
@@ -89,11 +92,21 @@ class SigningDataSource extends RemoteGraphQLDataSource<GatewayContext> {
 
   /** Times the whole fetch (send, wait, read and parse the answer) per subgraph. */
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    const query = options.request.query ?? "";
+    const reads = READ_ONLY.test(query);
+    const roles = (options.context as Partial<GatewayContext>).principal?.roles ?? [];
+    const keys = this.catalog && reads ? this.catalog.cache.keysOf(query, options.request.variables, roles) : null;
+    if (keys) {
+      const known = this.catalog!.cache.lookup(keys);
+      this.catalog!.lookups.inc({ result: known ? "hit" : "miss" });
+      if (known) return { data: { _entities: known } };
+    }
     const started = process.hrtime.bigint();
     let outcome = "error";
     try {
       const response = await super.process(options);
       outcome = response.errors?.length ? "graphql_errors" : "ok";
+      if (keys && outcome === "ok") this.catalog!.cache.store(keys, response.data?._entities);
       return response;
     } catch (err) {
       // The client sees SERVICE_UNAVAILABLE naming the subgraph; the operator needs why (refused, timed out, a bad answer).
@@ -102,17 +115,20 @@ class SigningDataSource extends RemoteGraphQLDataSource<GatewayContext> {
       throw err;
     } finally {
       this.fetchSeconds.observe({ subgraph: this.service, outcome }, Number(process.hrtime.bigint() - started) / 1e9);
+      // A catalog write through this gateway (or one that may have happened) shows at once.
+      if (this.catalog && !reads) this.catalog.cache.clear();
     }
   }
 }
+
+/** Connection errors that mean the request never left the gateway. */
+const NEVER_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
 
 /**
  * A subgraph fetch that only reads: the query plan's fetches are printed as `query …` or
  * `{ … }`, mutations as `mutation …`. Anything else counts as a write (never re-sent).
  */
-/** Connection errors that mean the request never left the gateway. */
-const NEVER_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
-
+const READ_ONLY = /^(query\b|\{)/;
 function isQueryBody(body: string): boolean {
   return /^\{"query":"(query\b|\{)/.test(body);
 }
@@ -241,12 +257,19 @@ export async function startGateway(config: GatewayConfig, supergraphSdl = readFi
     ["channel", "result"],
   );
   const client = new SubgraphClient();
+  const catalog =
+    config.productCacheSeconds > 0
+      ? {
+          cache: new CatalogCache(config.productCacheSeconds * 1000),
+          lookups: metrics.counter("orderhub_catalog_cache_lookups_total", "Product fetches of the query plans answered from the gateway's catalog cache (hit) or sent to the products subgraph (miss).", ["result"]),
+        }
+      : undefined;
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name, url }) => {
       if (name === OPERATIONS_SUBGRAPH) return operations;
       const known = config.subgraphUrls[name as SubgraphName];
-      return new SigningDataSource(name, known ?? url!, config.internalSecret, config.subgraphTimeoutMs, client, fetchSeconds, logger);
+      return new SigningDataSource(name, known ?? url!, config.internalSecret, config.subgraphTimeoutMs, client, fetchSeconds, logger, name === CATALOG_SERVICE ? catalog : undefined);
     },
   });
   const apollo = new ApolloServer<GatewayContext>({

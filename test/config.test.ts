@@ -22,6 +22,8 @@ test.each([
   ["MAX_QUERY_DEPTH", { MAX_QUERY_DEPTH: "2" }],
   ["MAX_QUERY_ALIASES", { MAX_QUERY_ALIASES: "many" }],
   ["HOST", { HOST: "0.0.0.0:4000" }],
+  ["PRODUCT_CACHE_SECONDS", { PRODUCT_CACHE_SECONDS: "soon" }],
+  ["PRODUCT_CACHE_SECONDS", { PRODUCT_CACHE_SECONDS: "-1" }],
 ])("a bad %s stops start-up with a message naming it", (name, override) => {
   expect(() => gatewayConfig({ ...base, ...override })).toThrow(ConfigError);
   expect(() => gatewayConfig({ ...base, ...override })).toThrow(name);

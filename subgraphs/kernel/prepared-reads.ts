@@ -29,6 +29,9 @@ export const SQLITE_STATEMENT_CACHE = 1000;
 
 let prepares = 0;
 
+/** The gauge each service reports sqlPrepareCount() as (its process's count). */
+export const PREPARED_METRIC = "orderhub_sql_statements_prepared";
+
 /** Statements prepared by this process so far: after warm-up, hot reads add none. */
 export function sqlPrepareCount(): number {
   return prepares;

@@ -53,9 +53,16 @@ function combine(rounds: LoadSummary[]): LoadSummary {
   };
 }
 
-export async function interleavedRounds(gateways: GatewayUnderTest[], subgraphPids: number[], rounds: number, warmupSeconds: number): Promise<GatewayRounds[]> {
-  // Warm-up, discarded: JIT, query planning and the databases' caches, for each gateway.
+export async function interleavedRounds(
+  gateways: GatewayUnderTest[],
+  subgraphPids: number[],
+  rounds: number,
+  warmupSeconds: number,
+  afterWarmup: () => Promise<void> = async () => undefined,
+): Promise<GatewayRounds[]> {
+  // Warm-up, discarded: JIT, query planning, prepared statements and the databases' caches, for each gateway.
   for (const g of gateways) await runLoad({ ...g.job, seconds: warmupSeconds });
+  await afterWarmup();
   const results = gateways.map((g) => ({ name: g.name, rounds: [] as LoadSummary[], gatewayCpuSeconds: 0, subgraphCpuSeconds: 0 }));
   for (let round = 1; round <= rounds; round++) {
     for (const [i, g] of gateways.entries()) {

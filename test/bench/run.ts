@@ -260,6 +260,7 @@ async function benchmark(hub: BenchTarget, secret: string, webhookSecret: string
 
   const stockGateway = await startStockGateway({ subgraphUrls: hub.subgraphUrls, internalSecret: secret, jwt: hub.jwt });
   let gateways: GatewayRounds[];
+  let preparedFrom = 0;
   try {
     const stockJob: GatewayJob = { ...gatewayJob, url: stockGateway.url };
     await spotCheck(stockJob, shoppers, 6, "stock @apollo/gateway");
@@ -275,11 +276,14 @@ async function benchmark(hub: BenchTarget, secret: string, webhookSecret: string
       hub.subgraphPids,
       settings.rounds,
       settings.warmupSeconds,
+      // Prepared statements are counted from the end of the warm-up.
+      async () => void (preparedFrom = await hub.preparedStatements()),
     );
   } finally {
     await stockGateway.stop();
   }
   const [ours, stock] = gateways;
+  const prepared = (await hub.preparedStatements()) - preparedFrom;
   const rows: Measurement[] = [
     { name: `our gateway (storefront query, ${settings.rounds} rounds)`, summary: ours.summary, rssMb: await hub.rss() },
     { name: `stock @apollo/gateway (same, ${settings.rounds} rounds)`, summary: stock.summary, rssMb: {} },
@@ -293,6 +297,7 @@ async function benchmark(hub: BenchTarget, secret: string, webhookSecret: string
   console.log(`\nours ÷ stock @apollo/gateway req/s = ${(ours.summary.rps / stock.summary.rps).toFixed(2)} (${hub.mode})`);
   console.log(`ours ÷ stock @apollo/gateway gateway CPU per request = ${(cpu.ours.gatewayMs / cpu.stock.gatewayMs).toFixed(2)} (${hub.mode})`);
   console.log(`gateway req/s ÷ orders-subgraph req/s = ${(ours.summary.rps / direct).toFixed(2)} (${hub.mode})`);
+  console.log(`SQL statements prepared per storefront request after warm-up = ${(prepared / (ours.summary.requests + stock.summary.requests)).toFixed(3)} (${prepared} in ${ours.summary.requests + stock.summary.requests} requests, ${hub.mode}, ${database})`);
 
   let soak: SoakResult | undefined;
   if (settings.soakSeconds > 0) {

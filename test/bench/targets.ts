@@ -9,6 +9,7 @@ import { SUBGRAPH_NAMES, type SubgraphName } from "../../subgraphs/kernel/config
 import { dropDatabases, openDatabase } from "../../subgraphs/kernel/database";
 import { EVENT_ENTITIES } from "../../subgraphs/kernel/events";
 import { SUBGRAPHS } from "../../gateway/subgraph-list";
+import { PREPARED_METRIC, sqlPrepareCount } from "../../subgraphs/kernel/prepared-reads";
 import { parseMetrics, sample } from "../support/metrics";
 import { startServiceHub } from "../support/services";
 
@@ -40,6 +41,8 @@ export interface BenchTarget {
   settle(): Promise<void>;
   /** Resident memory of each process of the hub, in MB. */
   rss(): Promise<Record<string, number>>;
+  /** SQL statements the hub's processes have prepared so far, all together. */
+  preparedStatements(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -118,6 +121,9 @@ export async function oneProcessTarget(secrets: TargetSecrets): Promise<BenchTar
       settle: () => hub.settle(),
       async rss() {
         return { "hub (gateway + 4 subgraphs)": process.memoryUsage().rss / MB };
+      },
+      async preparedStatements() {
+        return sqlPrepareCount();
       },
       async stop() {
         await hub.stop().catch((err) => console.error("Stopping the hub failed:", err));
@@ -213,6 +219,11 @@ export async function servicesTarget(secrets: TargetSecrets): Promise<BenchTarge
         out[name] = (sample(s, "orderhub_process_resident_memory_bytes") ?? NaN) / MB;
       }
       return out;
+    },
+    async preparedStatements() {
+      let total = 0;
+      for (const name of SUBGRAPH_NAMES) total += sample(await scrapeSamples(hub.services[name].base), PREPARED_METRIC) ?? NaN;
+      return total;
     },
     async stop() {
       await ordersDs?.destroy().catch(() => undefined);
