@@ -121,6 +121,8 @@ export interface SubgraphConfig {
   poolSize: number;
   /** Print every SQL statement. */
   sqlLog: boolean;
+  /** Count the SQL statements of GraphQL requests (sqlStatementCount); off in production. */
+  countStatements: boolean;
   internalSecret: string;
   /** Keys the pseudonyms BI sees instead of channel account ids. */
   pseudonymKey: string;
@@ -167,6 +169,7 @@ export function databaseConfig(env: Env) {
     dataDir: str(env, "DATA_DIR", "data"),
     poolSize: int(env, "DB_POOL_SIZE", 10, 1, 1000),
     sqlLog: bool(env, "SQL_LOG", false),
+    countStatements: bool(env, "SQL_COUNT_STATEMENTS", !isProduction(env)),
   };
 }
 

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
-import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
 import { buildSubgraphSchema, printSubgraphSchema } from "@apollo/subgraph";
 import { printSchemaWithDirectives } from "@graphql-tools/utils";
 import { GraphQLError, parse, type GraphQLSchema } from "graphql";
@@ -239,7 +239,9 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
     // again, cutting the drain short: the process entry points own the signals.
     stopOnTerminationSignals: false,
     // Usage reporting is not ours to send; the gateway would only drop the trace.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), requestInfoPlugin],
+    // Nor are cache hints (the gateway keeps no response cache): without that plugin Apollo
+    // does not wrap every field resolver to collect them.
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), requestInfoPlugin],
   });
   await apollo.start();
 
@@ -283,9 +285,9 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
         return sendError(res, 400, "BAD_REQUEST", "The request body is not valid JSON.");
       }
       const principal = def.resolvePrincipal ? await def.resolvePrincipal(ds, verified.principal) : verified.principal;
-      await countingStatementsOf(() =>
-        executeGraphQL(apollo, req, res, body, async () => ({ principal, ds, relay, clock, env, pseudonymKey: config.pseudonymKey, loaders: def.createLoaders(ds, principal) })),
-      );
+      const execute = () => executeGraphQL(apollo, req, res, body, async () => ({ principal, ds, relay, clock, env, pseudonymKey: config.pseudonymKey, loaders: def.createLoaders(ds, principal) }));
+      // Counting needs an AsyncLocalStorage context per request: only where asked for.
+      await (config.countStatements ? countingStatementsOf(execute) : execute());
     } catch (err) {
       if (err instanceof BodyTooLarge) return sendError(res, 413, "PAYLOAD_TOO_LARGE", `The request body exceeds ${config.maxBodyBytes} bytes.`);
       if (isDatabaseUnavailable(err)) {

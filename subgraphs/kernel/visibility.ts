@@ -311,6 +311,8 @@ export function applyVisibility(schema: GraphQLSchema, policy: Policy = POLICY):
         missing.push(`${type.name}.${field.name}`);
         continue;
       }
+      // Shown to everyone, anonymous callers included: a guard would only cost a call per value.
+      if (AUDIENCES.every((a) => rule[a] === "show")) continue;
       field.resolve = guard(type.name, field.name, rule, (field.resolve ?? defaultFieldResolver) as GraphQLFieldResolver<unknown, VisibilityContext>);
     }
   }
