@@ -44,7 +44,7 @@ test.each([
   ["EVENT_RETRY_BASE_MS", { EVENT_RETRY_BASE_MS: "-5" }],
   ["EVENT_RETRY_POLL_SECONDS", { EVENT_RETRY_POLL_SECONDS: "0" }],
   ["DB_POOL_SIZE", { DB_POOL_SIZE: "ten" }],
-  ["DB_POOL_SIZE", { DB_POOL_SIZE: "0" }],
+  ["DB_POOL_SIZE", { DB_POOL_SIZE: "1" }],
   ["SQL_LOG", { SQL_LOG: "yes please" }],
 ])("a bad %s stops a subgraph with a message naming it", (name, override) => {
   expect(() => subgraphConfig("orders", { ...base, ...override })).toThrow(name);

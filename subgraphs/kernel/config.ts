@@ -167,7 +167,8 @@ export function databaseConfig(env: Env) {
     mysqlUrl,
     dbNamePrefix,
     dataDir: str(env, "DATA_DIR", "data"),
-    poolSize: int(env, "DB_POOL_SIZE", 10, 1, 1000),
+    // At least 2: start-up holds the migration lock on one connection while it migrates on another.
+    poolSize: int(env, "DB_POOL_SIZE", 10, 2, 1000),
     sqlLog: bool(env, "SQL_LOG", false),
     countStatements: bool(env, "SQL_COUNT_STATEMENTS", !isProduction(env)),
   };

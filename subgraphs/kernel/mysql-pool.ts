@@ -3,11 +3,10 @@ import type { DataSource } from "typeorm";
 /** mysql2's callback connection, as its pool hands it out (the part used here). */
 export interface PooledConnection {
   query(sql: unknown, values?: unknown, cb?: unknown): unknown;
-  prepare(sql: string, cb: (err: Error | null, stmt: PreparedStatement) => void): void;
-}
-export interface PreparedStatement {
-  execute(values: unknown[], cb: (err: Error | null, rows?: unknown, fields?: unknown) => void): void;
-  close(): void;
+  /** Prepares `sql` on this connection unless mysql2 has it cached, then executes it. */
+  execute(sql: string, values: unknown[], cb: unknown): unknown;
+  /** Drops `sql` from mysql2's statement cache and closes it on the server. */
+  unprepare(sql: string): unknown;
 }
 interface Pool {
   getConnection(cb: (err: Error | null, conn: PooledConnection) => void): void;

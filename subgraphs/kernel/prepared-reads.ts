@@ -1,5 +1,5 @@
 import type { DataSource } from "typeorm";
-import { onEachPooledConnection, type PooledConnection, type PreparedStatement } from "./mysql-pool";
+import { onEachPooledConnection, type PooledConnection } from "./mysql-pool";
 
 /**
  * Hot reads (the storefront's loaders and pages) run as prepared statements with bound
@@ -92,28 +92,31 @@ function prepareMarkedMysqlReads(ds: DataSource): void {
 
 function patchConnection(conn: PooledConnection): void {
   const query = conn.query.bind(conn);
-  const statements = new Map<string, PreparedStatement>(); // insertion order = least recently used first
+  // The texts prepared on this connection, least recently used first. mysql2 keeps the
+  // statements themselves (its cache is larger than MAX_PREPARED, so it never drops one first).
+  const prepared = new Set<string>();
   conn.query = (sql: unknown, values?: unknown, cb?: unknown) => {
     if (typeof sql !== "string" || !sql.startsWith(MARK) || typeof cb !== "function") return query(sql, values, cb);
-    const done = cb as (err: Error | null, rows?: unknown, fields?: unknown) => void;
-    const params = Array.isArray(values) ? values : [];
-    const cached = statements.get(sql);
-    if (cached) {
-      statements.delete(sql);
-      statements.set(sql, cached);
-      return cached.execute(params, done);
-    }
-    conn.prepare(sql, (err, stmt) => {
-      if (err) return done(err);
-      // Two reads of one text at once on this connection get mysql2's one statement.
-      if (!statements.has(sql)) prepares++;
-      statements.set(sql, stmt);
-      if (statements.size > MAX_PREPARED) {
-        const [oldest, old] = statements.entries().next().value as [string, PreparedStatement];
-        statements.delete(oldest);
-        old.close();
+    const bound = bindLimit(sql, Array.isArray(values) ? values : []);
+    if (prepared.delete(bound.sql)) prepared.add(bound.sql);
+    else {
+      prepares++;
+      prepared.add(bound.sql);
+      if (prepared.size > MAX_PREPARED) {
+        const oldest = prepared.values().next().value as string;
+        prepared.delete(oldest);
+        conn.unprepare(oldest); // out of mysql2's cache and closed on the server
       }
-      stmt.execute(params, done);
-    });
+    }
+    return conn.execute(bound.sql, bound.values, cb);
   };
+}
+
+/**
+ * TypeORM writes a page's size into the text (`LIMIT 21`): bound instead, so every page
+ * size shares one statement.
+ */
+function bindLimit(sql: string, values: unknown[]): { sql: string; values: unknown[] } {
+  const m = / LIMIT (\d+)$/.exec(sql);
+  return m ? { sql: `${sql.slice(0, m.index)} LIMIT ?`, values: [...values, Number(m[1])] } : { sql, values };
 }

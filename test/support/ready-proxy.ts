@@ -28,7 +28,8 @@ export async function startReadyProxy(backends: string[], checkMs = 100): Promis
 
   async function check(b: string) {
     try {
-      const r = await fetch(`${b}/readyz`, { signal: AbortSignal.timeout(Math.max(500, checkMs * 5)) });
+      // Seconds, as a load balancer allows: a busy machine answers slowly, which is not "not ready".
+      const r = await fetch(`${b}/readyz`, { signal: AbortSignal.timeout(Math.max(2000, checkMs * 5)) });
       await r.arrayBuffer();
       ready.set(b, r.status === 200);
     } catch {

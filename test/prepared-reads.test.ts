@@ -1,0 +1,60 @@
+import { MAX_PREPARED, padIds, PREPARED, sqlPrepareCount } from "../subgraphs/kernel/prepared-reads";
+import { CustomerRow, CustomerTier } from "../subgraphs/customers/entities";
+import { startTestHub, type TestHub } from "./support/hub";
+
+const onMysql = process.env.MYSQL_URL ? test : test.skip;
+
+let hub: TestHub;
+beforeAll(async () => {
+  hub = await startTestHub();
+  const repo = hub.subgraphs.customers.ds.getRepository(CustomerRow);
+  for (let i = 0; i < 5; i++) await repo.save({ displayName: `p${i}`, phone: null, tier: CustomerTier.STANDARD, mergedIntoId: null });
+}, 60_000);
+afterAll(() => hub?.stop());
+
+const ds = () => hub.subgraphs.customers.ds;
+
+// MySQL prepares per connection: each test keeps to one.
+const oneConnection = async () => {
+  const qr = ds().createQueryRunner();
+  await qr.connect();
+  return qr;
+};
+
+test("a marked read is prepared once: other ids and other page sizes reuse it", async () => {
+  const qr = await oneConnection();
+  const read = (ids: number[], take: number) =>
+    ds().getRepository(CustomerRow).createQueryBuilder("c", qr).where("c.id IN (:...ids)", { ids: padIds(ids) }).orderBy("c.id").limit(take).comment(PREPARED).getMany();
+  await read([1, 2, 3], 2);
+  const before = sqlPrepareCount();
+  expect((await read([2, 3, 4], 2)).map((c) => c.displayName)).toEqual(["p1", "p2"]);
+  expect((await read([5, 1, 4, 2], 2)).map((c) => c.displayName)).toEqual(["p0", "p1"]);
+  if (process.env.MYSQL_URL) {
+    // On MySQL the page size is bound too.
+    expect((await read([1, 2, 3, 4], 3)).map((c) => c.displayName)).toEqual(["p0", "p1", "p2"]);
+  }
+  expect(sqlPrepareCount()).toBe(before);
+  await qr.release();
+});
+
+test("padIds repeats the last id up to a power of two and keeps the order", () => {
+  expect(padIds([])).toEqual([]);
+  expect(padIds([7])).toEqual([7]);
+  expect(padIds([3, 1, 2])).toEqual([3, 1, 2, 2]);
+  expect(padIds([1, 2, 3, 4, 5])).toEqual([1, 2, 3, 4, 5, 5, 5, 5]);
+});
+
+onMysql(`past ${MAX_PREPARED} texts on one connection the oldest is closed, and running it again prepares it afresh`, async () => {
+  const qr = await oneConnection();
+  const run = (i: number) => qr.query(`/* ${PREPARED} */ SELECT ? + ${i} AS n`, [1]);
+  for (let i = 0; i <= MAX_PREPARED + 5; i++) expect(Number((await run(i))[0].n)).toBe(1 + i);
+  const before = sqlPrepareCount();
+  expect(Number((await run(0))[0].n)).toBe(1); // pushed out: prepared again, not a closed handle
+  expect(sqlPrepareCount()).toBe(before + 1);
+  expect(Number((await run(MAX_PREPARED + 5))[0].n)).toBe(MAX_PREPARED + 6); // still kept
+  expect(sqlPrepareCount()).toBe(before + 1);
+  // The server holds at most MAX_PREPARED of this connection's statements.
+  const [row] = await qr.query("SHOW SESSION STATUS LIKE 'Com_stmt_close'");
+  expect(Number(row.Value)).toBeGreaterThanOrEqual(6);
+  await qr.release();
+});
