@@ -5,7 +5,7 @@ import { composeServices } from "@apollo/composition";
 import { parse } from "graphql";
 import { projectRoot } from "../subgraphs/kernel/project-root";
 import { SUBGRAPH_DEFAULT_PORTS, SUBGRAPH_NAMES } from "../subgraphs/kernel/config";
-import { buildFederatedSchema } from "../subgraphs/kernel/subgraph";
+import { buildFederatedSchema } from "../subgraphs/kernel/federated-schema";
 import { OPERATIONS_SUBGRAPH, operationsSubgraph } from "./operations";
 import { SUBGRAPHS } from "./subgraph-list";
 

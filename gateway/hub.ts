@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import { IsNull } from "typeorm";
-import { bool, ConfigError, databaseConfig, isDevelopment, SUBGRAPH_NAMES, subgraphConfig, type SubgraphName } from "../subgraphs/kernel/config";
+import { SUBGRAPH_NAMES, subgraphConfig, type SubgraphName } from "../subgraphs/kernel/config";
 import type { Clock } from "../subgraphs/kernel/clock";
 import { InProcessBus, OutboxEvent } from "../subgraphs/kernel/events";
 import { startSubgraph, type RunningSubgraph } from "../subgraphs/kernel/subgraph";
@@ -8,9 +8,12 @@ import { createLogger, useLogger } from "../subgraphs/kernel/logging";
 import { metricsOperations, metricsToken } from "../subgraphs/kernel/metrics";
 import type { DestinationStream } from "pino";
 import { gatewayConfig } from "./config";
-import { demoEnv, demoSecretsEnv, demoTokenMinter, loadOrCreateDemoKeys, loadOrCreateDemoSecrets, type TokenMinter } from "./demo-keys";
+import type { TokenMinter } from "./demo-keys";
+import { hubEnvironment } from "./hub-environment";
 import { startGateway, type RunningGateway } from "./server";
 import { SUBGRAPHS } from "./subgraph-list";
+
+export { hubEnvironment };
 
 type Env = Record<string, string | undefined>;
 
@@ -39,32 +42,6 @@ export interface Hub {
  * Runs the whole hub in one process: four subgraphs on their own ports and
  * databases, the in-process event bus, and the gateway in front.
  */
-/**
- * The environment the hub runs with. Only in development (NODE_ENV unset, "development"
- * or "test": isDevelopment) do local demo keys fill in when no JWT key is set, and demo
- * webhook secrets for channels without one. With any other NODE_ENV nothing is filled
- * in, so start-up stops naming the first missing key.
- */
-export async function hubEnvironment(base: Env): Promise<{ env: Env; mintToken?: TokenMinter }> {
-  let env = base;
-  if (!isDevelopment(env)) {
-    if (bool(env, "DEMO_DATA", false)) throw new ConfigError(`DEMO_DATA=true is not allowed with NODE_ENV=${env.NODE_ENV}; it is for development only.`);
-    return { env };
-  }
-  let mintToken: TokenMinter | undefined;
-  const { dataDir } = databaseConfig(env);
-  if (!env.JWT_PUBLIC_KEY && !env.JWT_JWKS_URL) {
-    const keys = await loadOrCreateDemoKeys(dataDir);
-    env = { ...demoEnv(keys), ...env, JWT_PUBLIC_KEY: keys.publicPem, INTERNAL_SIGNING_SECRET: env.INTERNAL_SIGNING_SECRET || keys.internalSecret };
-    mintToken = demoTokenMinter(keys);
-  }
-  const demo = demoSecretsEnv(loadOrCreateDemoSecrets(dataDir));
-  for (const [name, secret] of Object.entries(demo)) if (!env[name]) env = { ...env, [name]: secret };
-  // So is the demo pseudonym key, kept in the data folder so pseudonyms survive restarts.
-  if (!env.PSEUDONYM_KEY) env = { ...env, PSEUDONYM_KEY: (await loadOrCreateDemoKeys(dataDir)).pseudonymKey };
-  return { env, mintToken };
-}
-
 export async function startHub(options: HubOptions = {}): Promise<Hub> {
   const prepared = await hubEnvironment({ ...process.env, ...options.env });
   const mintToken = prepared.mintToken;

@@ -6,7 +6,7 @@ import { connectionType, decodeCursor, encodeCursor, MAX_PAGE_SIZE, DEFAULT_PAGE
 import { badInput, forbidden, hubError } from "../subgraphs/kernel/errors";
 import { PARKED_EVENT_SERVICES, parseParkedEventId, toParkedEventId, type ParkedEventService } from "../subgraphs/kernel/global-id";
 import { encodePrincipal, requestTarget, signInternalRequest } from "../subgraphs/kernel/internal-auth";
-import { MAX_PARKED_BATCH, PARKED_EVENTS_ROUTE, type ParkedCursor, type ParkedEventView, type RetryResultView } from "../subgraphs/kernel/parked-events";
+import { MAX_PARKED_BATCH, PARKED_EVENTS_ROUTE, type ParkedCursor, type ParkedEventView, type RetryResultView } from "../subgraphs/kernel/parked-events-api";
 import { requireRole, type Principal } from "../subgraphs/kernel/principal";
 import type { SubgraphDefinition } from "../subgraphs/kernel/subgraph";
 

@@ -12,7 +12,7 @@ import type { GraphQLFormattedError } from "graphql";
 import { projectRoot } from "../subgraphs/kernel/project-root";
 import { SUBGRAPH_NAMES, type SubgraphName } from "../subgraphs/kernel/config";
 import { ERROR_CODES, type HubErrorCode } from "../subgraphs/kernel/error-codes";
-import { withErrorCode } from "../subgraphs/kernel/errors";
+import { COMMIT_OUTCOME_UNKNOWN_MESSAGE, withErrorCode } from "../subgraphs/kernel/errors";
 import { closeServer } from "../subgraphs/kernel/graceful";
 import { BodyTooLarge, isClientGone, executeGraphQL, parseJsonBody, readBody, sendError, sendJson } from "../subgraphs/kernel/http";
 import { encodePrincipal, PRINCIPAL_HEADER, requestTarget, signInternalRequest } from "../subgraphs/kernel/internal-auth";
@@ -26,7 +26,8 @@ import type { Counter, Histogram } from "prom-client";
 import { AuthError, createTokenVerifier } from "./auth";
 import { verifyWebhook, WEBHOOK_CHANNELS, webhookVerifiers, type WebhookChannel } from "./webhooks";
 import type { GatewayConfig } from "./config";
-import { buildFederatedSchema, COMMIT_OUTCOME_UNKNOWN_MESSAGE } from "../subgraphs/kernel/subgraph";
+// The schema builder alone: the gateway process loads no subgraph server, TypeORM or database driver.
+import { buildFederatedSchema } from "../subgraphs/kernel/federated-schema";
 import { SubgraphClient } from "./subgraph-client";
 import { CATALOG_SERVICE, CatalogCache } from "./catalog-cache";
 import { OPERATIONS_SUBGRAPH, OperationsDataSource, operationsSubgraph, parkedEventsClient, type ParkedEventsCall } from "./operations";

@@ -2,15 +2,15 @@
 import "./production-mode";
 import "reflect-metadata";
 import { ConfigError, isProduction, SUBGRAPH_NAMES, subgraphConfig, type SubgraphName } from "../subgraphs/kernel/config";
-import { InProcessBus, type EventBus } from "../subgraphs/kernel/events";
+import type { EventBus } from "../subgraphs/kernel/events";
 import { shutdownConfig, type ShutdownConfig } from "../subgraphs/kernel/graceful";
-import { NatsBus, natsConfig } from "../subgraphs/kernel/jetstream-bus";
 import { createLogger, useLogger, type Logger } from "../subgraphs/kernel/logging";
-import { startSubgraph } from "../subgraphs/kernel/subgraph";
 import { gatewayConfig } from "./config";
-import { hubEnvironment } from "./hub";
-import { startGateway } from "./server";
-import { SUBGRAPHS } from "./subgraph-list";
+import { hubEnvironment } from "./hub-environment";
+
+// What only one kind of service needs is imported where that service starts: the gateway
+// loads no subgraph (TypeORM, the database drivers, entities), a subgraph neither the
+// gateway (@apollo/gateway, its query planner) nor the other three subgraphs.
 
 type Env = Record<string, string | undefined>;
 const SERVICES = ["gateway", ...SUBGRAPH_NAMES] as const;
@@ -45,7 +45,9 @@ async function main() {
 }
 
 async function startGatewayService(env: Env, logger: Logger) {
-  const gateway = await startGateway(gatewayConfig(env), undefined, { logger });
+  const config = gatewayConfig(env);
+  const { startGateway } = await import("./server");
+  const gateway = await startGateway(config, undefined, { logger });
   return { url: gateway.url, running: gateway as Stoppable };
 }
 
@@ -59,6 +61,12 @@ async function startSubgraphService(name: SubgraphName, env: Env, logger: Logger
       `MYSQL_URL is required with NODE_ENV=${env.NODE_ENV}: a service run on its own keeps its data in MariaDB (e.g. MYSQL_URL=mysql://orderhub:…@db:3306).`,
     );
   }
+  const [{ InProcessBus }, { NatsBus, natsConfig }, { startSubgraph }, { loadSubgraph }] = await Promise.all([
+    import("../subgraphs/kernel/events"),
+    import("../subgraphs/kernel/jetstream-bus"),
+    import("../subgraphs/kernel/subgraph"),
+    import("./subgraph-loader"),
+  ]);
   const nats = natsConfig(env);
   if (!nats && isProduction(env)) {
     throw new ConfigError(
@@ -86,7 +94,7 @@ async function startSubgraphService(name: SubgraphName, env: Env, logger: Logger
   }
   // JetStream keeps what the relay publishes for consumers not connected yet, so the relay
   // starts at once. The in-process bus reaches no other service: events wait in the outbox.
-  const subgraph = await startSubgraph(SUBGRAPHS[name], config, bus, { env, holdRelay: !nats, notReadyReason, ownBus: true, logger });
+  const subgraph = await startSubgraph(await loadSubgraph(name), config, bus, { env, holdRelay: !nats, notReadyReason, ownBus: true, logger });
   try {
     await bus.start();
   } catch (err) {

@@ -25,3 +25,6 @@ export function withErrorCode(extensions: Record<string, unknown> | undefined): 
   const code = isHubErrorCode(extensions?.code) ? extensions.code : "INTERNAL_SERVER_ERROR";
   return { ...extensions, code, errorCode: errorCodeOf(code) };
 }
+
+/** A commit the database may or may not have made (the connection was lost while committing). */
+export const COMMIT_OUTCOME_UNKNOWN_MESSAGE = "The database connection was lost while committing: the change may or may not have been made. Read the state back before retrying.";

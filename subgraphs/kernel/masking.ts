@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { parsePhoneNumberFromString } from "libphonenumber-js/max";
+import type * as PhoneNumbers from "libphonenumber-js/max";
 
 /**
  * The maskers the visibility policy uses. Pure functions of their input (and the
@@ -7,12 +7,19 @@ import { parsePhoneNumberFromString } from "libphonenumber-js/max";
  */
 
 /**
+ * libphonenumber-js, loaded on the first phone masked: its metadata takes several MB, and
+ * the gateway process loads this module (through the visibility policy) but masks no phone.
+ */
+let phoneNumberLib: typeof PhoneNumbers | undefined;
+const phoneNumbers = () => (phoneNumberLib ??= require("libphonenumber-js/max") as typeof PhoneNumbers);
+
+/**
  * Keeps the country calling code and the last four digits; every other digit becomes
  * `*`: +85291234567 -> +852****4567, +8613800138000 -> +86*******8000. A value that is
  * not a parseable number keeps only its last four digits.
  */
 export function maskPhone(phone: string): string {
-  const parsed = parsePhoneNumberFromString(phone);
+  const parsed = phoneNumbers().parsePhoneNumberFromString(phone);
   const digits = phone.replace(/\D/g, "");
   const prefix = parsed && digits.startsWith(parsed.countryCallingCode) ? parsed.countryCallingCode : "";
   const national = digits.slice(prefix.length);

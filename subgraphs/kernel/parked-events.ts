@@ -1,51 +1,17 @@
 import { In, type DataSource } from "typeorm";
 import { inTransaction } from "./database";
 import { DeliveryAuditRow, DeliveryHoldRow, HoldState } from "./delivery-holds";
-import type { HeadOutcome, HeldQueues } from "./delivery";
+import type { HeldQueues } from "./delivery";
 import { hasRole } from "./principal";
 import type { InternalRoute } from "./subgraph";
 import { withErrorCode } from "./errors";
 
-/**
- * The internal route behind the admin's parked-events API: the gateway's operations
- * subgraph calls it on every service (signed, with the admin's principal) and merges
- * the answers. Parked events live in each service's own database, so each service lists
- * and retries its own, and records who did so.
- */
-export const PARKED_EVENTS_ROUTE = "/internal/parked-events";
+// The route's path, limits and answers live in parked-events-api.ts, which the gateway's
+// operations subgraph imports without this database code.
+import { MAX_PARKED_BATCH, type ParkedCursor, type ParkedEventView, type RetryResultView } from "./parked-events-api";
+export { MAX_PARKED_BATCH, PARKED_EVENTS_ROUTE, type ParkedCursor, type ParkedEventView, type RetryResultView } from "./parked-events-api";
 
-/** Most ids one retry may name; also the largest page. */
-export const MAX_PARKED_BATCH = 100;
-
-/** A parked event as the route answers it (instants as ISO-8601 UTC). */
-export interface ParkedEventView {
-  key: number;
-  consumer: string;
-  eventId: string;
-  type: string;
-  aggregateId: string;
-  sequence: number;
-  attempts: number;
-  lastError: string | null;
-  firstFailedAt: string | null;
-  parkedAt: string;
-  waitingBehind: number;
-}
-
-/** The position after which a page starts: (parkedAt, service, key), oldest first. */
-export interface ParkedCursor {
-  parkedAt: string;
-  service: string;
-  key: number;
-}
-
-export interface RetryResultView {
-  key: number;
-  /** UNAVAILABLE only from the gateway: the service could not be asked. */
-  outcome: HeadOutcome | "UNAVAILABLE";
-  error: string | null;
-  followersApplied: number;
-}
+/** The internal route behind the admin's parked-events API, in each service: lists and retries its own parked events. */
 
 type Body =
   | { action: "list"; first: number; after?: ParkedCursor | null }

@@ -4,11 +4,8 @@ import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
-import { buildSubgraphSchema, printSubgraphSchema } from "@apollo/subgraph";
-import { printSchemaWithDirectives } from "@graphql-tools/utils";
-import { GraphQLError, parse, type GraphQLSchema } from "graphql";
-import merge from "lodash.merge";
-import { buildSchema, createResolversMap, type NonEmptyArray } from "type-graphql";
+import { GraphQLError } from "graphql";
+import type { NonEmptyArray } from "type-graphql";
 import type { DataSource } from "typeorm";
 import type { SubgraphConfig, SubgraphName } from "./config";
 import { isCommitOutcomeUnknown, isDatabaseUnavailable, openDatabase } from "./database";
@@ -17,7 +14,7 @@ import { DELIVERY_ENTITIES } from "./delivery-holds";
 import { PARKED_EVENTS_ROUTE, parkedEventsRoute } from "./parked-events";
 import { EVENT_ENTITIES, OutboxRelay, type EventBus, type Subscription } from "./events";
 import { ERROR_CODES } from "./error-codes";
-import { withErrorCode } from "./errors";
+import { COMMIT_OUTCOME_UNKNOWN_MESSAGE, withErrorCode } from "./errors";
 import { BodyTooLarge, isClientGone, executeGraphQL, parseJsonBody, readBody, sendError, sendJson } from "./http";
 import { closeServer, withDeadline } from "./graceful";
 import { verifyInternalRequest } from "./internal-auth";
@@ -29,10 +26,7 @@ import { PREPARED_METRIC, sqlPrepareCount } from "./prepared-reads";
 import { countingStatementsOf } from "./sql-stats";
 import type { Principal } from "./principal";
 import { systemClock, type Clock } from "./clock";
-import { applyVisibility } from "./visibility";
-
-const FEDERATION_LINK =
-  'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@external", "@requires", "@inaccessible"])';
+import { buildFederatedSchema } from "./federated-schema";
 
 /** What every resolver sees. `loaders` are created per request so batching never leaks across callers. */
 export interface SubgraphContext<L = unknown> {
@@ -95,39 +89,9 @@ export interface SubgraphDefinition<L> {
   routes?(runtime: SubgraphRuntime): Record<string, InternalRoute>;
 }
 
-export interface BuiltSchema {
-  schema: GraphQLSchema;
-  /** The subgraph SDL with federation directives, as composition reads it. */
-  sdl: string;
-}
-
-const schemaCache = new Map<string, BuiltSchema>();
-
-/**
- * Builds the federated schema from type-graphql classes, every field behind the
- * visibility policy (kernel/visibility). Needs no database.
- */
-export async function buildFederatedSchema(def: SubgraphDefinition<unknown>): Promise<BuiltSchema> {
-  const cached = schemaCache.get(def.name);
-  if (cached) return cached;
-  const typeGraphQLSchema = await buildSchema({
-    resolvers: def.resolvers,
-    orphanedTypes: def.orphanedTypes,
-    skipCheck: true,
-    // Resolvers and services check and bound their input themselves (with the field in
-    // the error); type-graphql's class-validator integration is not used or installed.
-    validate: false,
-  });
-  const typeDefs = parse(`${FEDERATION_LINK}\n\n${printSchemaWithDirectives(typeGraphQLSchema)}`);
-  const schema = buildSubgraphSchema({
-    typeDefs,
-    resolvers: merge(createResolversMap(typeGraphQLSchema), def.referenceResolvers) as never,
-  });
-  applyVisibility(schema);
-  const built = { schema, sdl: printSubgraphSchema(schema) };
-  schemaCache.set(def.name, built);
-  return built;
-}
+export { buildFederatedSchema, type BuiltSchema } from "./federated-schema";
+// Declared in errors.ts, which the gateway imports without the database code; also here beside maskError.
+export { COMMIT_OUTCOME_UNKNOWN_MESSAGE };
 
 /** The client errors (4xxx) of the code table: raised on purpose, they keep their extensions. */
 const KNOWN_CODES: ReadonlySet<string> = new Set(Object.entries(ERROR_CODES).filter(([, c]) => c.errorCode < 5000).map(([code]) => code));
@@ -137,8 +101,6 @@ const KNOWN_CODES: ReadonlySet<string> = new Set(Object.entries(ERROR_CODES).fil
  * a bug) is logged here and reaches the client only as an internal error. Every one
  * leaves with its errorCode.
  */
-export const COMMIT_OUTCOME_UNKNOWN_MESSAGE = "The database connection was lost while committing: the change may or may not have been made. Read the state back before retrying.";
-
 export function maskError(formatted: { message: string; extensions?: Record<string, unknown> }, error: unknown, logger: Logger = log()) {
   const original = unwrapResolverError(error);
   const code = formatted.extensions?.code as string | undefined;

@@ -16,24 +16,52 @@ function sources(dir: string): string[] {
   });
 }
 
-/** Relative imports that exist at run time: not `import type`, not only type names. */
-function runtimeImports(file: string): string[] {
+/**
+ * What a module's import and export statements load at run time: not `import type`, not
+ * only type names. A dynamic `import()` is an expression, not a statement: not counted.
+ */
+function runtimeSpecifiers(file: string): string[] {
   const sf = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.ES2022, false);
   const out: string[] = [];
   for (const st of sf.statements) {
     if (!(ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) || !st.moduleSpecifier || !ts.isStringLiteral(st.moduleSpecifier)) continue;
-    const spec = st.moduleSpecifier.text;
-    if (!spec.startsWith(".")) continue;
     if (ts.isImportDeclaration(st)) {
       const clause = st.importClause;
       if (clause?.isTypeOnly) continue;
       const named = clause?.namedBindings;
       if (clause && !clause.name && named && ts.isNamedImports(named) && named.elements.length > 0 && named.elements.every((e) => e.isTypeOnly)) continue;
     } else if (st.isTypeOnly) continue;
-    const target = path.resolve(path.dirname(file), spec);
-    out.push(existsSync(`${target}.ts`) ? `${target}.ts` : path.join(target, "index.ts"));
+    out.push(st.moduleSpecifier.text);
   }
   return out;
+}
+
+function resolveRelative(file: string, spec: string): string {
+  const target = path.resolve(path.dirname(file), spec);
+  return existsSync(`${target}.ts`) ? `${target}.ts` : path.join(target, "index.ts");
+}
+
+/** Relative imports that exist at run time. */
+function runtimeImports(file: string): string[] {
+  return runtimeSpecifiers(file)
+    .filter((spec) => spec.startsWith("."))
+    .map((spec) => resolveRelative(file, spec));
+}
+
+/** Every project file and package a module loads at run time through its import statements, transitively. */
+function reachedFrom(entry: string): { files: Set<string>; packages: Set<string> } {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (f: string) => {
+    if (files.has(f)) return;
+    files.add(f);
+    for (const spec of runtimeSpecifiers(f)) {
+      if (spec.startsWith(".")) visit(resolveRelative(f, spec));
+      else packages.add(spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]);
+    }
+  };
+  visit(entry);
+  return { files, packages };
 }
 
 /** Every cycle, each as the list of files on it (relative to the project). */
@@ -61,4 +89,21 @@ test("no two modules of the gateway or the subgraphs import each other, directly
   const files = [...sources(path.join(ROOT, "gateway")), ...sources(path.join(ROOT, "subgraphs"))];
   expect(files.length).toBeGreaterThan(50);
   expect(importCycles(files)).toEqual([]);
+});
+
+/**
+ * A process that runs only the gateway loads no subgraph: TypeORM, the database drivers,
+ * the entities and the event machinery would cost it tens of MB it never uses. The
+ * service entry imports each service's own code where it starts that service.
+ */
+const DATABASE_PACKAGES = ["typeorm", "mysql2", "better-sqlite3", "@nats-io/transport-node", "@nats-io/jetstream"];
+const SUBGRAPH_DIRS = ["orders", "customers", "products", "aftersales"].map((n) => path.join(ROOT, "subgraphs", n) + path.sep);
+const SUBGRAPH_SERVER_FILES = ["subgraph.ts", "database.ts", "events.ts", "delivery.ts", "parked-events.ts"].map((f) => path.join(ROOT, "subgraphs", "kernel", f));
+
+test.each(["gateway/server.ts", "gateway/start-service.ts"])("%s loads no subgraph, database or event bus code at start", (entry) => {
+  const { files, packages } = reachedFrom(path.join(ROOT, entry));
+  expect(files.size).toBeGreaterThan(5);
+  const loaded = [...files].filter((f) => SUBGRAPH_DIRS.some((d) => f.startsWith(d)) || SUBGRAPH_SERVER_FILES.includes(f)).map((f) => path.relative(ROOT, f));
+  expect(loaded).toEqual([]);
+  expect(DATABASE_PACKAGES.filter((p) => packages.has(p))).toEqual([]);
 });
