@@ -213,9 +213,44 @@ function isDeadlock(err: unknown): boolean {
 }
 
 /**
+ * Pooled MySQL/MariaDB connections already switched to READ COMMITTED for the session.
+ * The level is set once per connection instead of before every transaction (TypeORM's
+ * transaction(level) sends SET TRANSACTION ISOLATION LEVEL each time): one statement
+ * less per transaction. A connection the pool replaces (lost, closed) is a new object,
+ * so it is set again.
+ */
+const readCommittedConnections = new WeakSet<object>();
+const READ_COMMITTED = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
+
+/** One READ COMMITTED transaction on a pooled MySQL/MariaDB connection (what ds.transaction does, minus the per-transaction SET). */
+async function readCommittedTransaction<T>(ds: DataSource, work: (em: EntityManager) => Promise<T>): Promise<T> {
+  const runner = ds.createQueryRunner();
+  try {
+    const connection = (await runner.connect()) as object;
+    if (!readCommittedConnections.has(connection)) {
+      await runner.query(READ_COMMITTED);
+      readCommittedConnections.add(connection);
+    }
+    await runner.startTransaction();
+    try {
+      const result = await work(runner.manager);
+      await runner.commitTransaction();
+      return result;
+    } catch (err) {
+      // The original error is the one that matters; a failed rollback ends with the connection anyway.
+      await runner.rollbackTransaction().catch(() => undefined);
+      throw err;
+    }
+  } finally {
+    await runner.release();
+  }
+}
+
+/**
  * Runs `work` in a transaction. SQLite has one connection per file here, so
  * transactions are queued one after another instead of interleaving on it.
- * On MySQL, read what you modify with `writeLock`; a transaction picked as a deadlock
+ * On MySQL, transactions run READ COMMITTED (set once per pooled connection); read what
+ * you modify with `writeLock`; a transaction picked as a deadlock
  * victim (two that lock the same rows in different orders) is run again, a few times,
  * after a short random pause. `work` must therefore do nothing outside the transaction.
  */
@@ -225,7 +260,7 @@ export async function inTransaction<T>(ds: DataSource, work: (em: EntityManager)
     return retry(
       async (bail) => {
         try {
-          return await ds.transaction("READ COMMITTED", work);
+          return await readCommittedTransaction(ds, work);
         } catch (err) {
           if (isDeadlock(err)) throw err; // the next attempt
           // Anything else is final. bail() rejects; returning (not throwing) ends the attempts.
