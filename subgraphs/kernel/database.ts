@@ -2,7 +2,8 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import retry from "async-retry";
 import mysql from "mysql2/promise";
-import { DataSource, type EntityManager, type MixedList } from "typeorm";
+import { DataSource, type EntityManager, type EntityTarget, type MixedList, type ObjectLiteral } from "typeorm";
+import type { QueryDeepPartialEntity } from "typeorm/query-builder/QueryPartialEntity";
 import { CountingLogger } from "./sql-stats";
 import { adoptSynchronizedFile, assertForeignKeysHold } from "./sqlite-upgrade";
 
@@ -98,6 +99,21 @@ export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string; driverError?: { code?: string } };
   const code = e?.driverError?.code ?? e?.code ?? "";
   return code === "ER_DUP_ENTRY" || code.startsWith("SQLITE_CONSTRAINT");
+}
+
+/**
+ * Inserts a row unless one with its key is there: true if inserted. Inside a transaction
+ * the duplicate fails that statement only (MySQL/MariaDB and SQLite alike), so the
+ * transaction goes on; a concurrent insert of the same key waits for the other to end.
+ */
+export async function insertUnlessPresent<T extends ObjectLiteral>(em: EntityManager, target: EntityTarget<T>, row: QueryDeepPartialEntity<T>): Promise<boolean> {
+  try {
+    await em.insert(target, row);
+    return true;
+  } catch (err) {
+    if (isUniqueViolation(err)) return false;
+    throw err;
+  }
 }
 
 /** Error codes of a database that cannot be reached or lost the connection (mysql2, Node sockets). */
