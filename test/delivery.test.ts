@@ -172,6 +172,52 @@ describe("a delivery that fails", () => {
   });
 });
 
+describe("exactly once", () => {
+  test("the same event delivered by two instances at once, and again after: applied once, with one processed mark", async () => {
+    const applied: string[] = [];
+    const consumerName = `test.once.${++run}`;
+    const sub: Subscription = {
+      consumer: consumerName,
+      types: ["test.thing"],
+      async apply(em, e) {
+        // Slow enough that the other deliveries arrive while this one is open (MariaDB: they wait on its processed mark).
+        await em.query("SELECT 1");
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        applied.push(e.id);
+      },
+    };
+    const one = new ServiceConsumer(ds(), "products", [sub], undefined, { clock, config: deliveryConfig({}) });
+    const two = new ServiceConsumer(ds(), "products", [sub], undefined, { clock, config: deliveryConfig({}) });
+    const e = event("gid://orderhub/Order/6001", 1);
+    await Promise.all([one.deliver(e), two.deliver(e), two.deliver(e)]);
+    await one.deliver(e); // a redelivery after it committed
+    expect(applied).toEqual([e.id]);
+    expect(await processed(consumerName, [e])).toBe(1);
+    expect(await holdsOf(consumerName)).toEqual([]);
+  });
+
+  test("a redelivery of an applied event behind a held one of its aggregate is neither applied again nor held", async () => {
+    const t = flaky(`test.applied-then-held.${++run}`);
+    const consumer = new ServiceConsumer(ds(), "products", [t.sub], undefined, { clock, config: deliveryConfig({ EVENT_MAX_DELIVERIES: "3" }) });
+    const agg = "gid://orderhub/Order/6002";
+    const [e1, e2] = [event(agg, 1), event(agg, 2)];
+    // Out of order on the bus: #2 applied with the queue empty, then #1 fails and is held.
+    await consumer.deliver(e2);
+    t.failing.add(agg);
+    await consumer.deliver(e1);
+    t.failing.delete(agg);
+    await consumer.deliver(e2); // redelivered, with #1 held ahead of it: done already
+    expect(t.applied).toEqual([`${agg}#2`]);
+    expect((await holdsOf(t.sub.consumer)).map((h) => h.eventId)).toEqual([e1.id]);
+    clock.advance(1000);
+    expect(await consumer.queues.retryDue()).toBe(1);
+    expect(t.applied).toEqual([`${agg}#2`, `${agg}#1`]);
+    expect(await holdsOf(t.sub.consumer)).toEqual([]);
+    expect(t.calls.get(e2.id)).toBe(1);
+    expect(await processed(t.sub.consumer, [e1, e2])).toBe(2);
+  });
+});
+
 describe("through the relay and the bus", () => {
   const TRANSITION = "mutation($id: ID!, $to: OrderStatus!) { transitionOrder(id: $id, to: $to) { status } }";
   const statusIn = async (orderId: string) =>

@@ -1,3 +1,4 @@
+import type { EntityManager } from "typeorm";
 import { CustomerRow, CustomerTier } from "../subgraphs/customers/entities";
 import { inTransaction } from "../subgraphs/kernel/database";
 import { updateVersioned } from "../subgraphs/kernel/row-version";
@@ -48,6 +49,35 @@ onMysql("any other error is final: the work runs once and the error reaches the 
   ).rejects.toThrow("not a deadlock");
   await new Promise((resolve) => setTimeout(resolve, 300)); // longer than any retry pause
   expect(attempts).toBe(1);
+}, 60_000);
+
+onMysql("every pooled connection runs READ COMMITTED: a transaction sees what another committed after its first read", async () => {
+  hub ??= await startTestHub();
+  const ds = hub.subgraphs.customers.ds;
+  const { id } = await ds.getRepository(CustomerRow).save({ displayName: "丁", phone: null, tier: CustomerTier.STANDARD, mergedIntoId: null });
+  // Five transactions open at once hold five connections of the pool, fresh ones among them.
+  const lanes = 5;
+  let firstReads = 0;
+  let allRead!: () => void;
+  const read = new Promise<void>((resolve) => (allRead = resolve));
+  let changed!: () => void;
+  const committed = new Promise<void>((resolve) => (changed = resolve));
+  const name = async (em: EntityManager) => ((await em.query("SELECT displayName FROM customers WHERE id = ?", [id])) as Array<{ displayName: string }>)[0].displayName;
+  const seen = Promise.all(
+    Array.from({ length: lanes }, () =>
+      inTransaction(ds, async (em) => {
+        const before = await name(em);
+        if (++firstReads === lanes) allRead();
+        await committed;
+        return [before, await name(em)];
+      }),
+    ),
+  );
+  await read;
+  await ds.query("UPDATE customers SET displayName = ? WHERE id = ?", ["丁 (later)", id]);
+  changed();
+  // REPEATABLE READ would show "丁" twice: the snapshot of the first read.
+  expect(await seen).toEqual(Array.from({ length: lanes }, () => ["丁", "丁 (later)"]));
 }, 60_000);
 
 test("a write based on a stale read of a versioned row is refused with CONFLICT and changes nothing", async () => {

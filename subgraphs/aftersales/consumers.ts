@@ -1,5 +1,6 @@
 import type { EntityManager } from "typeorm";
 import { buyerLinkSubscriptions } from "../kernel/buyer-links";
+import { insertUnlessPresent } from "../kernel/database";
 import type { HubEvent, Subscription } from "../kernel/events";
 import { parseGlobalId } from "../kernel/global-id";
 import type { Channel } from "../kernel/types";
@@ -48,11 +49,9 @@ async function upsertOrderRef(em: EntityManager, p: OrderCreated, sequence: numb
   // A second order.created for the same order (a re-import) replaces the snapshot; the
   // status only if no newer status event has been seen. The sequence is compared in SQL,
   // so a concurrent newer status is never overwritten by this older one.
-  // A concurrent first insert makes this one fail on the key, and the event is delivered again.
-  if (!(await em.existsBy(OrderRefRow, { orderKey: p.orderKey }))) {
-    await em.insert(OrderRefRow, { orderKey: p.orderKey, ...values, status: p.status, statusSequence: sequence });
-    return;
-  }
+  // The key tells a first order.created from a re-import (one statement, not a read and a
+  // write); a concurrent first insert is waited for, and this one then updates it.
+  if (await insertUnlessPresent(em, OrderRefRow, { orderKey: p.orderKey, ...values, status: p.status, statusSequence: sequence })) return;
   await em.update(OrderRefRow, { orderKey: p.orderKey }, values);
   await setStatusIfNewer(em, p.orderKey, p.status, sequence);
 }

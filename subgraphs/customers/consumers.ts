@@ -1,11 +1,12 @@
 import type { EntityManager } from "typeorm";
 import type { Clock } from "../kernel/clock";
+import { insertUnlessPresent } from "../kernel/database";
 import type { Subscription } from "../kernel/events";
 import type { Channel } from "../kernel/types";
 import { buyerEvidence, type OrderBuyer } from "./buyer-evidence";
 import { ChannelIdentityRow, SpendRow } from "./entities";
 import { refreshGolden } from "./golden-record";
-import { resolveIdentity } from "./identities";
+import { applyIdentity } from "./identities";
 import { matchConfig } from "./match-config";
 
 interface OrderCreated extends OrderBuyer {
@@ -29,10 +30,9 @@ export function subscriptions({ clock, env }: { clock: Clock; env: Record<string
     async apply(em, event) {
       const p = event.payload as unknown as OrderCreated;
       // The spend row first: resolving the buyer recomputes the golden record (tier) once, with it.
-      if (!(await em.findOneBy(SpendRow, { orderKey: p.orderKey }))) {
-        await em.insert(SpendRow, { orderKey: p.orderKey, channel: p.channel, channelCustomerId: p.buyer.channelCustomerId, currency: p.currency, totalMinor: p.totalMinor, paid: false, cancelled: false });
-      }
-      await resolveIdentity(
+      // Its key says whether a re-import's row is there already: one statement, not a read and a write.
+      await insertUnlessPresent(em, SpendRow, { orderKey: p.orderKey, channel: p.channel, channelCustomerId: p.buyer.channelCustomerId, currency: p.currency, totalMinor: p.totalMinor, paid: false, cancelled: false });
+      await applyIdentity(
         em,
         // Evidence from the buyer's own data only: a gift's recipient is not the buyer.
         { channel: p.channel, channelCustomerId: p.buyer.channelCustomerId, ...buyerEvidence(p), observedAt: new Date(event.occurredAt) },

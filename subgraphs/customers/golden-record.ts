@@ -1,7 +1,7 @@
 import { In, type EntityManager } from "typeorm";
 import { TEXT_LIMITS, truncateChars } from "../kernel/bounds";
 import { writeLock } from "../kernel/database";
-import { appendEvent } from "../kernel/events";
+import { appendEvent, appendEvents } from "../kernel/events";
 import { notFound } from "../kernel/errors";
 import { toGlobalId } from "../kernel/global-id";
 import { updateVersioned } from "../kernel/row-version";
@@ -50,13 +50,17 @@ async function survivorOf(em: EntityManager, key: number, lock: boolean): Promis
 
 export async function announceLink(em: EntityManager, identity: ChannelIdentityRow, customerKey: number, ctx: ChangeSource, match: Record<string, unknown> | null) {
   const customer = await em.findOneByOrFail(CustomerRow, { id: customerKey });
-  await appendEvent(em, {
-    aggregateId: customerGid(customerKey),
+  await appendEvent(em, { aggregateId: customerGid(customerKey), ...linkEvent(identity, customerKey, customer.tier, ctx, match) });
+}
+
+/** customer.identity_linked: which golden customer (and tier) a channel identity now is. */
+function linkEvent(identity: Pick<ChannelIdentityRow, "channel" | "channelCustomerId">, customerKey: number, tier: string, ctx: ChangeSource, match: Record<string, unknown> | null) {
+  return {
     type: IDENTITY_LINKED,
     source: ctx.source,
     actor: ctx.actor,
-    payload: { channel: identity.channel, channelCustomerId: identity.channelCustomerId, customerKey, tier: customer.tier, ...(match ? { match } : {}) },
-  });
+    payload: { channel: identity.channel, channelCustomerId: identity.channelCustomerId, customerKey, tier, ...(match ? { match } : {}) },
+  };
 }
 
 /** Lifetime paid amount of a customer's identities, in CNY minor units. */
@@ -89,8 +93,7 @@ export async function refreshGolden(em: EntityManager, customerKey: number, ctx:
   const changed = Object.entries(next).filter(([k, v]) => JSON.stringify((customer as unknown as Record<string, unknown>)[k] ?? null) !== JSON.stringify(v ?? null));
   await updateVersioned(em, CustomerRow, customer, { ...next, lineage: golden.lineage }, `Customer ${customerGid(key)}`);
   if (changed.length === 0) return key;
-  await appendEvent(em, {
-    aggregateId: customerGid(key),
+  const updated = {
     type: CUSTOMER_UPDATED,
     source: ctx.source,
     actor: ctx.actor,
@@ -99,9 +102,10 @@ export async function refreshGolden(em: EntityManager, customerKey: number, ctx:
       changes: Object.fromEntries(changed.map(([k]) => [k, (next as Record<string, unknown>)[k]])),
       identities: identities.map((i) => ({ channel: i.channel, channelCustomerId: i.channelCustomerId })),
     },
-  });
-  if (changed.some(([k]) => k === "tier")) {
-    for (const identity of identities) await announceLink(em, identity, key, ctx, null);
-  }
+  };
+  // A new tier goes to the buyer links of every identity: the tier just written, no read
+  // back; with customer.updated, in one append (the events keep this order).
+  const links = changed.some(([k]) => k === "tier") ? identities.map((i) => linkEvent(i, key, golden.tier, ctx, null)) : [];
+  await appendEvents(em, customerGid(key), [updated, ...links]);
   return key;
 }

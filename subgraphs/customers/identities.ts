@@ -61,7 +61,19 @@ export function featuresOf(row: Pick<ChannelIdentityRow, "channel" | "phone" | "
   };
 }
 
+/** Resolves a channel identity to its golden customer; returns the identity as stored now. */
 export async function resolveIdentity(em: EntityManager, input: IdentityInput, ctx: ResolveContext) {
+  const r = await applyIdentity(em, input, ctx);
+  // Read back only after an update: rematching may have merged customers around it since.
+  return { ...r, identity: r.updated ? await em.findOneByOrFail(ChannelIdentityRow, { id: r.identity.id }) : r.identity };
+}
+
+/**
+ * resolveIdentity without reading the identity back at the end, for callers that need
+ * only the effect (the order.created consumer): the returned identity is as this
+ * resolution wrote it, not re-read after refreshGolden and rematching.
+ */
+export async function applyIdentity(em: EntityManager, input: IdentityInput, ctx: ResolveContext) {
   const c = cleanse(input, ctx.strict);
   const observedAt = input.observedAt ?? ctx.clock.now();
   const fields = {
@@ -91,12 +103,16 @@ export async function resolveIdentity(em: EntityManager, input: IdentityInput, c
       // An address is replaced as a whole: a new one that cannot be placed also clears the old code and key.
       if (input.address != null) Object.assign(changes, { addressRaw: fields.addressRaw, addressCode: fields.addressCode, address: fields.address, addressKey: fields.addressKey });
       await em.update(ChannelIdentityRow, { id: existing.id }, { ...changes, observedAt });
-      const updated = await em.findOneByOrFail(ChannelIdentityRow, { id: existing.id });
+      // The row as just written, without reading it back: the locked row plus the changes
+      // (matching reads only its text and key columns, which the database keeps as sent).
+      const updated: ChannelIdentityRow = Object.assign(new ChannelIdentityRow(), existing, changes, { observedAt });
       // New data (a phone added, an address corrected) may prove this customer is another one too.
       await refreshGolden(em, existing.customerId, ctx);
       if (MATCH_FIELDS.some((k) => updated[k] !== existing[k])) await rematch(em, updated, ctx);
+      return { identity: updated, customerKey: existing.customerId, resolution: "existing" as Resolution, updated: true };
     }
-    return { identity: await em.findOneByOrFail(ChannelIdentityRow, { id: existing.id }), customerKey: existing.customerId, resolution: "existing" as Resolution };
+    // An older delivery: the row is as read, under its lock, in this transaction.
+    return { identity: existing, customerKey: existing.customerId, resolution: "existing" as Resolution, updated: false };
   }
 
   let customerKey: number;
@@ -129,7 +145,7 @@ export async function resolveIdentity(em: EntityManager, input: IdentityInput, c
   await announceLink(em, identity, customerKey, ctx, match ? { type: "customer.identity_matched", ...match } : null);
   await refreshGolden(em, customerKey, ctx);
   await joinProven(em, customerKey, others.filter((o) => o.result.decision === "merge"), identity, ctx);
-  return { identity, customerKey, resolution };
+  return { identity, customerKey, resolution, updated: false };
 }
 
 /** What matching reads from an identity: a change to any of these is a reason to match again. */

@@ -2,8 +2,9 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import retry from "async-retry";
 import mysql from "mysql2/promise";
-import { DataSource, type EntityManager, type MixedList } from "typeorm";
-import { onEachPooledConnection, run } from "./mysql-pool";
+import { DataSource, type EntityManager, type EntityTarget, type MixedList, type ObjectLiteral } from "typeorm";
+import type { QueryDeepPartialEntity } from "typeorm/query-builder/QueryPartialEntity";
+import { onEachPooledConnection, run as runSql } from "./mysql-pool";
 import { MAX_PREPARED, SQLITE_STATEMENT_CACHE, usePreparedReads } from "./prepared-reads";
 import { CountingLogger } from "./sql-stats";
 import { adoptSynchronizedFile, assertForeignKeysHold } from "./sqlite-upgrade";
@@ -55,7 +56,12 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DataSource> {
     await ds.initialize();
     // Every pooled connection, not just the one a `ds.query` would reach: CURRENT_TIMESTAMP
     // defaults (createdAt, updatedAt) are written in the session's zone and read back as UTC.
-    onEachPooledConnection(ds, (conn) => run(conn, "SET time_zone = '+00:00'"));
+    onEachPooledConnection(ds, async (conn) => {
+      await runSql(conn, "SET time_zone = '+00:00'");
+      // Once per connection rather than before every transaction: one statement less each.
+      // Every statement on the hub's connections reads committed data, in a transaction or not.
+      await runSql(conn, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+    });
     usePreparedReads(ds);
     await migrateUnderLock(ds, database);
   } else {
@@ -110,6 +116,21 @@ export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string; driverError?: { code?: string } };
   const code = e?.driverError?.code ?? e?.code ?? "";
   return code === "ER_DUP_ENTRY" || code.startsWith("SQLITE_CONSTRAINT");
+}
+
+/**
+ * Inserts a row unless one with its key is there: true if inserted. Inside a transaction
+ * the duplicate fails that statement only (MySQL/MariaDB and SQLite alike), so the
+ * transaction goes on; a concurrent insert of the same key waits for the other to end.
+ */
+export async function insertUnlessPresent<T extends ObjectLiteral>(em: EntityManager, target: EntityTarget<T>, row: QueryDeepPartialEntity<T>): Promise<boolean> {
+  try {
+    await em.insert(target, row);
+    return true;
+  } catch (err) {
+    if (isUniqueViolation(err)) return false;
+    throw err;
+  }
 }
 
 /** Error codes of a database that cannot be reached or lost the connection (mysql2, Node sockets). */
@@ -227,7 +248,8 @@ function isDeadlock(err: unknown): boolean {
 /**
  * Runs `work` in a transaction. SQLite has one connection per file here, so
  * transactions are queued one after another instead of interleaving on it.
- * On MySQL, read what you modify with `writeLock`; a transaction picked as a deadlock
+ * On MySQL, transactions run READ COMMITTED (each pooled connection is set to it); read what
+ * you modify with `writeLock`; a transaction picked as a deadlock
  * victim (two that lock the same rows in different orders) is run again, a few times,
  * after a short random pause. `work` must therefore do nothing outside the transaction.
  */
@@ -237,7 +259,8 @@ export async function inTransaction<T>(ds: DataSource, work: (em: EntityManager)
     return retry(
       async (bail) => {
         try {
-          return await ds.transaction("READ COMMITTED", work);
+          // READ COMMITTED, the level every pooled connection is set to (openDatabase).
+          return await ds.transaction(work);
         } catch (err) {
           if (isDeadlock(err)) throw err; // the next attempt
           // Anything else is final. bail() rejects; returning (not throwing) ends the attempts.

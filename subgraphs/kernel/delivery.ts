@@ -4,7 +4,7 @@ import { systemClock, type Clock } from "./clock";
 import { inTransaction, writeLock } from "./database";
 import { deliveryConfig, type DeliveryConfig } from "./config";
 import { DeliveryAuditRow, DeliveryHoldRow, describeError, HoldState, nextAttemptAfter } from "./delivery-holds";
-import { appendedEventCount, ProcessedEvent, type HubEvent, type OutboxRelay, type Subscription } from "./events";
+import { appendedEventCount, markProcessed, ProcessedEvent, type HubEvent, type OutboxRelay, type Subscription } from "./events";
 import { log } from "./logging";
 import type { BackgroundJob } from "./subgraph";
 
@@ -65,16 +65,19 @@ export class ServiceConsumer {
     try {
       await inTransaction(this.ds, async (em) => {
         appended = false;
-        if (await em.existsBy(ProcessedEvent, { consumer: sub.consumer, eventId: event.id })) return;
         // Locked, so a retrier that is releasing this queue finishes first (or sees our row).
         const queue = await this.queues.lockQueue(em, event.aggregateId);
         if (queue.some((h) => h.consumer === sub.consumer && h.eventId === event.id)) return; // already held: a redelivery changes nothing
         // An event earlier than every held one of its aggregate (out of order on the bus) has nothing to wait for.
         if (queue.length > 0 && event.sequence >= Math.min(...queue.map((h) => h.sequence))) {
+          // A redelivery of one applied before the queue formed is done, not held.
+          if (await em.existsBy(ProcessedEvent, { consumer: sub.consumer, eventId: event.id })) return;
           await em.insert(DeliveryHoldRow, this.queues.holdOf(sub.consumer, event, HoldState.WAITING) as never);
           return;
         }
-        await em.insert(ProcessedEvent, { consumer: sub.consumer, eventId: event.id, processedAt: new Date() });
+        // The processed mark is the check: its key refuses a second one, so a redelivery
+        // (or a concurrent delivery, which waits on our uncommitted row) ends here.
+        if (!(await markProcessed(em, sub.consumer, event.id))) return;
         const before = appendedEventCount(em);
         await sub.apply(em, event);
         appended = appendedEventCount(em) > before;
@@ -201,10 +204,7 @@ export class HeldQueues {
       const done = await inTransaction(this.ds, async (em) => {
         const mine = await em.findOne(DeliveryHoldRow, { select: { id: true }, where: { id: hold.id }, lock: writeLock(em) });
         if (!mine) return false;
-        if (!(await em.existsBy(ProcessedEvent, { consumer: hold.consumer, eventId: hold.eventId }))) {
-          await em.insert(ProcessedEvent, { consumer: hold.consumer, eventId: hold.eventId, processedAt: new Date() });
-          await sub.apply(em, hold.event);
-        }
+        if (await markProcessed(em, hold.consumer, hold.eventId)) await sub.apply(em, hold.event);
         await em.delete(DeliveryHoldRow, { id: hold.id });
         await this.promoteNext(em, hold.aggregateId);
         return true;

@@ -1,6 +1,6 @@
 import { Column, Entity, In, Index, IsNull, PrimaryColumn, type DataSource, type EntityManager } from "typeorm";
 import { v7 as uuidv7 } from "uuid";
-import { inTransaction, isSqlite } from "./database";
+import { insertUnlessPresent, inTransaction, isSqlite } from "./database";
 import { jsonText, LARGE_TEXT } from "./large-text";
 import { JobLease, Lease } from "./lease";
 import { log } from "./logging";
@@ -435,14 +435,22 @@ async function markPublished(em: EntityManager, ids: string[]): Promise<void> {
 }
 
 /**
+ * Writes the processed mark of an event for a consumer, in the caller's transaction;
+ * false when the consumer has one already (the event was applied: nothing to do). The
+ * insert is the check, one statement instead of a read and a write. A duplicate key
+ * fails that statement only, on MySQL/MariaDB and SQLite alike: the transaction goes on
+ * and commits nothing of it.
+ */
+export function markProcessed(em: EntityManager, consumer: string, eventId: string): Promise<boolean> {
+  return insertUnlessPresent(em, ProcessedEvent, { consumer, eventId, processedAt: new Date() });
+}
+
+/**
  * Applies `work` for an event at most once per consumer: the processed mark and the
  * effect commit together.
  */
 export async function consumeOnce(ds: DataSource, consumer: string, event: HubEvent, work: (em: EntityManager) => Promise<void>): Promise<void> {
   await inTransaction(ds, async (em) => {
-    const seen = await em.findOneBy(ProcessedEvent, { consumer, eventId: event.id });
-    if (seen) return;
-    await em.insert(ProcessedEvent, { consumer, eventId: event.id, processedAt: new Date() });
-    await work(em);
+    if (await markProcessed(em, consumer, event.id)) await work(em);
   });
 }
