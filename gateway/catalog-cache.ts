@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { LRUCache } from "lru-cache";
 
 /**
@@ -24,14 +25,26 @@ const DEPENDS_ON: Readonly<Record<string, readonly string[]>> = {
 };
 
 const MAX_ENTRIES = 20_000;
+/** Keys and answers together (characters): products carry attributes and mapping lists. */
+const MAX_SIZE = 32 * 1024 * 1024;
 
 export class CatalogCache {
   // As JSON text: the planner merges later fetches into the entities it is given, so each
   // answer gets objects of its own.
   private readonly entries: LRUCache<string, string>;
+  /**
+   * Moves on at every clear: a read that began before a catalog write and ends after it
+   * carries the old generation, and its (possibly old) answer is not kept.
+   */
+  private generation = 0;
 
   constructor(ttlMs: number) {
-    this.entries = new LRUCache<string, string>({ max: MAX_ENTRIES, ttl: ttlMs });
+    this.entries = new LRUCache<string, string>({ max: MAX_ENTRIES, maxSize: MAX_SIZE, sizeCalculation: (v, k) => v.length + k.length, ttl: ttlMs });
+  }
+
+  /** Taken before a fetch is sent; store() keeps its answer only if nothing was cleared since. */
+  currentGeneration(): number {
+    return this.generation;
   }
 
   /**
@@ -44,7 +57,8 @@ export class CatalogCache {
     const representations = variables?.representations;
     if (!Array.isArray(representations) || representations.length === 0 || !query.includes("_entities")) return null;
     const { representations: _, ...rest } = variables!;
-    const prefix = `${query}\n${JSON.stringify(rest)}\n${[...roles].sort().join(",")}\n`;
+    // Hashed: the fetch's text repeated in every key would make each many times its answer.
+    const prefix = createHash("sha256").update(`${query}\n${JSON.stringify(rest)}\n${[...roles].sort().join(",")}`).digest("base64url");
     const keys: string[] = [];
     for (const r of representations as Array<Record<string, unknown>>) {
       const fields = r && typeof r === "object" ? DEPENDS_ON[String(r.__typename)] : undefined;
@@ -65,15 +79,20 @@ export class CatalogCache {
     return found;
   }
 
-  /** Keeps the answers of an error-free fetch; a missing (null) entity is not kept, so a new mapping shows at once. */
-  store(keys: string[], entities: unknown): void {
-    if (!Array.isArray(entities) || entities.length !== keys.length) return;
+  /**
+   * Keeps the answers of an error-free fetch sent at `generation`. A null entity is not
+   * kept; a line whose SKU is unmapped is an entity with `product: null` and is, for the
+   * cache's lifetime, unless a mapping through this gateway clears it.
+   */
+  store(keys: string[], entities: unknown, generation: number): void {
+    if (generation !== this.generation || !Array.isArray(entities) || entities.length !== keys.length) return;
     entities.forEach((e, i) => {
       if (e && typeof e === "object") this.entries.set(keys[i], JSON.stringify(e));
     });
   }
 
   clear(): void {
+    this.generation++;
     this.entries.clear();
   }
 }

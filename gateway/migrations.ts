@@ -70,7 +70,7 @@ function entitiesOf(sg: SubgraphName) {
 
 /** The entities' difference from a scratch MariaDB database that ran `migrations`. */
 async function mariadbDiff(sg: SubgraphName, mysqlUrl: string, migrations: MigrationClass[]): Promise<Statements> {
-  const ds = await openDatabase({ service: sg, mysqlUrl, dbNamePrefix: `ohmig${Date.now()}`, dataDir: "", entities: entitiesOf(sg), migrations });
+  const ds = await openDatabase({ service: sg, mysqlUrl, dbNamePrefix: `ohmig${Date.now()}`, dataDir: "", entities: entitiesOf(sg), migrations, sqlLog: process.env.SQL_LOG === "true" });
   try {
     return await entityDiff(ds);
   } finally {
@@ -82,7 +82,7 @@ async function mariadbDiff(sg: SubgraphName, mysqlUrl: string, migrations: Migra
 /** The entities' difference from a scratch SQLite file that ran `migrations`. */
 async function sqliteDiff(sg: SubgraphName, migrations: MigrationClass[]): Promise<Statements> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "orderhub-migration-"));
-  const ds = await openDatabase({ service: sg, dbNamePrefix: "", dataDir, entities: entitiesOf(sg), migrations });
+  const ds = await openDatabase({ service: sg, dbNamePrefix: "", dataDir, entities: entitiesOf(sg), migrations, sqlLog: process.env.SQL_LOG === "true" });
   try {
     return await entityDiff(ds);
   } finally {

@@ -102,12 +102,16 @@ class SigningDataSource extends RemoteGraphQLDataSource<GatewayContext> {
       this.catalog!.lookups.inc({ result: known ? "hit" : "miss" });
       if (known) return { data: { _entities: known } };
     }
+    // A catalog write empties the cache before it is sent and again once answered, so no
+    // read running beside it keeps what it read before the write.
+    if (this.catalog && !reads) this.catalog.cache.clear();
+    const generation = this.catalog?.cache.currentGeneration() ?? 0;
     const started = process.hrtime.bigint();
     let outcome = "error";
     try {
       const response = await super.process(options);
       outcome = response.errors?.length ? "graphql_errors" : "ok";
-      if (keys && outcome === "ok") this.catalog!.cache.store(keys, response.data?._entities);
+      if (keys && outcome === "ok") this.catalog!.cache.store(keys, response.data?._entities, generation);
       return response;
     } catch (err) {
       // The client sees SERVICE_UNAVAILABLE naming the subgraph; the operator needs why (refused, timed out, a bad answer).

@@ -1,6 +1,6 @@
 import type { EntityManager } from "typeorm";
 import { CustomerRow, CustomerTier } from "../subgraphs/customers/entities";
-import { inTransaction } from "../subgraphs/kernel/database";
+import { insertUnlessPresent, inTransaction } from "../subgraphs/kernel/database";
 import { updateVersioned } from "../subgraphs/kernel/row-version";
 import { startTestHub, type TestHub } from "./support/hub";
 
@@ -11,7 +11,7 @@ let hub: TestHub | undefined;
 afterAll(() => hub?.stop());
 
 onMysql("a transaction picked as a deadlock victim runs again: two that lock the same rows in opposite orders both commit", async () => {
-  hub = await startTestHub();
+  hub = await startTestHub({ DB_POOL_SIZE: "10" }); // some tests hold 6 connections at once
   const ds = hub.subgraphs.customers.ds;
   const [a, b] = await Promise.all(["甲", "乙"].map((displayName) => ds.getRepository(CustomerRow).save({ displayName, phone: null, tier: CustomerTier.STANDARD, mergedIntoId: null })));
 
@@ -38,7 +38,7 @@ onMysql("a transaction picked as a deadlock victim runs again: two that lock the
 }, 60_000);
 
 onMysql("any other error is final: the work runs once and the error reaches the caller", async () => {
-  hub ??= await startTestHub();
+  hub ??= await startTestHub({ DB_POOL_SIZE: "10" });
   const ds = hub.subgraphs.customers.ds;
   let attempts = 0;
   await expect(
@@ -52,7 +52,7 @@ onMysql("any other error is final: the work runs once and the error reaches the 
 }, 60_000);
 
 onMysql("every pooled connection runs READ COMMITTED: a transaction sees what another committed after its first read", async () => {
-  hub ??= await startTestHub();
+  hub ??= await startTestHub({ DB_POOL_SIZE: "10" });
   const ds = hub.subgraphs.customers.ds;
   const { id } = await ds.getRepository(CustomerRow).save({ displayName: "丁", phone: null, tier: CustomerTier.STANDARD, mergedIntoId: null });
   // Five transactions open at once hold five connections of the pool, fresh ones among them.
@@ -81,7 +81,7 @@ onMysql("every pooled connection runs READ COMMITTED: a transaction sees what an
 }, 60_000);
 
 test("a write based on a stale read of a versioned row is refused with CONFLICT and changes nothing", async () => {
-  hub ??= await startTestHub();
+  hub ??= await startTestHub({ DB_POOL_SIZE: "10" });
   const customers = hub.subgraphs.customers.ds.getRepository(CustomerRow);
   const { id } = await customers.save({ displayName: "丙", phone: null, tier: CustomerTier.STANDARD, mergedIntoId: null });
   const read = await customers.findOneByOrFail({ id });
@@ -95,7 +95,7 @@ test("a write based on a stale read of a versioned row is refused with CONFLICT 
 }, 60_000);
 
 onMysql("every pooled connection runs in UTC, not only the first: a row's createdAt default is the instant it was written", async () => {
-  hub ??= await startTestHub();
+  hub ??= await startTestHub({ DB_POOL_SIZE: "10" });
   const ds = hub.subgraphs.customers.ds;
   // Held side by side, these take several connections of the pool at once.
   const zones = await Promise.all(Array.from({ length: 6 }, () => ds.query("SELECT @@session.time_zone AS tz, SLEEP(0.05) AS s")));
@@ -104,3 +104,12 @@ onMysql("every pooled connection runs in UTC, not only the first: a row's create
   const rows = await ds.getRepository(CustomerRow).findBy(written.map((c) => ({ id: c.id })));
   for (const r of rows) expect(Math.abs(r.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
 }, 60_000);
+
+test("an insert on a key already there is told apart from a bad row: the first returns false, the second still fails", async () => {
+  hub ??= await startTestHub({ DB_POOL_SIZE: "10" });
+  const ds = hub.subgraphs.customers.ds;
+  const row = await ds.getRepository(CustomerRow).save({ displayName: "键", phone: null, tier: CustomerTier.STANDARD, mergedIntoId: null });
+  await expect(inTransaction(ds, (em) => insertUnlessPresent(em, CustomerRow, { id: row.id, displayName: "again", phone: null, tier: CustomerTier.STANDARD, mergedIntoId: null }))).resolves.toBe(false);
+  // displayName is NOT NULL: a fault, not "already there".
+  await expect(inTransaction(ds, (em) => insertUnlessPresent(em, CustomerRow, { displayName: null as unknown as string, phone: null, tier: CustomerTier.STANDARD, mergedIntoId: null }))).rejects.toThrow();
+});

@@ -90,6 +90,8 @@ function prepareMarkedMysqlReads(ds: DataSource): void {
   onEachPooledConnection(ds, patchConnection);
 }
 
+const ER_MAX_PREPARED_STMT_COUNT_REACHED = 1461;
+
 function patchConnection(conn: PooledConnection): void {
   const query = conn.query.bind(conn);
   // The texts prepared on this connection, least recently used first. mysql2 keeps the
@@ -108,7 +110,16 @@ function patchConnection(conn: PooledConnection): void {
         conn.unprepare(oldest); // out of mysql2's cache and closed on the server
       }
     }
-    return conn.execute(bound.sql, bound.values, cb);
+    const done = cb as (err: (Error & { errno?: number }) | null, ...rest: unknown[]) => void;
+    return conn.execute(bound.sql, bound.values, (err: (Error & { errno?: number }) | null, ...rest: unknown[]) => {
+      // The server's cap on prepared statements (all clients together) is reached: answer
+      // as a plain statement rather than fail the read.
+      if (err?.errno === ER_MAX_PREPARED_STMT_COUNT_REACHED) {
+        prepared.delete(bound.sql);
+        return query(sql, values, cb);
+      }
+      done(err, ...rest);
+    });
   };
 }
 
@@ -118,5 +129,7 @@ function patchConnection(conn: PooledConnection): void {
  */
 function bindLimit(sql: string, values: unknown[]): { sql: string; values: unknown[] } {
   const m = / LIMIT (\d+)$/.exec(sql);
-  return m ? { sql: `${sql.slice(0, m.index)} LIMIT ?`, values: [...values, Number(m[1])] } : { sql, values };
+  // mysql2 refuses an undefined parameter where the text protocol sent NULL.
+  const bound = values.map((v) => (v === undefined ? null : v));
+  return m ? { sql: `${sql.slice(0, m.index)} LIMIT ?`, values: [...bound, Number(m[1])] } : { sql, values: bound };
 }
