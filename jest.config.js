@@ -6,4 +6,6 @@ module.exports = {
   transform: { "^.+\\.ts$": ["@swc/jest"] },
   testTimeout: 60000,
   maxWorkers: 2,
+  // The long files first, so the two workers finish together (see the file).
+  testSequencer: "<rootDir>/test/support/sequencer.js",
 };
