@@ -35,6 +35,18 @@ describe("bearer tokens", () => {
     expect(r.errors![0]).toMatchObject({ extensions: { code: "UNAUTHENTICATED" }, message: expect.stringMatching(/expired/) });
   });
 
+  test("a token the gateway accepted before is refused from the second it expires", async () => {
+    const shortLived = await hub.mintToken!({ sub: "test:short", roles: ["admin"] }, 2);
+    const exp = JSON.parse(Buffer.from(shortLived.split(".")[1], "base64url").toString()).exp as number;
+    const first = await hub.query(ORDERS, {}, shortLived);
+    expect(first.status).toBe(200);
+    expect(first.errors).toBeUndefined();
+    await new Promise((r) => setTimeout(r, Math.max(0, exp * 1000 - Date.now()) + 100));
+    const again = await hub.query(ORDERS, {}, shortLived);
+    expect(again.status).toBe(401);
+    expect(again.errors![0]).toMatchObject({ extensions: { code: "UNAUTHENTICATED" }, message: expect.stringMatching(/expired/) });
+  });
+
   test("a token signed with another key is refused", async () => {
     const { privateKey } = await generateKeyPair("EdDSA");
     const forged = await new SignJWT({ roles: ["admin"] })

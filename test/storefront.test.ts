@@ -84,6 +84,17 @@ test("a signed-in shopper gets their orders with customer, products and after-sa
   expect(me.orders.edges[1].node.afterSalesCases).toEqual([]);
 });
 
+test("a shopper's answer tells browsers and proxies not to keep it", async () => {
+  const res = await fetch(hub.url, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${alice}` },
+    body: JSON.stringify({ query: STOREFRONT, variables: { first: 5 } }),
+  });
+  expect(res.status).toBe(200);
+  expect(((await res.json()) as { data: { me: { orders: { edges: unknown[] } } } }).data.me.orders.edges).toHaveLength(5);
+  expect(res.headers.get("cache-control")).toBe("no-store");
+});
+
 test("keyset pages walk every order exactly once, newest first", async () => {
   const seen: string[] = [];
   let after: string | null = null;

@@ -1,9 +1,10 @@
 import DataLoader from "dataloader";
 import { In, type DataSource } from "typeorm";
-import { MAX_BATCH, padIds, PREPARED } from "../kernel/prepared-reads";
+import { findIn } from "../kernel/hot-reads";
+import { MAX_BATCH } from "../kernel/prepared-reads";
 import { ChannelIdentityRow, CustomerRow } from "./entities";
 
-// The storefront's reads: prepared once, the id lists padded so their texts repeat.
+// The storefront's reads: built once, prepared once (hot-reads.ts).
 const hot = { maxBatchSize: MAX_BATCH };
 
 export function createLoaders(ds: DataSource) {
@@ -13,7 +14,7 @@ export function createLoaders(ds: DataSource) {
     let wanted = [...new Set(ids)];
     // Merge chains are short (a survivor is never absorbed without re-pointing), so this loops at most a few times.
     for (let hop = 0; wanted.length > 0 && hop < 5; hop++) {
-      const rows = await ds.getRepository(CustomerRow).find({ where: { id: In(padIds(wanted)) }, comment: PREPARED });
+      const rows = await findIn(ds, CustomerRow, "id", wanted);
       rows.forEach((r) => found.set(r.id, r));
       wanted = rows.map((r) => r.mergedIntoId).filter((id): id is number => id !== null && !found.has(id));
     }
@@ -28,7 +29,7 @@ export function createLoaders(ds: DataSource) {
   /** Key "<CHANNEL>:<channelCustomerId>" to the golden customer. */
   const customerByIdentity = new DataLoader<string, CustomerRow | null>(async (keys) => {
     const ids = [...new Set(keys.map((k) => k.slice(k.indexOf(":") + 1)))];
-    const rows = await ds.getRepository(ChannelIdentityRow).find({ where: { channelCustomerId: In(padIds(ids)) }, comment: PREPARED });
+    const rows = await findIn(ds, ChannelIdentityRow, "channelCustomerId", ids);
     const byKey = new Map(rows.map((r) => [`${r.channel}:${r.channelCustomerId}`, r.customerId]));
     const customers = await survivorById.loadMany(keys.map((k) => byKey.get(k) ?? 0));
     return customers.map((c) => (c instanceof Error ? null : c));

@@ -2,7 +2,7 @@ import { Column, Entity, Index, PrimaryColumn, In, type DataSource, type EntityM
 import DataLoader from "dataloader";
 import { writeLock } from "./database";
 import type { HubEvent, Subscription } from "./events";
-import { PREPARED } from "./prepared-reads";
+import { findIn } from "./hot-reads";
 import type { Principal } from "./principal";
 import type { Channel } from "./types";
 
@@ -69,7 +69,7 @@ export const BUYER_LINK_ENTITIES = [BuyerLinkRow, CustomerAliasRow];
 /** A customer principal as the survivor of any merge; everyone else unchanged. */
 export async function resolveCustomerPrincipal(ds: DataSource, principal: Principal | null): Promise<Principal | null> {
   if (!principal?.customerKey) return principal;
-  const alias = await ds.getRepository(CustomerAliasRow).findOne({ where: { aliasKey: principal.customerKey }, comment: PREPARED });
+  const [alias] = await findIn(ds, CustomerAliasRow, "aliasKey", [principal.customerKey]);
   return alias ? { ...principal, customerKey: alias.survivorKey } : principal;
 }
 

@@ -2,22 +2,23 @@ import DataLoader from "dataloader";
 import { In, type DataSource } from "typeorm";
 import { buyerLinkLoader, buyerOwnerLoader } from "../kernel/buyer-links";
 import { OutboxEvent } from "../kernel/events";
-import { MAX_BATCH, padIds, PREPARED } from "../kernel/prepared-reads";
+import { findIn } from "../kernel/hot-reads";
+import { MAX_BATCH } from "../kernel/prepared-reads";
 import { toGlobalId } from "../kernel/global-id";
 import { OrderExceptionRow, OrderLineRow, OrderRow } from "./entities";
 
 const hot = { maxBatchSize: MAX_BATCH };
 
 export function createLoaders(ds: DataSource) {
-  // The storefront's reads: prepared once, the id list padded so its text repeats.
+  // The storefront's reads: built once, prepared once (hot-reads.ts).
   const orderById = new DataLoader<number, OrderRow | null>(async (ids) => {
-    const rows = await ds.getRepository(OrderRow).find({ where: { id: In(padIds(ids)) }, comment: PREPARED });
+    const rows = await findIn(ds, OrderRow, "id", ids);
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
   }, hot);
 
   const linesByOrder = new DataLoader<number, OrderLineRow[]>(async (ids) => {
-    const rows = await ds.getRepository(OrderLineRow).find({ where: { orderId: In(padIds(ids)) }, order: { orderId: "ASC", lineNo: "ASC" }, comment: PREPARED });
+    const rows = await findIn(ds, OrderLineRow, "orderId", ids, [["orderId", "ASC"], ["lineNo", "ASC"]]);
     const byOrder = new Map<number, OrderLineRow[]>();
     rows.forEach((r) => byOrder.set(r.orderId, [...(byOrder.get(r.orderId) ?? []), r]));
     return ids.map((id) => byOrder.get(id) ?? []);

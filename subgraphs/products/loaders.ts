@@ -1,5 +1,6 @@
 import DataLoader from "dataloader";
 import { In, type DataSource } from "typeorm";
+import { findIn } from "../kernel/hot-reads";
 import { MAX_BATCH, padIds, PREPARED } from "../kernel/prepared-reads";
 import { ChannelSkuRow, ProductRow } from "./entities";
 
@@ -8,7 +9,7 @@ const hot = { maxBatchSize: MAX_BATCH };
 
 export function createLoaders(ds: DataSource) {
   const productById = new DataLoader<number, ProductRow | null>(async (ids) => {
-    const rows = await ds.getRepository(ProductRow).find({ where: { id: In(padIds(ids)) }, comment: PREPARED });
+    const rows = await findIn(ds, ProductRow, "id", ids);
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
   }, hot);

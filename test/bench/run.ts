@@ -71,6 +71,8 @@ const settings = {
   soakSliceSeconds: positiveInt("BENCH_SOAK_SLICE_SECONDS", 30),
   /** The services' log level: info would write a line per request (and per subgraph fetch) into the measured run. */
   logLevel: process.env.BENCH_LOG_LEVEL || "warn",
+  /** NODE_OPTIONS for the services' processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them. */
+  serviceNodeOptions: process.env.BENCH_SERVICE_NODE_OPTIONS || undefined,
 };
 
 function benchModes(raw: string | undefined): BenchMode[] {
@@ -417,7 +419,7 @@ async function main(): Promise<boolean> {
   const secret = randomBytes(32).toString("base64url");
   // And the web channel's webhook secret, so we can sign deliveries the way the store does.
   const webhookSecret = `whsec_${randomBytes(32).toString("base64")}`;
-  const secrets = { internalSecret: secret, webhookSecret, env: { LOG_LEVEL: settings.logLevel } };
+  const secrets = { internalSecret: secret, webhookSecret, env: { LOG_LEVEL: settings.logLevel, ...(settings.serviceNodeOptions ? { NODE_OPTIONS: settings.serviceNodeOptions } : {}) } };
   let modes = settings.modes;
   if (modes.includes("services") && !process.env.MYSQL_URL) {
     if (process.env.BENCH_MODE === "services") throw new Error("BENCH_MODE=services runs on MariaDB: set MYSQL_URL (e.g. mysql://root@127.0.0.1:3306).");
