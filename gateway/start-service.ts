@@ -4,6 +4,7 @@ import "reflect-metadata";
 import { ConfigError, isProduction, SUBGRAPH_NAMES, subgraphConfig, type SubgraphName } from "../subgraphs/kernel/config";
 import type { EventBus } from "../subgraphs/kernel/events";
 import { shutdownConfig, type ShutdownConfig } from "../subgraphs/kernel/graceful";
+import { applyHeapGrowth } from "../subgraphs/kernel/heap";
 import { createLogger, useLogger, type Logger } from "../subgraphs/kernel/logging";
 import { gatewayConfig } from "./config";
 import { hubEnvironment } from "./hub-environment";
@@ -35,6 +36,7 @@ async function main() {
   }
   // In development the same demo keys and secrets fill in as for `npm start` (from DATA_DIR).
   const { env } = await hubEnvironment({ ...process.env });
+  applyHeapGrowth(env);
   const shutdown = shutdownConfig(env);
   // JSON lines on stdout; background work (relay, bus, schedulers) logs as this service too.
   const logger = createLogger(env);

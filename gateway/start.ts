@@ -4,12 +4,14 @@ import "reflect-metadata";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { bool, ConfigError, databaseConfig, isDevelopment } from "../subgraphs/kernel/config";
+import { applyHeapGrowth } from "../subgraphs/kernel/heap";
 import { seedDemoData } from "./demo-data";
 import { startHub } from "./hub";
 
 /** `npm start`: the whole hub in one process; on embedded defaults it adds demo data and tokens. */
 async function main() {
   const env = process.env;
+  applyHeapGrowth(env);
   const demo = bool(env, "DEMO_DATA", isDevelopment(env));
   const hub = await startHub();
   console.log(`OrderHub gateway: ${hub.url}`);

@@ -6,6 +6,7 @@ import { loadOrCreateDemoKeys } from "../gateway/demo-keys";
 import { hubEnvironment, startHub } from "../gateway/hub";
 import { webhookVerifiers } from "../gateway/webhooks";
 import { ConfigError, subgraphConfig } from "../subgraphs/kernel/config";
+import { applyHeapGrowth } from "../subgraphs/kernel/heap";
 import { parseSlaPolicy } from "../subgraphs/orders/sla";
 import { channelZones } from "../subgraphs/orders/webhook-route";
 import { startTestHub } from "./support/hub";
@@ -48,6 +49,16 @@ test.each([
   ["SQL_LOG", { SQL_LOG: "yes please" }],
 ])("a bad %s stops a subgraph with a message naming it", (name, override) => {
   expect(() => subgraphConfig("orders", { ...base, ...override })).toThrow(name);
+});
+
+test.each(["lots", "-1", "301"])("a HEAP_GROWTH_PERCENT of %s stops start-up with a message naming it", (value) => {
+  expect(() => applyHeapGrowth({ HEAP_GROWTH_PERCENT: value })).toThrow(ConfigError);
+  expect(() => applyHeapGrowth({ HEAP_GROWTH_PERCENT: value })).toThrow("HEAP_GROWTH_PERCENT");
+});
+
+test("HEAP_GROWTH_PERCENT is 50 unless set, and 0 leaves the heap to V8", () => {
+  expect(applyHeapGrowth({})).toBe(50);
+  expect(applyHeapGrowth({ HEAP_GROWTH_PERCENT: "0" })).toBe(0);
 });
 
 test("in production the gateway takes no default subgraph address: each *_URL missing is named", () => {

@@ -300,6 +300,7 @@ describe("start-up settings of a service process", () => {
     ["SHUTDOWN_GRACE_MS", { NATS_URL: NATS_URL, SHUTDOWN_GRACE_MS: "soon" }],
     ["NATS_MAX_AGE_HOURS", { NATS_URL: NATS_URL, NATS_MAX_AGE_HOURS: "-1" }],
     ["NATS_PASSWORD", { NATS_URL: NATS_URL, NATS_USER: "hub" }],
+    ["HEAP_GROWTH_PERCENT", { NATS_URL: NATS_URL, HEAP_GROWTH_PERCENT: "lots" }],
   ])("a bad %s stops the service with the variable named", async (variable, env) => {
     const run = await runServiceToExit("orders", { ...productionEnv, ...env });
     expect(run.code).toBe(1);

@@ -1,16 +1,16 @@
 import { cpuSeconds, cpuSecondsOf } from "./cpu";
 import { runLoad, type LoadSummary } from "./load";
-import type { GatewayJob } from "./requests";
+import type { LoadJob } from "./requests";
 
 /**
  * Our gateway and the stock @apollo/gateway, driven with the same storefront requests over
- * the same subgraphs in alternating rounds (ours, stock, ours, stock, …), so whatever else
- * the machine does in the meantime falls on both. Each round also reads the CPU time the
- * gateway's process and the subgraphs' processes used, from /proc.
+ * the same subgraphs in alternating rounds (ours, stock, orders alone, ours, stock, …), so
+ * whatever else the machine does in the meantime falls on all of them. Each round also
+ * reads the CPU time the gateway's process and the subgraphs' processes used, from /proc.
  */
 export interface GatewayUnderTest {
   name: string;
-  job: GatewayJob;
+  job: LoadJob;
   /** The process the gateway runs in. */
   pid: number;
 }
