@@ -19,7 +19,7 @@ import { LRUCache } from "lru-cache";
 export const CATALOG_SERVICE = "products";
 
 /** Per entity type the products subgraph resolves: the representation fields its answer depends on. */
-const DEPENDS_ON: Readonly<Record<string, readonly string[]>> = {
+export const DEPENDS_ON: Readonly<Record<string, readonly string[]>> = {
   OrderLine: ["channel", "channelSkuId"],
   Product: ["id"],
 };

@@ -1,4 +1,8 @@
-import { CatalogCache } from "../gateway/catalog-cache";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { Kind, parse, type FieldDefinitionNode, type ObjectTypeDefinitionNode, type ObjectTypeExtensionNode, type TypeNode } from "graphql";
+import { CatalogCache, DEPENDS_ON } from "../gateway/catalog-cache";
+import { AUDIENCES, ruleFor } from "../subgraphs/kernel/visibility";
 import { ProductRow } from "../subgraphs/products/entities";
 import { createProduct, customerOf, customerToken, ingest, orderInput } from "./support/fixtures";
 import { startTestHub, type TestHub } from "./support/hub";
@@ -91,3 +95,44 @@ test.each([
     await off.stop();
   }
 }, 60_000);
+
+describe("what the cache relies on still holds", () => {
+  // The products subgraph's own schema: what it answers for an entity fetch.
+  const sdl = parse(readFileSync(path.join(__dirname, "..", "schema", "products.graphql"), "utf8"));
+  const types = new Map<string, ObjectTypeDefinitionNode | ObjectTypeExtensionNode>();
+  for (const d of sdl.definitions) if (d.kind === Kind.OBJECT_TYPE_DEFINITION || d.kind === Kind.OBJECT_TYPE_EXTENSION) types.set(d.name.value, d);
+  const named = (t: TypeNode): string => (t.kind === Kind.NAMED_TYPE ? t.name.value : named(t.type));
+  const directive = (f: FieldDefinitionNode, name: string) => f.directives?.find((d) => d.name.value === name);
+  const requires = (f: FieldDefinitionNode) => {
+    const arg = directive(f, "requires")?.arguments?.find((a) => a.name.value === "fields");
+    return arg?.value.kind === Kind.STRING ? arg.value.value.split(/\s+/).filter(Boolean) : [];
+  };
+
+  test("an order line's answer depends only on its channel and channel SKU: every field products adds to OrderLine requires just those", () => {
+    const line = types.get("OrderLine")!;
+    const own = line.fields!.filter((f) => !directive(f, "external") && f.name.value !== "id");
+    expect(own.length).toBeGreaterThan(0);
+    for (const f of own) expect([f.name.value, requires(f).sort()]).toEqual([f.name.value, [...DEPENDS_ON.OrderLine].sort()]);
+  });
+
+  test("every field reachable from a cached answer is shown to every signed-in audience: the catalog is public", () => {
+    const seen = new Set<string>();
+    const visit = (typeName: string) => {
+      const type = types.get(typeName);
+      if (!type || seen.has(typeName)) return;
+      seen.add(typeName);
+      for (const f of type.fields ?? []) {
+        if (directive(f, "external")) continue;
+        if (typeName !== "OrderLine" || f.name.value !== "id") {
+          const rule = ruleFor(typeName, f.name.value);
+          // Anonymous callers reach no order line; every signed-in audience sees the same.
+          const signedIn = AUDIENCES.filter((a) => a !== "anonymous");
+          expect([`${typeName}.${f.name.value}`, rule && signedIn.map((a) => rule[a])]).toEqual([`${typeName}.${f.name.value}`, signedIn.map(() => "show")]);
+        }
+        visit(named(f.type));
+      }
+    };
+    for (const t of Object.keys(DEPENDS_ON)) visit(t);
+    expect([...seen].sort()).toEqual(expect.arrayContaining(["ChannelSku", "Product", "ProductAttribute"]));
+  });
+});

@@ -1,10 +1,10 @@
-import { In, type DataSource, type EntityTarget, type ObjectLiteral } from "typeorm";
-import { CustomerAliasRow } from "../subgraphs/kernel/buyer-links";
-import { findIn, type Order } from "../subgraphs/kernel/hot-reads";
+import { Column, DataSource, DeleteDateColumn, Entity, In, PrimaryGeneratedColumn, type EntityTarget, type ObjectLiteral } from "typeorm";
+import { BuyerLinkRow, CustomerAliasRow } from "../subgraphs/kernel/buyer-links";
+import { findIn, type InLists, type Order } from "../subgraphs/kernel/hot-reads";
 import { sqlPrepareCount } from "../subgraphs/kernel/prepared-reads";
 import { ChannelIdentityRow, CustomerRow } from "../subgraphs/customers/entities";
 import { OrderLineRow, OrderRow } from "../subgraphs/orders/entities";
-import { ProductRow } from "../subgraphs/products/entities";
+import { ChannelSkuRow, ProductRow } from "../subgraphs/products/entities";
 import { createProduct, customerOf, ingest, orderInput } from "./support/fixtures";
 import { startTestHub, type TestHub } from "./support/hub";
 
@@ -32,10 +32,10 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => hub?.stop());
 
-async function same<T extends ObjectLiteral>(ds: DataSource, entity: EntityTarget<T>, property: keyof T & string, keys: unknown[], order: Order<T> = []) {
-  const fast = await findIn(ds, entity, property, keys, order);
+async function same<T extends ObjectLiteral>(ds: DataSource, entity: EntityTarget<T>, where: InLists<T>, order: Order<T> = []) {
+  const fast = await findIn(ds, entity, where, order);
   const slow = await ds.getRepository(entity).find({
-    where: { [property]: In(keys) } as never,
+    where: Object.fromEntries(Object.entries(where).map(([p, keys]) => [p, In([...(keys as unknown[])])])) as never,
     order: Object.fromEntries(order) as never,
   });
   if (order.length === 0) {
@@ -52,41 +52,81 @@ test("orders, lines, customers, identities, products and aliases read as find() 
   const orders = hub.subgraphs.orders.ds;
   const orderIds = (await orders.getRepository(OrderRow).find()).map((o) => o.id);
   expect(orderIds.length).toBe(3);
-  await same(orders, OrderRow, "id", orderIds);
-  const lines = await same(orders, OrderLineRow, "orderId", orderIds, [["orderId", "ASC"], ["lineNo", "ASC"]]);
+  await same(orders, OrderRow, { id: orderIds });
+  const lines = await same(orders, OrderLineRow, { orderId: orderIds }, [["orderId", "ASC"], ["lineNo", "ASC"]]);
   expect(lines.length).toBe(4);
+  const links = await orders.getRepository(BuyerLinkRow).find();
+  await same(orders, BuyerLinkRow, { channel: links.map((l) => l.channel), channelCustomerId: links.map((l) => l.channelCustomerId) });
 
   const customers = hub.subgraphs.customers.ds;
   const customerIds = (await customers.getRepository(CustomerRow).find()).map((c) => c.id);
-  const rows = await same(customers, CustomerRow, "id", customerIds);
+  const rows = await same(customers, CustomerRow, { id: customerIds });
   expect(rows.some((c) => c.mergedIntoId !== null)).toBe(true); // an absorbed one among them
-  await same(customers, ChannelIdentityRow, "channelCustomerId", ["hot-a", "hot-b", "hot-c", "nobody"]);
+  await same(customers, ChannelIdentityRow, { channel: ["WEB", "TAOBAO"], channelCustomerId: ["hot-a", "hot-b", "hot-c", "nobody"] });
 
   const products = hub.subgraphs.products.ds;
-  await same(products, ProductRow, "id", (await products.getRepository(ProductRow).find()).map((p) => p.id));
+  await same(products, ProductRow, { id: (await products.getRepository(ProductRow).find()).map((p) => p.id) });
+  await same(products, ChannelSkuRow, { channel: ["WEB"], channelSkuId: ["SKU-A", "SKU-B", "SKU-Z"] });
 
   const aliases = await orders.getRepository(CustomerAliasRow).find();
   expect(aliases.length).toBeGreaterThan(0);
-  await same(orders, CustomerAliasRow, "aliasKey", aliases.map((a) => a.aliasKey));
+  await same(orders, CustomerAliasRow, { aliasKey: aliases.map((a) => a.aliasKey) });
 });
 
 test("keys that match nothing give nothing, and an empty list asks nothing", async () => {
   const ds = hub.subgraphs.orders.ds;
-  expect(await findIn(ds, OrderRow, "id", [987654321])).toEqual([]);
+  expect(await findIn(ds, OrderRow, { id: [987654321] })).toEqual([]);
   const before = sqlPrepareCount();
-  expect(await findIn(ds, OrderRow, "id", [])).toEqual([]);
+  expect(await findIn(ds, OrderRow, { id: [] })).toEqual([]);
   expect(sqlPrepareCount()).toBe(before);
 });
 
 test("repeated keys count once, and any order of keys gives the same rows", async () => {
   const ds = hub.subgraphs.orders.ds;
   const ids = (await ds.getRepository(OrderRow).find()).map((o) => o.id).sort((x, y) => x - y);
-  const read = async (keys: number[]) => (await findIn(ds, OrderRow, "id", keys)).map((o) => o.id).sort((x, y) => x - y);
+  const read = async (keys: number[]) => (await findIn(ds, OrderRow, { id: keys })).map((o) => o.id).sort((x, y) => x - y);
   expect(await read([ids[0], ids[0], ids[1]])).toEqual([ids[0], ids[1]]);
   expect(await read([ids[2], ids[1], ids[0]])).toEqual(ids);
 });
 
-test("an entity findIn cannot read faithfully is refused, not read half", async () => {
-  class NotAnEntity {}
-  await expect(findIn(hub.subgraphs.orders.ds, NotAnEntity, "id" as never, [1])).rejects.toThrow();
+test("lines come back in their order, whatever order they were stored in", async () => {
+  const ds = hub.subgraphs.orders.ds;
+  const [order] = await ds.getRepository(OrderRow).find({ order: { id: "ASC" }, take: 1 });
+  // Stored last number first, so the table's own order is the reverse of the lines' order.
+  for (const lineNo of [9, 8, 7]) {
+    await ds.getRepository(OrderLineRow).insert({ orderId: order.id, lineNo, channelSkuId: `LATE-${lineNo}`, title: "t", quantity: 1, unitPriceMinor: 100, discountMinor: 0 });
+  }
+  try {
+    const lines = await same(ds, OrderLineRow, { orderId: [order.id] }, [["orderId", "ASC"], ["lineNo", "ASC"]]);
+    expect(lines.map((l) => l.lineNo).slice(-3)).toEqual([7, 8, 9]);
+  } finally {
+    await ds.getRepository(OrderLineRow).delete({ orderId: order.id, lineNo: In([7, 8, 9]) });
+  }
+});
+
+@Entity("soft_rows")
+class SoftRow {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column({ type: "varchar", length: 10 })
+  name!: string;
+
+  @DeleteDateColumn({ type: "datetime", nullable: true })
+  deletedAt!: Date | null;
+}
+
+test("an entity whose rows find() filters (soft delete) is refused, not read half; more values than a batch are refused", async () => {
+  const ds = new DataSource({ type: "better-sqlite3", database: ":memory:", entities: [SoftRow], synchronize: true });
+  await ds.initialize();
+  try {
+    await ds.getRepository(SoftRow).insert({ name: "gone" });
+    await ds.getRepository(SoftRow).softDelete({ name: "gone" });
+    expect(await ds.getRepository(SoftRow).find()).toEqual([]);
+    await expect(findIn(ds, SoftRow, { id: [1] })).rejects.toThrow(/does not read SoftRow/);
+  } finally {
+    await ds.destroy();
+  }
+  const many = Array.from({ length: 129 }, (_, i) => i + 1);
+  await expect(findIn(hub.subgraphs.orders.ds, OrderRow, { id: many })).rejects.toThrow(/at most 128/);
 });

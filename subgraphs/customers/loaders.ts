@@ -2,6 +2,7 @@ import DataLoader from "dataloader";
 import { In, type DataSource } from "typeorm";
 import { findIn } from "../kernel/hot-reads";
 import { MAX_BATCH } from "../kernel/prepared-reads";
+import type { Channel } from "../kernel/types";
 import { ChannelIdentityRow, CustomerRow } from "./entities";
 
 // The storefront's reads: built once, prepared once (hot-reads.ts).
@@ -14,7 +15,7 @@ export function createLoaders(ds: DataSource) {
     let wanted = [...new Set(ids)];
     // Merge chains are short (a survivor is never absorbed without re-pointing), so this loops at most a few times.
     for (let hop = 0; wanted.length > 0 && hop < 5; hop++) {
-      const rows = await findIn(ds, CustomerRow, "id", wanted);
+      const rows = await findIn(ds, CustomerRow, { id: wanted });
       rows.forEach((r) => found.set(r.id, r));
       wanted = rows.map((r) => r.mergedIntoId).filter((id): id is number => id !== null && !found.has(id));
     }
@@ -28,8 +29,11 @@ export function createLoaders(ds: DataSource) {
 
   /** Key "<CHANNEL>:<channelCustomerId>" to the golden customer. */
   const customerByIdentity = new DataLoader<string, CustomerRow | null>(async (keys) => {
-    const ids = [...new Set(keys.map((k) => k.slice(k.indexOf(":") + 1)))];
-    const rows = await findIn(ds, ChannelIdentityRow, "channelCustomerId", ids);
+    // Both parts, so the read goes through the (channel, channelCustomerId) index; the
+    // rows may pair a channel with another channel's id, and only the asked pairs count.
+    const channels = keys.map((k) => k.slice(0, k.indexOf(":")) as Channel);
+    const ids = keys.map((k) => k.slice(k.indexOf(":") + 1));
+    const rows = await findIn(ds, ChannelIdentityRow, { channel: channels, channelCustomerId: ids });
     const byKey = new Map(rows.map((r) => [`${r.channel}:${r.channelCustomerId}`, r.customerId]));
     const customers = await survivorById.loadMany(keys.map((k) => byKey.get(k) ?? 0));
     return customers.map((c) => (c instanceof Error ? null : c));

@@ -3,6 +3,7 @@ import DataLoader from "dataloader";
 import { writeLock } from "./database";
 import type { HubEvent, Subscription } from "./events";
 import { findIn } from "./hot-reads";
+import { MAX_BATCH } from "./prepared-reads";
 import type { Principal } from "./principal";
 import type { Channel } from "./types";
 
@@ -69,7 +70,7 @@ export const BUYER_LINK_ENTITIES = [BuyerLinkRow, CustomerAliasRow];
 /** A customer principal as the survivor of any merge; everyone else unchanged. */
 export async function resolveCustomerPrincipal(ds: DataSource, principal: Principal | null): Promise<Principal | null> {
   if (!principal?.customerKey) return principal;
-  const [alias] = await findIn(ds, CustomerAliasRow, "aliasKey", [principal.customerKey]);
+  const [alias] = await findIn(ds, CustomerAliasRow, { aliasKey: [principal.customerKey] });
   return alias ? { ...principal, customerKey: alias.survivorKey } : principal;
 }
 
@@ -160,12 +161,17 @@ async function upsertBuyerLink(em: EntityManager, link: { channel: Channel; chan
 
 /** Loader: "<CHANNEL>:<channelCustomerId>" to the buyer's link (owning customer and tier), or null. */
 export function buyerLinkLoader(ds: DataSource) {
-  return new DataLoader<string, BuyerLinkRow | null>(async (keys) => {
-    const ids = [...new Set(keys.map((k) => k.slice(k.indexOf(":") + 1)))];
-    const rows = await ds.getRepository(BuyerLinkRow).findBy({ channelCustomerId: In(ids) });
-    const links = new Map(rows.map((r) => [buyerKey(r.channel, r.channelCustomerId), r]));
-    return keys.map((k) => links.get(k) ?? null);
-  });
+  return new DataLoader<string, BuyerLinkRow | null>(
+    async (keys) => {
+      // Both key parts, so the read uses the primary key; only the pairs asked for count.
+      const channels = keys.map((k) => k.slice(0, k.indexOf(":")) as Channel);
+      const ids = keys.map((k) => k.slice(k.indexOf(":") + 1));
+      const rows = await findIn(ds, BuyerLinkRow, { channel: channels, channelCustomerId: ids });
+      const links = new Map(rows.map((r) => [buyerKey(r.channel, r.channelCustomerId), r]));
+      return keys.map((k) => links.get(k) ?? null);
+    },
+    { maxBatchSize: MAX_BATCH },
+  );
 }
 
 /** Loader: "<CHANNEL>:<channelCustomerId>" to the owning customer key, or null. */

@@ -1,62 +1,81 @@
 import type { DataSource, EntityTarget, ObjectLiteral } from "typeorm";
 import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
 import type { EntityMetadata } from "typeorm/metadata/EntityMetadata";
-import { padIds, PREPARED } from "./prepared-reads";
+import { MAX_BATCH, padIds, PREPARED } from "./prepared-reads";
 
 /**
- * The storefront's hottest reads, "the rows of one entity whose column is in a list",
+ * The storefront's hottest reads, "the rows of one entity whose columns are in lists",
  * with their SQL built once. TypeORM's find() builds the text anew on every call
  * (aliases, where-expression, property names replaced by regular expressions): on the
  * storefront query that was about a quarter of each subgraph's CPU. Here the text is
- * built once per entity, column, order and padded list size, runs as a prepared read
+ * built once per entity, columns, order and padded list sizes, runs as a prepared read
  * (see prepared-reads.ts), and the rows are hydrated through the entity's own column
  * metadata, with the driver's conversions and column transformers, as find() does.
  *
- * Only for plain entities: no relations loaded, no virtual columns, no listeners on load
- * (checked when a text is first built; anything else stays with find()).
+ * Several lists are ANDed: `{ channel: [...], channelCustomerId: [...] }` reads through
+ * the (channel, channelCustomerId) index, where the id alone would scan the table. The
+ * rows then hold every combination of the lists: callers keep the pairs they asked for.
+ *
+ * Only for plain entities (checked when a text is first built; anything else stays with
+ * find()): no relations, no soft-delete or inheritance columns that find() filters on, no
+ * virtual columns, no listeners or subscribers on load.
  */
 export type Order<T> = Array<[keyof T & string, "ASC" | "DESC"]>;
+export type InLists<T> = Partial<Record<keyof T & string, readonly unknown[]>>;
 
 interface Statement {
   sql: string;
   columns: ColumnMetadata[];
 }
 
-const statements = new WeakMap<DataSource, Map<string, Statement>>();
+const statements = new WeakMap<DataSource, Map<EntityMetadata, Map<string, Statement>>>();
 
-export async function findIn<T extends ObjectLiteral>(
-  ds: DataSource,
-  entity: EntityTarget<T>,
-  property: keyof T & string,
-  keys: readonly unknown[],
-  order: Order<T> = [],
-): Promise<T[]> {
-  if (keys.length === 0) return [];
-  const values = padIds([...new Set(keys)]);
+export async function findIn<T extends ObjectLiteral>(ds: DataSource, entity: EntityTarget<T>, where: InLists<T>, order: Order<T> = []): Promise<T[]> {
+  const lists = Object.entries(where) as Array<[string, readonly unknown[]]>;
+  if (lists.length === 0) throw new Error("findIn needs at least one column to match.");
+  const padded: Array<[string, unknown[]]> = [];
+  for (const [property, keys] of lists) {
+    const distinct = [...new Set(keys)];
+    if (distinct.length === 0) return [];
+    // Callers batch at most MAX_BATCH (DataLoader's maxBatchSize): a handful of list sizes per read.
+    if (distinct.length > MAX_BATCH) throw new Error(`findIn takes at most ${MAX_BATCH} values per column, not ${distinct.length}.`);
+    padded.push([property, padIds(distinct)]);
+  }
   const meta = ds.getMetadata(entity);
-  const statement = statementFor(ds, meta, property, values.length, order);
+  const statement = statementFor(ds, meta, padded, order);
   const sqlite = ds.options.type === "better-sqlite3";
+  const values = padded.flatMap(([, v]) => v);
   // On SQLite an integer is bound as a 64-bit integer, the value a literal would have had.
   const bound = sqlite ? values.map((v) => (typeof v === "number" && Number.isSafeInteger(v) ? BigInt(v) : v)) : values;
   const rows = (await ds.query(statement.sql, bound)) as Array<Record<string, unknown>>;
   return rows.map((row) => hydrate<T>(ds, meta, statement.columns, row));
 }
 
-function statementFor(ds: DataSource, meta: EntityMetadata, property: string, size: number, order: Order<ObjectLiteral>): Statement {
-  let cache = statements.get(ds);
-  if (!cache) statements.set(ds, (cache = new Map()));
-  const key = `${meta.name}|${property}|${order.map(([p, d]) => `${p} ${d}`).join(",")}|${size}`;
+function statementFor(ds: DataSource, meta: EntityMetadata, lists: Array<[string, unknown[]]>, order: Order<ObjectLiteral>): Statement {
+  let perEntity = statements.get(ds);
+  if (!perEntity) statements.set(ds, (perEntity = new Map()));
+  let cache = perEntity.get(meta);
+  if (!cache) perEntity.set(meta, (cache = new Map()));
+  const key = `${lists.map(([p, v]) => `${p}:${v.length}`).join(",")}|${order.map(([p, d]) => `${p} ${d}`).join(",")}`;
   let statement = cache.get(key);
   if (!statement) {
-    statement = buildStatement(ds, meta, property, size, order);
+    statement = buildStatement(ds, meta, lists, order);
     cache.set(key, statement);
   }
   return statement;
 }
 
-function buildStatement(ds: DataSource, meta: EntityMetadata, property: string, size: number, order: Order<ObjectLiteral>): Statement {
-  if (meta.relations.some((r) => r.isEager) || meta.afterLoadListeners.length > 0 || meta.columns.some((c) => c.isVirtualProperty) || meta.tablePath.includes(".")) {
-    throw new Error(`findIn does not read ${meta.name}: eager relations, load listeners, virtual columns or a schema-qualified table need find().`);
+function buildStatement(ds: DataSource, meta: EntityMetadata, lists: Array<[string, unknown[]]>, order: Order<ObjectLiteral>): Statement {
+  const unsupported =
+    meta.relations.length > 0 ||
+    !!meta.deleteDateColumn ||
+    !!meta.discriminatorColumn ||
+    meta.afterLoadListeners.length > 0 ||
+    ds.subscribers.length > 0 ||
+    meta.columns.some((c) => c.isVirtualProperty || !!c.embeddedMetadata) ||
+    meta.tablePath.includes(".");
+  if (unsupported) {
+    throw new Error(`findIn does not read ${meta.name}: relations, soft delete, inheritance, embedded or virtual columns, load listeners, subscribers or a schema-qualified table need find().`);
   }
   const esc = (name: string) => ds.driver.escape(name);
   const column = (p: string) => {
@@ -64,11 +83,11 @@ function buildStatement(ds: DataSource, meta: EntityMetadata, property: string, 
     if (!c) throw new Error(`${meta.name} has no column ${p}.`);
     return esc(c.databaseName);
   };
+  for (const [, d] of order) if (d !== "ASC" && d !== "DESC") throw new Error(`findIn orders ASC or DESC, not ${String(d)}.`);
   const columns = meta.columns.filter((c) => c.isSelect && !c.isVirtual);
+  const conditions = lists.map(([p, v]) => `${column(p)} IN (${new Array(v.length).fill("?").join(", ")})`).join(" AND ");
   const orderBy = order.length > 0 ? ` ORDER BY ${order.map(([p, d]) => `${column(p)} ${d}`).join(", ")}` : "";
-  const sql =
-    `/* ${PREPARED} */ SELECT ${columns.map((c) => esc(c.databaseName)).join(", ")} FROM ${esc(meta.tablePath)}` +
-    ` WHERE ${column(property)} IN (${new Array(size).fill("?").join(", ")})${orderBy}`;
+  const sql = `/* ${PREPARED} */ SELECT ${columns.map((c) => esc(c.databaseName)).join(", ")} FROM ${esc(meta.tablePath)} WHERE ${conditions}${orderBy}`;
   return { sql, columns };
 }
 

@@ -12,13 +12,13 @@ const hot = { maxBatchSize: MAX_BATCH };
 export function createLoaders(ds: DataSource) {
   // The storefront's reads: built once, prepared once (hot-reads.ts).
   const orderById = new DataLoader<number, OrderRow | null>(async (ids) => {
-    const rows = await findIn(ds, OrderRow, "id", ids);
+    const rows = await findIn(ds, OrderRow, { id: ids });
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
   }, hot);
 
   const linesByOrder = new DataLoader<number, OrderLineRow[]>(async (ids) => {
-    const rows = await findIn(ds, OrderLineRow, "orderId", ids, [["orderId", "ASC"], ["lineNo", "ASC"]]);
+    const rows = await findIn(ds, OrderLineRow, { orderId: ids }, [["orderId", "ASC"], ["lineNo", "ASC"]]);
     const byOrder = new Map<number, OrderLineRow[]>();
     rows.forEach((r) => byOrder.set(r.orderId, [...(byOrder.get(r.orderId) ?? []), r]));
     return ids.map((id) => byOrder.get(id) ?? []);

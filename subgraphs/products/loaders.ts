@@ -1,7 +1,8 @@
 import DataLoader from "dataloader";
 import { In, type DataSource } from "typeorm";
 import { findIn } from "../kernel/hot-reads";
-import { MAX_BATCH, padIds, PREPARED } from "../kernel/prepared-reads";
+import { MAX_BATCH } from "../kernel/prepared-reads";
+import type { Channel } from "../kernel/types";
 import { ChannelSkuRow, ProductRow } from "./entities";
 
 // The storefront's reads: prepared once, the id lists padded so their texts repeat.
@@ -9,7 +10,7 @@ const hot = { maxBatchSize: MAX_BATCH };
 
 export function createLoaders(ds: DataSource) {
   const productById = new DataLoader<number, ProductRow | null>(async (ids) => {
-    const rows = await findIn(ds, ProductRow, "id", ids);
+    const rows = await findIn(ds, ProductRow, { id: ids });
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
   }, hot);
@@ -20,12 +21,8 @@ export function createLoaders(ds: DataSource) {
       const i = k.indexOf(":");
       return { channel: k.slice(0, i), channelSkuId: k.slice(i + 1) };
     });
-    const mappings = await ds
-      .getRepository(ChannelSkuRow)
-      .createQueryBuilder("m")
-      .where("m.channelSkuId IN (:...ids)", { ids: padIds([...new Set(pairs.map((p) => p.channelSkuId))]) })
-      .comment(PREPARED)
-      .getMany();
+    // Through the (channel, channelSkuId) index; only the pairs asked for count below.
+    const mappings = await findIn(ds, ChannelSkuRow, { channel: pairs.map((p) => p.channel as Channel), channelSkuId: pairs.map((p) => p.channelSkuId) });
     const productIds = new Map(mappings.map((m) => [`${m.channel}:${m.channelSkuId}`, m.productId]));
     const products = await productById.loadMany([...new Set(productIds.values())]);
     const byId = new Map(products.filter((p): p is ProductRow => !!p && !(p instanceof Error)).map((p) => [p.id, p]));
