@@ -52,9 +52,10 @@ interface GatewayContext {
  *
  * Its own data source rather than a RemoteGraphQLDataSource: that one builds node-fetch
  * Headers and a Request (with a body stream) for every fetch, only to hand them to hooks
- * we do not use, which was a tenth of the gateway's CPU per storefront request. What it
- * does with an answer is kept: a non-2xx answer is an error `<status>: <statusText>` with
- * the answer under `extensions.response`, and a body that is not a JSON object is an error.
+ * we do not use, which was a tenth of the gateway's CPU per storefront request. A non-2xx
+ * answer is SERVICE_UNAVAILABLE naming the service (that one put the subgraph's address
+ * and answer in the error's extensions, which reached the client), and a body that is not
+ * a JSON object is an error.
  */
 class SigningDataSource implements GraphQLDataSource<GatewayContext> {
   private readonly url: URL;
@@ -134,22 +135,30 @@ class SigningDataSource implements GraphQLDataSource<GatewayContext> {
     }
     const answer = await readAnswer(response);
     if (!response.ok) {
-      throw new GraphQLError(`${response.status}: ${response.statusText}`, {
-        extensions: {
-          response: { url: response.url, status: response.status, statusText: response.statusText, body: answer },
-          ...(response.status === 401 ? { code: "UNAUTHENTICATED" } : response.status === 403 ? { code: "FORBIDDEN" } : {}),
-        },
+      // The subgraph refused the call itself (its signature check, a body too large, its
+      // database down before the operation ran) or failed outside GraphQL. For the client
+      // that service is unavailable, whatever the status: a subgraph's 401 is about the
+      // gateway, not the caller's token, and its address and answer stay in the log.
+      this.logger.warn({ requestId: context.requestId, subgraph: this.service, status: response.status, answer: firstErrorMessage(answer) }, "subgraph refused the fetch");
+      // A 503 is sent before the operation runs; any other 5xx on a mutation may have come after it changed something.
+      const sentMaybe = !idempotent && response.status >= 500 && response.status !== 503;
+      throw new GraphQLError(`The ${this.service} service is unavailable.`, {
+        extensions: { code: "SERVICE_UNAVAILABLE", serviceName: this.service, ...(sentMaybe ? { outcome: "UNKNOWN" } : {}) },
       });
     }
     if (answer === null || typeof answer !== "object" || Array.isArray(answer)) throw new Error(`Expected JSON response body, but received: ${String(answer).slice(0, 200)}`);
-    // Subgraphs send no cache hints (their cache control is off), so an answer is never
-    // cacheable: the gateway's response says no-store, as it did behind the stock data source.
-    if ("incomingRequestContext" in options) options.incomingRequestContext.overallCachePolicy?.restrict({ maxAge: 0 });
     return answer as GatewayGraphQLResponse;
   }
 }
 
 type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource["process"]>>;
+
+/** What a refusing subgraph said, for the log: its first error's message, bounded. */
+function firstErrorMessage(answer: unknown): string | undefined {
+  const errors = (answer as { errors?: Array<{ message?: unknown }> } | null)?.errors;
+  const message = Array.isArray(errors) ? errors[0]?.message : typeof answer === "string" ? answer : undefined;
+  return typeof message === "string" ? message.slice(0, 200) : undefined;
+}
 
 /** A JSON answer parsed, anything else as text. */
 async function readAnswer(response: ClientResponse): Promise<unknown> {

@@ -115,6 +115,11 @@ describe("what the cache relies on still holds", () => {
     for (const f of own) expect([f.name.value, requires(f).sort()]).toEqual([f.name.value, [...DEPENDS_ON.OrderLine].sort()]);
   });
 
+  test("a product's answer depends only on its key", () => {
+    const key = types.get("Product")!.directives?.find((d) => d.name.value === "key")?.arguments?.find((a) => a.name.value === "fields")?.value;
+    expect(key?.kind === Kind.STRING ? key.value.split(/\s+/) : null).toEqual([...DEPENDS_ON.Product]);
+  });
+
   test("every field reachable from a cached answer is shown to every signed-in audience: the catalog is public", () => {
     const seen = new Set<string>();
     const visit = (typeName: string) => {

@@ -168,6 +168,23 @@ describe("every refusal carries its code and errorCode", () => {
     }
   });
 
+  test("a subgraph that refuses the gateway's calls (another signing secret): SERVICE_UNAVAILABLE naming it, nothing internal shown", async () => {
+    const keys = await loadOrCreateDemoKeys(hub.dataDir);
+    const urls = Object.fromEntries(Object.entries(hub.subgraphs).map(([n, s]) => [`${n.toUpperCase()}_URL`, s.url]));
+    let stranger: RunningGateway | undefined;
+    try {
+      stranger = await startGateway(gatewayConfig({ ...demoEnv(keys), ...urls, INTERNAL_SIGNING_SECRET: "z".repeat(40), PORT: "0", LOG_LEVEL: process.env.LOG_LEVEL || "silent" }));
+      const r = await post(JSON.stringify({ query: "query($id: ID!) { order(id: $id) { id } }", variables: { id: orderId } }), hub.admin, stranger.url);
+      expectError(r, 200, "SERVICE_UNAVAILABLE", 5003);
+      expect(r.body.errors[0].extensions).toMatchObject({ service: "orders" });
+      expect(r.body.errors[0].message).toBe("The orders service is unavailable; data from the other services is still returned.");
+      // The caller's token was fine; the subgraph's address and its reason stay out of the answer.
+      expect(JSON.stringify(r.body)).not.toMatch(/UNAUTHENTICATED|127\.0\.0\.1|Refused|signature|response/);
+    } finally {
+      await stranger?.stop();
+    }
+  });
+
   test("a subgraph that does not answer within SUBGRAPH_TIMEOUT_MS: SERVICE_UNAVAILABLE, 5003, naming it, with the other services' data", async () => {
     const keys = await loadOrCreateDemoKeys(hub.dataDir);
     const urls = Object.fromEntries(Object.entries(hub.subgraphs).map(([n, s]) => [`${n.toUpperCase()}_URL`, s.url]));

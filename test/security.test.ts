@@ -1,5 +1,7 @@
 import { getIntrospectionQuery } from "graphql";
-import { generateKeyPair, SignJWT } from "jose";
+import { exportSPKI, generateKeyPair, SignJWT } from "jose";
+import { AuthError, createTokenVerifier } from "../gateway/auth";
+import { jwtConfig } from "../gateway/config";
 import { DEMO_AUDIENCE, DEMO_ISSUER } from "../gateway/demo-keys";
 import { SubgraphClient } from "../gateway/subgraph-client";
 import { readFileSync } from "node:fs";
@@ -36,7 +38,8 @@ describe("bearer tokens", () => {
   });
 
   test("a token the gateway accepted before is refused from the second it expires", async () => {
-    const shortLived = await hub.mintToken!({ sub: "test:short", roles: ["admin"] }, 2);
+    // Four seconds: iat is rounded down, so a slow first request still finds it valid.
+    const shortLived = await hub.mintToken!({ sub: "test:short", roles: ["admin"] }, 4);
     const exp = JSON.parse(Buffer.from(shortLived.split(".")[1], "base64url").toString()).exp as number;
     const first = await hub.query(ORDERS, {}, shortLived);
     expect(first.status).toBe(200);
@@ -45,6 +48,18 @@ describe("bearer tokens", () => {
     const again = await hub.query(ORDERS, {}, shortLived);
     expect(again.status).toBe(401);
     expect(again.errors![0]).toMatchObject({ extensions: { code: "UNAUTHENTICATED" }, message: expect.stringMatching(/expired/) });
+  });
+
+  test("a remembered token is refused once it is older than JWT_MAX_AGE_SECONDS, though not yet expired", async () => {
+    const { publicKey, privateKey } = await generateKeyPair("EdDSA");
+    const verify = await createTokenVerifier(
+      jwtConfig({ JWT_PUBLIC_KEY: await exportSPKI(publicKey), JWT_ISSUER: DEMO_ISSUER, JWT_AUDIENCE: DEMO_AUDIENCE, JWT_ALGORITHMS: "EdDSA", JWT_MAX_AGE_SECONDS: "60" }),
+    );
+    const iat = Math.floor(Date.now() / 1000) - 57; // three seconds of its 60 left
+    const token = await new SignJWT({ roles: ["admin"] }).setProtectedHeader({ alg: "EdDSA" }).setSubject("test:old").setIssuer(DEMO_ISSUER).setAudience(DEMO_AUDIENCE).setIssuedAt(iat).setExpirationTime("1h").sign(privateKey);
+    expect((await verify(token)).sub).toBe("test:old");
+    await new Promise((r) => setTimeout(r, Math.max(0, (iat + 60) * 1000 - Date.now()) + 1100));
+    await expect(verify(token)).rejects.toThrow(AuthError);
   });
 
   test("a token signed with another key is refused", async () => {

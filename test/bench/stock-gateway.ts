@@ -9,6 +9,7 @@ import type { JwtConfig } from "../../gateway/config";
 import { encodePrincipal, PRINCIPAL_HEADER, requestTarget, signInternalRequest } from "../../subgraphs/kernel/internal-auth";
 import type { Principal } from "../../subgraphs/kernel/principal";
 import { projectRoot } from "../../subgraphs/kernel/project-root";
+import { applyHeapGrowth } from "../../subgraphs/kernel/heap";
 
 /**
  * The peer the benchmark measures our gateway against: a stock `@apollo/gateway` in a
@@ -81,6 +82,9 @@ async function start(job: StockGatewayJob): Promise<string> {
   });
   return url;
 }
+
+// The same heap setting as every process of the hub, so both gateways collect garbage alike.
+applyHeapGrowth(process.env);
 
 process.once("message", (job: StockGatewayJob) => {
   start(job).then(
