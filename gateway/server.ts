@@ -127,11 +127,7 @@ class SigningDataSource implements GraphQLDataSource<GatewayContext> {
       // Refused, reset, timed out: the client is told which service, the log line why (process above).
       // A mutation that may have reached the subgraph (anything but a refused connection or an
       // unknown host) may have been made: the client must read back, not retry blindly.
-      const sentMaybe = !idempotent && !NEVER_SENT.has(String((err as { code?: string }).code));
-      throw new GraphQLError(`The ${this.service} service is unavailable.`, {
-        originalError: err as Error,
-        extensions: { code: "SERVICE_UNAVAILABLE", serviceName: this.service, ...(sentMaybe ? { outcome: "UNKNOWN" } : {}) },
-      });
+      throw this.unavailable(!idempotent && !NEVER_SENT.has(String((err as { code?: string }).code)), err as Error);
     }
     const answer = await readAnswer(response);
     if (!response.ok) {
@@ -141,13 +137,18 @@ class SigningDataSource implements GraphQLDataSource<GatewayContext> {
       // gateway, not the caller's token, and its address and answer stay in the log.
       this.logger.warn({ requestId: context.requestId, subgraph: this.service, status: response.status, answer: firstErrorMessage(answer) }, "subgraph refused the fetch");
       // A 503 is sent before the operation runs; any other 5xx on a mutation may have come after it changed something.
-      const sentMaybe = !idempotent && response.status >= 500 && response.status !== 503;
-      throw new GraphQLError(`The ${this.service} service is unavailable.`, {
-        extensions: { code: "SERVICE_UNAVAILABLE", serviceName: this.service, ...(sentMaybe ? { outcome: "UNKNOWN" } : {}) },
-      });
+      throw this.unavailable(!idempotent && response.status >= 500 && response.status !== 503);
     }
     if (answer === null || typeof answer !== "object" || Array.isArray(answer)) throw new Error(`Expected JSON response body, but received: ${String(answer).slice(0, 200)}`);
     return answer as GatewayGraphQLResponse;
+  }
+
+  /** What the client is told (formatGatewayError names the service); `sentMaybe`: a write that may have been made. */
+  private unavailable(sentMaybe: boolean, originalError?: Error): GraphQLError {
+    return new GraphQLError(`The ${this.service} service is unavailable.`, {
+      originalError,
+      extensions: { code: "SERVICE_UNAVAILABLE", serviceName: this.service, ...(sentMaybe ? { outcome: "UNKNOWN" } : {}) },
+    });
   }
 }
 

@@ -2,7 +2,7 @@ import DataLoader from "dataloader";
 import { In, type DataSource } from "typeorm";
 import { findIn } from "../kernel/hot-reads";
 import { MAX_BATCH } from "../kernel/prepared-reads";
-import type { Channel } from "../kernel/types";
+import { splitChannelKeys } from "../kernel/types";
 import { ChannelIdentityRow, CustomerRow } from "./entities";
 
 // The storefront's reads: built once, prepared once (hot-reads.ts).
@@ -31,8 +31,7 @@ export function createLoaders(ds: DataSource) {
   const customerByIdentity = new DataLoader<string, CustomerRow | null>(async (keys) => {
     // Both parts, so the read goes through the (channel, channelCustomerId) index; the
     // rows may pair a channel with another channel's id, and only the asked pairs count.
-    const channels = keys.map((k) => k.slice(0, k.indexOf(":")) as Channel);
-    const ids = keys.map((k) => k.slice(k.indexOf(":") + 1));
+    const { channels, ids } = splitChannelKeys(keys);
     const rows = await findIn(ds, ChannelIdentityRow, { channel: channels, channelCustomerId: ids });
     const byKey = new Map(rows.map((r) => [`${r.channel}:${r.channelCustomerId}`, r.customerId]));
     const customers = await survivorById.loadMany(keys.map((k) => byKey.get(k) ?? 0));

@@ -5,7 +5,7 @@ import type { HubEvent, Subscription } from "./events";
 import { findIn } from "./hot-reads";
 import { MAX_BATCH } from "./prepared-reads";
 import type { Principal } from "./principal";
-import type { Channel } from "./types";
+import { splitChannelKeys, type Channel } from "./types";
 
 /**
  * A projection of customers' identity links: which golden customer a channel buyer is.
@@ -164,8 +164,7 @@ export function buyerLinkLoader(ds: DataSource) {
   return new DataLoader<string, BuyerLinkRow | null>(
     async (keys) => {
       // Both key parts, so the read uses the primary key; only the pairs asked for count.
-      const channels = keys.map((k) => k.slice(0, k.indexOf(":")) as Channel);
-      const ids = keys.map((k) => k.slice(k.indexOf(":") + 1));
+      const { channels, ids } = splitChannelKeys(keys);
       const rows = await findIn(ds, BuyerLinkRow, { channel: channels, channelCustomerId: ids });
       const links = new Map(rows.map((r) => [buyerKey(r.channel, r.channelCustomerId), r]));
       return keys.map((k) => links.get(k) ?? null);

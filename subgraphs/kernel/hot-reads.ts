@@ -1,7 +1,7 @@
 import type { DataSource, EntityTarget, ObjectLiteral } from "typeorm";
 import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
 import type { EntityMetadata } from "typeorm/metadata/EntityMetadata";
-import { MAX_BATCH, padIds, PREPARED } from "./prepared-reads";
+import { asBigInt, MAX_BATCH, padIds, PREPARED } from "./prepared-reads";
 
 /**
  * The storefront's hottest reads, "the rows of one entity whose columns are in lists",
@@ -43,10 +43,8 @@ export async function findIn<T extends ObjectLiteral>(ds: DataSource, entity: En
   }
   const meta = ds.getMetadata(entity);
   const statement = statementFor(ds, meta, padded, order);
-  const sqlite = ds.options.type === "better-sqlite3";
   const values = padded.flatMap(([, v]) => v);
-  // On SQLite an integer is bound as a 64-bit integer, the value a literal would have had.
-  const bound = sqlite ? values.map((v) => (typeof v === "number" && Number.isSafeInteger(v) ? BigInt(v) : v)) : values;
+  const bound = ds.options.type === "better-sqlite3" ? values.map(asBigInt) : values;
   const rows = (await ds.query(statement.sql, bound)) as Array<Record<string, unknown>>;
   return rows.map((row) => hydrate<T>(ds, meta, statement.columns, row));
 }

@@ -80,7 +80,8 @@ function bindSqliteIntegers(ds: DataSource): void {
   };
 }
 
-function asBigInt(value: unknown): unknown {
+/** How an integer is bound on SQLite: as a 64-bit integer, the value a literal would have had. */
+export function asBigInt(value: unknown): unknown {
   return typeof value === "number" && Number.isSafeInteger(value) ? BigInt(value) : value;
 }
 

@@ -42,3 +42,15 @@ export enum Channel {
 }
 registerEnumType(Channel, { name: "Channel", description: "A sales channel the hub receives orders from." });
 export const CHANNELS = Object.values(Channel);
+
+/** Loader keys "<CHANNEL>:<id>" split into their channels and ids, position by position. */
+export function splitChannelKeys(keys: readonly string[]): { channels: Channel[]; ids: string[] } {
+  const channels: Channel[] = [];
+  const ids: string[] = [];
+  for (const k of keys) {
+    const i = k.indexOf(":");
+    channels.push(k.slice(0, i) as Channel);
+    ids.push(k.slice(i + 1));
+  }
+  return { channels, ids };
+}

@@ -2,10 +2,10 @@ import DataLoader from "dataloader";
 import { In, type DataSource } from "typeorm";
 import { findIn } from "../kernel/hot-reads";
 import { MAX_BATCH } from "../kernel/prepared-reads";
-import type { Channel } from "../kernel/types";
+import { splitChannelKeys } from "../kernel/types";
 import { ChannelSkuRow, ProductRow } from "./entities";
 
-// The storefront's reads: prepared once, the id lists padded so their texts repeat.
+// The storefront's reads: built once, prepared once (hot-reads.ts).
 const hot = { maxBatchSize: MAX_BATCH };
 
 export function createLoaders(ds: DataSource) {
@@ -17,12 +17,9 @@ export function createLoaders(ds: DataSource) {
 
   /** Key: "<CHANNEL>:<channelSkuId>". One query for the mappings, one for the products. */
   const productByChannelSku = new DataLoader<string, ProductRow | null>(async (keys) => {
-    const pairs = keys.map((k) => {
-      const i = k.indexOf(":");
-      return { channel: k.slice(0, i), channelSkuId: k.slice(i + 1) };
-    });
+    const { channels, ids } = splitChannelKeys(keys);
     // Through the (channel, channelSkuId) index; only the pairs asked for count below.
-    const mappings = await findIn(ds, ChannelSkuRow, { channel: pairs.map((p) => p.channel as Channel), channelSkuId: pairs.map((p) => p.channelSkuId) });
+    const mappings = await findIn(ds, ChannelSkuRow, { channel: channels, channelSkuId: ids });
     const productIds = new Map(mappings.map((m) => [`${m.channel}:${m.channelSkuId}`, m.productId]));
     const products = await productById.loadMany([...new Set(productIds.values())]);
     const byId = new Map(products.filter((p): p is ProductRow => !!p && !(p instanceof Error)).map((p) => [p.id, p]));
