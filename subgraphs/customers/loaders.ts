@@ -2,7 +2,7 @@ import DataLoader from "dataloader";
 import { In, type DataSource } from "typeorm";
 import { findIn } from "../kernel/hot-reads";
 import { MAX_BATCH } from "../kernel/prepared-reads";
-import { splitChannelKeys } from "../kernel/types";
+import { CHANNELS, idsOfChannelKeys } from "../kernel/types";
 import { ChannelIdentityRow, CustomerRow } from "./entities";
 
 // The storefront's reads: built once, prepared once (hot-reads.ts).
@@ -29,10 +29,9 @@ export function createLoaders(ds: DataSource) {
 
   /** Key "<CHANNEL>:<channelCustomerId>" to the golden customer. */
   const customerByIdentity = new DataLoader<string, CustomerRow | null>(async (keys) => {
-    // Both parts, so the read goes through the (channel, channelCustomerId) index; the
-    // rows may pair a channel with another channel's id, and only the asked pairs count.
-    const { channels, ids } = splitChannelKeys(keys);
-    const rows = await findIn(ds, ChannelIdentityRow, { channel: channels, channelCustomerId: ids });
+    // Every channel, so the read goes through the (channel, channelCustomerId) index with one
+    // text whatever the mix of channels; only the pairs asked for count below.
+    const rows = await findIn(ds, ChannelIdentityRow, { channel: CHANNELS, channelCustomerId: idsOfChannelKeys(keys) });
     const byKey = new Map(rows.map((r) => [`${r.channel}:${r.channelCustomerId}`, r.customerId]));
     const customers = await survivorById.loadMany(keys.map((k) => byKey.get(k) ?? 0));
     return customers.map((c) => (c instanceof Error ? null : c));

@@ -5,7 +5,7 @@ import type { HubEvent, Subscription } from "./events";
 import { findIn } from "./hot-reads";
 import { MAX_BATCH } from "./prepared-reads";
 import type { Principal } from "./principal";
-import { splitChannelKeys, type Channel } from "./types";
+import { CHANNELS, idsOfChannelKeys, type Channel } from "./types";
 
 /**
  * A projection of customers' identity links: which golden customer a channel buyer is.
@@ -163,9 +163,9 @@ async function upsertBuyerLink(em: EntityManager, link: { channel: Channel; chan
 export function buyerLinkLoader(ds: DataSource) {
   return new DataLoader<string, BuyerLinkRow | null>(
     async (keys) => {
-      // Both key parts, so the read uses the primary key; only the pairs asked for count.
-      const { channels, ids } = splitChannelKeys(keys);
-      const rows = await findIn(ds, BuyerLinkRow, { channel: channels, channelCustomerId: ids });
+      // Every channel, so the read uses the primary key with one text whatever the mix of
+      // channels; only the pairs asked for count.
+      const rows = await findIn(ds, BuyerLinkRow, { channel: CHANNELS, channelCustomerId: idsOfChannelKeys(keys) });
       const links = new Map(rows.map((r) => [buyerKey(r.channel, r.channelCustomerId), r]));
       return keys.map((k) => links.get(k) ?? null);
     },

@@ -12,9 +12,11 @@ import { asBigInt, MAX_BATCH, padIds, PREPARED } from "./prepared-reads";
  * (see prepared-reads.ts), and the rows are hydrated through the entity's own column
  * metadata, with the driver's conversions and column transformers, as find() does.
  *
- * Several lists are ANDed: `{ channel: [...], channelCustomerId: [...] }` reads through
+ * Several lists are ANDed: `{ channel: CHANNELS, channelCustomerId: [...] }` reads through
  * the (channel, channelCustomerId) index, where the id alone would scan the table. The
  * rows then hold every combination of the lists: callers keep the pairs they asked for.
+ * Every list's size is part of the text, so a list that varies little (the channels) is
+ * best given whole: one text instead of one per mix.
  *
  * Only for plain entities (checked when a text is first built; anything else stays with
  * find()): no relations, no soft-delete or inheritance columns that find() filters on, no

@@ -43,14 +43,7 @@ export enum Channel {
 registerEnumType(Channel, { name: "Channel", description: "A sales channel the hub receives orders from." });
 export const CHANNELS = Object.values(Channel);
 
-/** Loader keys "<CHANNEL>:<id>" split into their channels and ids, position by position. */
-export function splitChannelKeys(keys: readonly string[]): { channels: Channel[]; ids: string[] } {
-  const channels: Channel[] = [];
-  const ids: string[] = [];
-  for (const k of keys) {
-    const i = k.indexOf(":");
-    channels.push(k.slice(0, i) as Channel);
-    ids.push(k.slice(i + 1));
-  }
-  return { channels, ids };
+/** The ids of loader keys "<CHANNEL>:<id>". */
+export function idsOfChannelKeys(keys: readonly string[]): string[] {
+  return keys.map((k) => k.slice(k.indexOf(":") + 1));
 }

@@ -2,7 +2,7 @@ import DataLoader from "dataloader";
 import { In, type DataSource } from "typeorm";
 import { findIn } from "../kernel/hot-reads";
 import { MAX_BATCH } from "../kernel/prepared-reads";
-import { splitChannelKeys } from "../kernel/types";
+import { CHANNELS, idsOfChannelKeys } from "../kernel/types";
 import { ChannelSkuRow, ProductRow } from "./entities";
 
 // The storefront's reads: built once, prepared once (hot-reads.ts).
@@ -17,9 +17,9 @@ export function createLoaders(ds: DataSource) {
 
   /** Key: "<CHANNEL>:<channelSkuId>". One query for the mappings, one for the products. */
   const productByChannelSku = new DataLoader<string, ProductRow | null>(async (keys) => {
-    const { channels, ids } = splitChannelKeys(keys);
-    // Through the (channel, channelSkuId) index; only the pairs asked for count below.
-    const mappings = await findIn(ds, ChannelSkuRow, { channel: channels, channelSkuId: ids });
+    // Every channel, so the read goes through the (channel, channelSkuId) index with one text
+    // whatever the mix of channels; only the pairs asked for count below.
+    const mappings = await findIn(ds, ChannelSkuRow, { channel: CHANNELS, channelSkuId: idsOfChannelKeys(keys) });
     const productIds = new Map(mappings.map((m) => [`${m.channel}:${m.channelSkuId}`, m.productId]));
     const products = await productById.loadMany([...new Set(productIds.values())]);
     const byId = new Map(products.filter((p): p is ProductRow => !!p && !(p instanceof Error)).map((p) => [p.id, p]));
