@@ -63,3 +63,20 @@ onMysql(`past ${MAX_PREPARED} texts on one connection the oldest is closed, and 
   expect(Number(row.Value)).toBeGreaterThanOrEqual(6);
   await qr.release();
 });
+
+onMysql("a read first prepared on one pooled connection is ready on the others before they run it", async () => {
+  const first = await oneConnection();
+  const second = await oneConnection(); // held together: two different connections
+  const prepareCount = async (qr: typeof first) => Number((await qr.query("SHOW SESSION STATUS LIKE 'Com_stmt_prepare'"))[0].Value);
+  const hotRead = (qr: typeof first) => qr.query(`/* ${PREPARED} */ SELECT ? * 2 AS n, 'hot' AS k`, [21]);
+  expect(Number((await hotRead(first))[0].n)).toBe(42);
+  // `second` runs some other marked read and, with it, prepares what the pool has run lately.
+  await second.query(`/* ${PREPARED} */ SELECT ? AS n, 'other' AS k`, [1]);
+  const serverBefore = await prepareCount(second);
+  const before = sqlPrepareCount();
+  expect(Number((await hotRead(second))[0].n)).toBe(42);
+  expect(sqlPrepareCount()).toBe(before);
+  expect(await prepareCount(second)).toBe(serverBefore); // the server was not asked to prepare it again
+  await first.release();
+  await second.release();
+});

@@ -8,7 +8,8 @@ import { onEachPooledConnection, type PooledConnection } from "./mysql-pool";
  * A read opts in by carrying the comment `PREPARED` (TypeORM's `comment` find option or
  * `QueryBuilder.comment`), which TypeORM writes as `/* prepared *\/` in front of the SQL:
  * - MySQL/MariaDB: TypeORM sends every statement as text, so a marked statement is
- *   prepared on its pooled connection the first time and executed from then on. Only
+ *   prepared on its pooled connection the first time and executed from then on, and
+ *   the pool's other connections prepare it the next time they run a marked read. Only
  *   marked statements, and at most MAX_PREPARED per connection: the server caps prepared
  *   statements for all its clients together (max_prepared_stmt_count), and ad-hoc reads
  *   (back-office filters) have texts without end.
@@ -88,29 +89,71 @@ export function asBigInt(value: unknown): unknown {
 // ---- MySQL/MariaDB ---------------------------------------------------------------
 
 function prepareMarkedMysqlReads(ds: DataSource): void {
-  onEachPooledConnection(ds, patchConnection);
+  const hot = new HotTexts();
+  onEachPooledConnection(ds, (conn) => patchConnection(conn, hot));
+}
+
+/**
+ * The marked texts this pool has run lately, most recent last, at most MAX_PREPARED.
+ * A connection prepares what it lacks of them the next time it runs a marked read, so a
+ * statement first met on one connection is ready on every connection the pool hands out
+ * next: without this, a connection the pool reached rarely prepared a hot read long after
+ * warm-up (one of the pool's ten, at a busy hour).
+ */
+class HotTexts {
+  readonly texts = new Set<string>();
+  /** Bumped when a text joins; a connection that has seen this generation lacks none. */
+  generation = 0;
+
+  touch(sql: string): void {
+    if (this.texts.delete(sql)) {
+      this.texts.add(sql);
+      return;
+    }
+    this.texts.add(sql);
+    this.generation++;
+    if (this.texts.size > MAX_PREPARED) this.texts.delete(this.texts.values().next().value as string);
+  }
 }
 
 const ER_MAX_PREPARED_STMT_COUNT_REACHED = 1461;
 
-function patchConnection(conn: PooledConnection): void {
+function patchConnection(conn: PooledConnection, hot: HotTexts): void {
   const query = conn.query.bind(conn);
   // The texts prepared on this connection, least recently used first. mysql2 keeps the
   // statements themselves (its cache is larger than MAX_PREPARED, so it never drops one first).
   const prepared = new Set<string>();
+  let synced = -1;
+  const keep = (text: string) => {
+    if (prepared.delete(text)) {
+      prepared.add(text);
+      return false;
+    }
+    prepares++;
+    prepared.add(text);
+    if (prepared.size > MAX_PREPARED) {
+      const oldest = prepared.values().next().value as string;
+      prepared.delete(oldest);
+      conn.unprepare(oldest); // out of mysql2's cache and closed on the server
+    }
+    return true;
+  };
   conn.query = (sql: unknown, values?: unknown, cb?: unknown) => {
     if (typeof sql !== "string" || !sql.startsWith(MARK) || typeof cb !== "function") return query(sql, values, cb);
     const bound = bindLimit(sql, Array.isArray(values) ? values : []);
-    if (prepared.delete(bound.sql)) prepared.add(bound.sql);
-    else {
-      prepares++;
-      prepared.add(bound.sql);
-      if (prepared.size > MAX_PREPARED) {
-        const oldest = prepared.values().next().value as string;
-        prepared.delete(oldest);
-        conn.unprepare(oldest); // out of mysql2's cache and closed on the server
+    hot.touch(bound.sql);
+    if (synced !== hot.generation) {
+      synced = hot.generation;
+      // mysql2 runs a connection's commands in order: these go ahead of the read below.
+      for (const text of hot.texts) {
+        if (text === bound.sql || prepared.has(text)) continue;
+        keep(text);
+        conn.prepare(text, (err: Error | null) => {
+          if (err) prepared.delete(text); // the read that needs it prepares it again, or falls back
+        });
       }
     }
+    keep(bound.sql);
     const done = cb as (err: (Error & { errno?: number }) | null, ...rest: unknown[]) => void;
     return conn.execute(bound.sql, bound.values, (err: (Error & { errno?: number }) | null, ...rest: unknown[]) => {
       // The server's cap on prepared statements (all clients together) is reached: answer
