@@ -1,4 +1,4 @@
-import { MAX_PREPARED, padIds, PREPARED, sqlPrepareCount } from "../subgraphs/kernel/prepared-reads";
+import { MAX_PREPARED, padIds, PREPARED, preparesInFlight, sqlPrepareCount } from "../subgraphs/kernel/prepared-reads";
 import { CustomerRow, CustomerTier } from "../subgraphs/customers/entities";
 import { startTestHub, type TestHub } from "./support/hub";
 
@@ -64,19 +64,69 @@ onMysql(`past ${MAX_PREPARED} texts on one connection the oldest is closed, and 
   await qr.release();
 });
 
-onMysql("a read first prepared on one pooled connection is ready on the others before they run it", async () => {
+type Runner = Awaited<ReturnType<typeof oneConnection>>;
+const connectionId = async (qr: Runner) => Number((await qr.query("SELECT CONNECTION_ID() AS id"))[0].id);
+const serverCount = async (qr: Runner, name: "Com_stmt_prepare" | "Com_stmt_close") => Number((await qr.query(`SHOW SESSION STATUS LIKE '${name}'`))[0].Value);
+const settled = async () => {
+  for (let i = 0; preparesInFlight() > 0; i++) {
+    expect(i).toBeLessThan(200);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+};
+/**
+ * `qr` back in the pool (idle), then the same connection again: the pool hands out the one
+ * released last, unless the hub's own background work took it meanwhile, so try again.
+ */
+const releaseAndRetake = async (qr: Runner) => {
+  const id = await connectionId(qr);
+  await qr.release();
+  for (let attempt = 0; ; attempt++) {
+    expect(attempt).toBeLessThan(100);
+    await settled();
+    const again = await oneConnection();
+    if ((await connectionId(again)) === id) return again;
+    await again.release();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+};
+
+onMysql("a read first prepared on one pooled connection is prepared on the others while they are idle, not in front of their next read", async () => {
   const first = await oneConnection();
-  const second = await oneConnection(); // held together: two different connections
-  const prepareCount = async (qr: typeof first) => Number((await qr.query("SHOW SESSION STATUS LIKE 'Com_stmt_prepare'"))[0].Value);
-  const hotRead = (qr: typeof first) => qr.query(`/* ${PREPARED} */ SELECT ? * 2 AS n, 'hot' AS k`, [21]);
-  expect(Number((await hotRead(first))[0].n)).toBe(42);
-  // `second` runs some other marked read and, with it, prepares what the pool has run lately.
-  await second.query(`/* ${PREPARED} */ SELECT ? AS n, 'other' AS k`, [1]);
-  const serverBefore = await prepareCount(second);
-  const before = sqlPrepareCount();
-  expect(Number((await hotRead(second))[0].n)).toBe(42);
-  expect(sqlPrepareCount()).toBe(before);
-  expect(await prepareCount(second)).toBe(serverBefore); // the server was not asked to prepare it again
-  await first.release();
-  await second.release();
+  let second = await oneConnection(); // held together: two different connections
+  try {
+    const tag = `hot${Date.now()}`;
+    const hotRead = (qr: Runner) => qr.query(`/* ${PREPARED} */ SELECT ? * 2 AS n, '${tag}' AS k`, [21]);
+    expect(Number((await hotRead(first))[0].n)).toBe(42);
+    second = await releaseAndRetake(second); // back in the pool, idle: it prepares the pool's hot reads
+    const serverBefore = await serverCount(second, "Com_stmt_prepare");
+    const before = sqlPrepareCount();
+    expect(Number((await hotRead(second))[0].n)).toBe(42);
+    expect(sqlPrepareCount()).toBe(before);
+    expect(await serverCount(second, "Com_stmt_prepare")).toBe(serverBefore); // the server was not asked again
+  } finally {
+    await first.release();
+    await second.release();
+  }
+});
+
+onMysql("catching up never pushes out a statement the connection uses: a full connection takes no hot reads of others", async () => {
+  const other = await oneConnection();
+  let full = await oneConnection();
+  try {
+    const tag = `full${Date.now()}`;
+    const own = (i: number) => full.query(`/* ${PREPARED} */ SELECT ? + ${i} AS n, '${tag}' AS k`, [1]);
+    for (let i = 0; i < MAX_PREPARED; i++) await own(i); // every slot of `full` taken by its own reads
+    await other.query(`/* ${PREPARED} */ SELECT ? AS n, '${tag}-other' AS k`, [1]);
+    full = await releaseAndRetake(full);
+    const prepared = await serverCount(full, "Com_stmt_prepare");
+    const closed = await serverCount(full, "Com_stmt_close");
+    const before = sqlPrepareCount();
+    for (let i = 0; i < MAX_PREPARED; i++) expect(Number((await own(i))[0].n)).toBe(1 + i); // all still prepared
+    expect(sqlPrepareCount()).toBe(before);
+    expect(await serverCount(full, "Com_stmt_prepare")).toBe(prepared);
+    expect(await serverCount(full, "Com_stmt_close")).toBe(closed);
+  } finally {
+    await other.release();
+    await full.release();
+  }
 });
