@@ -1,4 +1,4 @@
-import { preparesInFlight, sqlPrepareCount } from "../subgraphs/kernel/prepared-reads";
+import { sqlPreparedTextCount, sqlPrepareCount, sqlStatementEvictions } from "../subgraphs/kernel/prepared-reads";
 import { sqlStatementCount } from "../subgraphs/kernel/sql-stats";
 import { createProduct, customerOf, customerToken, ingest, orderInput } from "./support/fixtures";
 import { startTestHub, type TestHub } from "./support/hub";
@@ -122,46 +122,42 @@ test("the SQL statements of the storefront query do not grow with page size", as
   expect(cost50).toBe(cost5);
 });
 
-test("after warm-up the storefront query prepares no SQL: every read is bound and reused", async () => {
+test("after warm-up the storefront query prepares no new SQL: every read is bound and its statement kept", async () => {
   const cursorAt = async (first: number, after: string | null) => (await hub.query(STOREFRONT, { first, after }, alice)).data!.me.orders.pageInfo.endCursor as string;
   const page1 = await cursorAt(5, null);
   const page2 = await cursorAt(5, page1);
-  // MySQL prepares per pooled connection, and a request lands on whichever is free: warm
-  // up (both page sizes, a later page, both shoppers, side by side) until two rounds in a
-  // row prepare nothing. Statements that were not kept would never get there. Idle
-  // connections prepare what the others met: each round waits for that to finish.
-  const settled = async () => {
-    for (let i = 0; preparesInFlight() > 0; i++) {
-      expect(i).toBeLessThan(200);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  };
-  const round = async () => {
-    await Promise.all([
+  // SQLite has one connection: after warm-up it prepares nothing at all. MySQL prepares
+  // per pooled connection, and which connection a read lands on is the pool's choice, so a
+  // rarely reached one may still prepare a known text late; what must not happen there is
+  // a new text (a value written into the SQL) or a kept statement pushed out (more texts
+  // than a connection keeps, prepared over and over).
+  const onSqlite = !process.env.MYSQL_URL;
+  const state = () => ({ texts: sqlPreparedTextCount(), evictions: sqlStatementEvictions(), prepares: onSqlite ? sqlPrepareCount() : 0 });
+  // Warm up (both page sizes, a later page, both shoppers, side by side) until two rounds
+  // in a row add nothing. Reads that do not bind would never get there.
+  const round = () =>
+    Promise.all([
       hub.query(STOREFRONT, { first: 5 }, alice),
       hub.query(STOREFRONT, { first: 50 }, alice),
       hub.query(STOREFRONT, { first: 5, after: page1 }, alice),
       hub.query(STOREFRONT, { first: 5 }, bob),
     ]);
-    await settled();
-  };
   let quiet = 0;
   for (let rounds = 0; quiet < 2; rounds++) {
     expect(rounds).toBeLessThan(30);
-    const before = sqlPrepareCount();
+    const before = state();
     await round();
-    quiet = sqlPrepareCount() === before ? quiet + 1 : 0;
+    quiet = JSON.stringify(state()) === JSON.stringify(before) ? quiet + 1 : 0;
   }
   // Then other orders, lines and products than the warm-up read, in the same shapes.
-  const before = sqlPrepareCount();
+  const before = state();
   const later = await hub.query(STOREFRONT, { first: 5, after: page2 }, alice);
   expect(later.data!.me.orders.edges).toHaveLength(5);
   const all = await hub.query(STOREFRONT, { first: 50 }, alice);
   expect(all.data!.me.orders.edges).toHaveLength(50);
   await hub.query(STOREFRONT, { first: 5 }, bob);
-  await settled();
-  expect(sqlPrepareCount() - before).toBe(0);
-  expect(before).toBeGreaterThan(0); // the reads are prepared statements, and the counter counts them
+  expect(state()).toEqual(before);
+  expect(before.texts).toBeGreaterThan(0); // the reads are prepared statements, and the counter counts them
 });
 
 test("a shopper sees only their own orders and customer record", async () => {

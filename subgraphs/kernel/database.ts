@@ -50,8 +50,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DataSource> {
       migrations: opts.migrations,
       migrationsTransactionMode: "each",
       logger,
-      // mysql2's own statement cache stays larger than prepared-reads' so it never closes one under it.
-      extra: { connectionLimit: opts.poolSize ?? 10, maxPreparedStatements: 4 * MAX_PREPARED },
+      // mysql2's per-connection statement cache is what bounds prepared-reads on MySQL.
+      extra: { connectionLimit: opts.poolSize ?? 10, maxPreparedStatements: MAX_PREPARED },
     });
     await ds.initialize();
     // Every pooled connection, not just the one a `ds.query` would reach: CURRENT_TIMESTAMP

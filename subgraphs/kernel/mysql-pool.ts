@@ -5,10 +5,6 @@ export interface PooledConnection {
   query(sql: unknown, values?: unknown, cb?: unknown): unknown;
   /** Prepares `sql` on this connection unless mysql2 has it cached, then executes it. */
   execute(sql: string, values: unknown[], cb: unknown): unknown;
-  /** Prepares `sql` on this connection (into mysql2's statement cache) without running it. */
-  prepare(sql: string, cb: (err: Error | null) => void): unknown;
-  /** Drops `sql` from mysql2's statement cache and closes it on the server. */
-  unprepare(sql: string): unknown;
 }
 interface Pool {
   getConnection(cb: (err: Error | null, conn: PooledConnection) => void): void;

@@ -8,8 +8,7 @@ import { onEachPooledConnection, type PooledConnection } from "./mysql-pool";
  * A read opts in by carrying the comment `PREPARED` (TypeORM's `comment` find option or
  * `QueryBuilder.comment`), which TypeORM writes as `/* prepared *\/` in front of the SQL:
  * - MySQL/MariaDB: TypeORM sends every statement as text, so a marked statement is
- *   prepared on its pooled connection the first time and executed from then on, and
- *   the pool's other connections prepare it while idle, when they go back to the pool. Only
+ *   prepared on its pooled connection the first time and executed from then on. Only
  *   marked statements, and at most MAX_PREPARED per connection: the server caps prepared
  *   statements for all its clients together (max_prepared_stmt_count), and ad-hoc reads
  *   (back-office filters) have texts without end.
@@ -23,33 +22,45 @@ import { onEachPooledConnection, type PooledConnection } from "./mysql-pool";
 export const PREPARED = "prepared";
 const MARK = `/* ${PREPARED} */`;
 
-/** Per pooled MySQL connection; a statement pushed out is closed on the server. */
+/** Per pooled MySQL connection (mysql2's maxPreparedStatements); a statement pushed out is closed on the server. */
 export const MAX_PREPARED = 64;
 /** TypeORM's per-connection cache of SQLite statements (its default is 100). */
 export const SQLITE_STATEMENT_CACHE = 1000;
 
 let prepares = 0;
-let preparedAhead = 0;
+let evictions = 0;
+/** Every text prepared so far (up to TEXTS_KEPT): after warm-up the storefront adds none. */
+const texts = new Set<string>();
+const TEXTS_KEPT = 10_000;
 
 /** The gauge each service reports sqlPrepareCount() as (its process's count). */
 export const PREPARED_METRIC = "orderhub_sql_statements_prepared";
-/** The gauge each service reports sqlPreparedAheadCount() as. */
-export const PREPARED_AHEAD_METRIC = "orderhub_sql_statements_prepared_ahead";
 
-/**
- * Statements this process has prepared in front of a read, so far: what requests paid.
- * After warm-up, hot reads add none.
- */
+/** Statements prepared by this process so far. */
 export function sqlPrepareCount(): number {
   return prepares;
 }
 
 /**
- * Statements prepared ahead of use on idle MySQL connections (see HotTexts): no request
- * waits for them, and once every connection holds the pool's hot reads they stop too.
+ * Different statement texts prepared so far. MySQL prepares per pooled connection, so a
+ * connection the pool reaches rarely may prepare a known text late; a new text after
+ * warm-up is a read that does not bind (a value written into the SQL).
  */
-export function sqlPreparedAheadCount(): number {
-  return preparedAhead;
+export function sqlPreparedTextCount(): number {
+  return texts.size;
+}
+
+/**
+ * MySQL statements pushed out of a connection's cache by a newer one (closed on the
+ * server, prepared again when next run): after warm-up the storefront causes none.
+ */
+export function sqlStatementEvictions(): number {
+  return evictions;
+}
+
+function counted(sql: string): void {
+  prepares++;
+  if (texts.size < TEXTS_KEPT) texts.add(sql);
 }
 
 /**
@@ -90,8 +101,9 @@ function bindSqliteIntegers(ds: DataSource): void {
   const db = driver.databaseConnection;
   const prepare = db.prepare.bind(db);
   db.prepare = (sql: string) => {
-    prepares++;
-    return prepare(sql);
+    const statement = prepare(sql);
+    counted(sql);
+    return statement;
   };
 }
 
@@ -102,146 +114,52 @@ export function asBigInt(value: unknown): unknown {
 
 // ---- MySQL/MariaDB ---------------------------------------------------------------
 
-function prepareMarkedMysqlReads(ds: DataSource): void {
-  const hot = new HotTexts();
-  const caches = new WeakMap<object, StatementCache>();
-  onEachPooledConnection(ds, (conn) => {
-    const cache = new StatementCache(conn, hot);
-    caches.set(conn, cache);
-    patchConnection(conn, cache);
-  });
-  // A connection back in the pool, idle, catches up with the pool's hot reads there,
-  // rather than in front of the next request's read.
-  const pool = (ds.driver as unknown as { pool: { on(event: "release", listener: (conn: object) => void): void } }).pool;
-  pool.on("release", (conn) => caches.get(conn)?.catchUp());
+/** mysql2's own cache of one connection's prepared statements (an LRU that closes what it pushes out). */
+interface StatementLru {
+  has(key: string): boolean;
+  readonly size: number;
 }
-
-/**
- * The marked texts this pool has run lately, most recent last, at most MAX_PREPARED.
- * A connection going back to the pool prepares those it lacks (a few at a time, in free
- * slots only), so a statement first met on one connection is ready on the others before
- * they meet it: without this, a connection the pool reached rarely prepared a hot read
- * long after warm-up (one of the pool's ten, at a busy hour).
- */
-class HotTexts {
-  readonly texts = new Set<string>();
-  /** Bumped when a text joins. */
-  generation = 0;
-  /** Until when catching up waits, after the server refused more statements (its cap). */
-  pausedUntil = 0;
-
-  touch(sql: string): void {
-    if (this.texts.delete(sql)) {
-      this.texts.add(sql);
-      return;
-    }
-    this.texts.add(sql);
-    this.generation++;
-    if (this.texts.size > MAX_PREPARED) this.texts.delete(this.texts.values().next().value as string);
-  }
+interface MysqlConnection extends PooledConnection {
+  _statements: StatementLru;
+  constructor: { statementKey(options: { sql: string }): string };
 }
 
 const ER_MAX_PREPARED_STMT_COUNT_REACHED = 1461;
-/** Statements one release prepares at most: an idle connection, but the pool may hand it out any moment. */
-const CATCH_UP_BATCH = 8;
-/** After the server's cap was reached, catching up pauses this long (reads still prepare their own). */
+/** After the server refused a statement (its cap, all clients together), new texts run as plain statements this long. */
 const CAP_PAUSE_MS = 60_000;
-let catchingUp = 0;
+let capPausedUntil = 0;
 
-/** Statements being prepared ahead of use right now (tests wait for them to finish). */
-export function preparesInFlight(): number {
-  return catchingUp;
+function prepareMarkedMysqlReads(ds: DataSource): void {
+  onEachPooledConnection(ds, (conn) => patchConnection(conn as MysqlConnection));
 }
 
 /**
- * The statements prepared on one pooled connection, least recently used first, at most
- * MAX_PREPARED. mysql2 keeps the statements themselves (its cache is larger, so it never
- * drops one first); pushing one out of here closes it on the server.
+ * Marked statements go through mysql2's execute: prepared on the connection the first
+ * time, from then on executed from mysql2's per-connection cache (MAX_PREPARED, see
+ * database.ts; the least recently used is closed on the server when a new one needs its
+ * place). What is counted is read off that cache, so the count cannot drift from it.
  */
-class StatementCache {
-  private readonly prepared = new Set<string>();
-  /** Prepares sent ahead of use and not answered yet; true once pushed out meanwhile. */
-  private readonly pending = new Map<string, boolean>();
-  private synced = -1;
-
-  constructor(
-    private readonly conn: PooledConnection,
-    private readonly hot: HotTexts,
-  ) {}
-
-  /** Before `text` runs as a prepared statement on this connection: counts it when it is new here. */
-  use(text: string): void {
-    this.hot.touch(text);
-    if (this.prepared.delete(text)) {
-      this.prepared.add(text);
-      return;
-    }
-    prepares++;
-    this.prepared.add(text);
-    if (this.prepared.size > MAX_PREPARED) this.evict(this.prepared.values().next().value as string);
-  }
-
-  /** `text` failed on this connection: forget it, so it is prepared afresh (and counted) next time. */
-  drop(text: string): void {
-    if (this.prepared.delete(text)) this.unprepare(text);
-  }
-
-  /** Prepares, on this idle connection, hot texts it lacks, into free slots only. */
-  catchUp(): void {
-
-    if (this.synced === this.hot.generation || Date.now() < this.hot.pausedUntil || this.dead()) return;
-    const free = MAX_PREPARED - this.prepared.size;
-    const missing = [...this.hot.texts].reverse().filter((t) => !this.prepared.has(t));
-    // Done with this generation once nothing is missing or no slot is left; otherwise the next release goes on.
-    if (missing.length <= Math.min(free, CATCH_UP_BATCH)) this.synced = this.hot.generation;
-    for (const text of missing.slice(0, Math.min(free, CATCH_UP_BATCH))) {
-      this.prepared.add(text);
-      this.pending.set(text, false);
-      catchingUp++;
-      this.conn.prepare(text, (err: (Error & { errno?: number }) | null) => {
-        catchingUp--;
-        const evicted = this.pending.get(text);
-        this.pending.delete(text);
-        if (err) {
-          this.prepared.delete(text);
-          if (err.errno === ER_MAX_PREPARED_STMT_COUNT_REACHED) this.hot.pausedUntil = Date.now() + CAP_PAUSE_MS;
-          this.synced = -1; // try again at a later release
-          return;
-        }
-        preparedAhead++;
-        if (evicted) this.unprepare(text); // pushed out while it was on its way: close it now
-      });
-    }
-  }
-
-  private evict(text: string): void {
-    this.prepared.delete(text);
-    if (this.pending.has(text)) this.pending.set(text, true);
-    else this.unprepare(text);
-  }
-
-  private unprepare(text: string): void {
-    if (this.dead()) return; // closing a statement of a dead connection would only raise its error again
-    this.conn.unprepare(text); // out of mysql2's cache and closed on the server
-  }
-
-  private dead(): boolean {
-    return !!(this.conn as unknown as { _fatalError?: unknown })._fatalError;
-  }
-}
-
-function patchConnection(conn: PooledConnection, cache: StatementCache): void {
+function patchConnection(conn: MysqlConnection): void {
   const query = conn.query.bind(conn);
   conn.query = (sql: unknown, values?: unknown, cb?: unknown) => {
     if (typeof sql !== "string" || !sql.startsWith(MARK) || typeof cb !== "function") return query(sql, values, cb);
     const bound = bindLimit(sql, Array.isArray(values) ? values : []);
-    cache.use(bound.sql);
+    const cache = conn._statements;
+    const fresh = !cache.has(conn.constructor.statementKey({ sql: bound.sql }));
+    if (fresh && Date.now() < capPausedUntil) return query(sql, values, cb);
+    const pushesOut = fresh && cache.size >= MAX_PREPARED;
     const done = cb as (err: (Error & { errno?: number }) | null, ...rest: unknown[]) => void;
     return conn.execute(bound.sql, bound.values, (err: (Error & { errno?: number }) | null, ...rest: unknown[]) => {
-      if (err) cache.drop(bound.sql);
-      // The server's cap on prepared statements (all clients together) is reached: answer
-      // as a plain statement rather than fail the read.
-      if (err?.errno === ER_MAX_PREPARED_STMT_COUNT_REACHED) return query(sql, values, cb);
+      // The server's cap on prepared statements is reached: answer as a plain statement
+      // rather than fail the read, and stop asking for new ones for a while.
+      if (err?.errno === ER_MAX_PREPARED_STMT_COUNT_REACHED) {
+        capPausedUntil = Date.now() + CAP_PAUSE_MS;
+        return query(sql, values, cb);
+      }
+      if (fresh && cache.has(conn.constructor.statementKey({ sql: bound.sql }))) {
+        counted(bound.sql);
+        if (pushesOut) evictions++;
+      }
       done(err, ...rest);
     });
   };

@@ -22,7 +22,7 @@ import { createLogger, log, requestInfoOf, type Logger } from "./logging";
 import { metricsOperations, metricsToken, serveMetrics, ServiceMetrics } from "./metrics";
 import { consumerGauges, deliveryGauges, outboxGauges } from "./service-gauges";
 import { logWithRequest, observed, requestInfoPlugin } from "./request-log";
-import { PREPARED_AHEAD_METRIC, PREPARED_METRIC, sqlPreparedAheadCount, sqlPrepareCount } from "./prepared-reads";
+import { PREPARED_METRIC, sqlPrepareCount } from "./prepared-reads";
 import { countingStatementsOf } from "./sql-stats";
 import type { Principal } from "./principal";
 import { systemClock, type Clock } from "./clock";
@@ -185,8 +185,7 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
   const consumer = new ServiceConsumer(ds, def.name, subscriptions, relay, { clock, config: config.delivery });
   outboxGauges(metrics, ds, logger);
   deliveryGauges(metrics, ds, logger);
-  metrics.gaugeFrom(PREPARED_METRIC, "SQL statements this process has prepared in front of a read. Hot reads prepare once per pooled connection: under steady load it stays flat.", () => sqlPrepareCount());
-  metrics.gaugeFrom(PREPARED_AHEAD_METRIC, "SQL statements prepared ahead of use on idle MySQL connections (the pool's hot reads a connection had not met yet).", () => sqlPreparedAheadCount());
+  metrics.gaugeFrom(PREPARED_METRIC, "SQL statements this process has prepared. Hot reads prepare once per pooled connection: under steady load it stays flat.", () => sqlPrepareCount());
   const events = consumerGauges(metrics, def.name, bus, logger, { consumes: subscriptions.length > 0 });
   if (consumer.types.length) bus.consume(def.name, consumer.types, (event) => events.delivering(event, () => consumer.deliver(event)));
   if (!options.holdRelay) relay.start();

@@ -9,9 +9,7 @@ import { SUBGRAPH_NAMES, type SubgraphName } from "../../subgraphs/kernel/config
 import { dropDatabases, openDatabase } from "../../subgraphs/kernel/database";
 import { EVENT_ENTITIES } from "../../subgraphs/kernel/events";
 import { SUBGRAPHS } from "../../gateway/subgraph-list";
-import { PREPARED_AHEAD_METRIC, PREPARED_METRIC, sqlPreparedAheadCount, sqlPrepareCount } from "../../subgraphs/kernel/prepared-reads";
-
-export type Prepared = { inFront: number; ahead: number };
+import { PREPARED_METRIC, sqlPrepareCount } from "../../subgraphs/kernel/prepared-reads";
 import { parseMetrics, sample } from "../support/metrics";
 import { startServiceHub } from "../support/services";
 
@@ -43,11 +41,8 @@ export interface BenchTarget {
   settle(): Promise<void>;
   /** Resident memory of each process of the hub, in MB. */
   rss(): Promise<Record<string, number>>;
-  /**
-   * SQL statements the hub's processes have prepared so far, all together: in front of a
-   * read (what requests waited for), and ahead of use on idle MySQL connections.
-   */
-  preparedStatements(): Promise<Prepared>;
+  /** SQL statements the hub's processes have prepared so far, all together. */
+  preparedStatements(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -128,7 +123,7 @@ export async function oneProcessTarget(secrets: TargetSecrets): Promise<BenchTar
         return { "hub (gateway + 4 subgraphs)": process.memoryUsage().rss / MB };
       },
       async preparedStatements() {
-        return { inFront: sqlPrepareCount(), ahead: sqlPreparedAheadCount() };
+        return sqlPrepareCount();
       },
       async stop() {
         await hub.stop().catch((err) => console.error("Stopping the hub failed:", err));
@@ -226,12 +221,8 @@ export async function servicesTarget(secrets: TargetSecrets): Promise<BenchTarge
       return out;
     },
     async preparedStatements() {
-      const total = { inFront: 0, ahead: 0 };
-      for (const name of SUBGRAPH_NAMES) {
-        const samples = await scrapeSamples(hub.services[name].base);
-        total.inFront += sample(samples, PREPARED_METRIC) ?? NaN;
-        total.ahead += sample(samples, PREPARED_AHEAD_METRIC) ?? NaN;
-      }
+      let total = 0;
+      for (const name of SUBGRAPH_NAMES) total += sample(await scrapeSamples(hub.services[name].base), PREPARED_METRIC) ?? NaN;
       return total;
     },
     async stop() {
