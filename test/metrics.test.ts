@@ -70,6 +70,7 @@ test("requests, subgraph fetches and an ingested order show in the gateway's and
   expect(sample(orders.samples, "orderhub_outbox_backlog_events", { service: "orders" })).toBe(0);
   expect(sample(orders.samples, "orderhub_outbox_oldest_unpublished_age_seconds")).toBe(0);
   expect(sample(orders.samples, "orderhub_consumer_lag_events")).toBe(0);
+  expect(sample(orders.samples, "orderhub_sql_statements_prepared")).toBeGreaterThanOrEqual(0); // exposed, a count
   // Not the gateway's process metrics again: the subgraphs share its process.
   expect(sample(orders.samples, "orderhub_process_resident_memory_bytes")).toBeUndefined();
 

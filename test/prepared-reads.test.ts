@@ -49,20 +49,26 @@ test("padIds repeats the last id up to a power of two and keeps the order", () =
   expect(padIds([1, 2, 3, 4, 5])).toEqual([1, 2, 3, 4, 5, 5, 5, 5]);
 });
 
+const serverCount = async (qr: Awaited<ReturnType<typeof oneConnection>>, name: "Com_stmt_prepare") => Number((await qr.query(`SHOW SESSION STATUS LIKE '${name}'`))[0].Value);
+
 onMysql(`past ${MAX_PREPARED} texts on one connection the oldest is closed, and running it again prepares it afresh`, async () => {
   const qr = await oneConnection();
-  const run = (i: number) => qr.query(`/* ${PREPARED} */ SELECT ? + ${i} AS n`, [1]);
+  const tag = `evict-${Date.now()}`;
+  const run = (i: number) => qr.query(`/* ${PREPARED} */ SELECT ? + ${i} AS n, '${tag}' AS k`, [1]);
   const evictedBefore = sqlStatementEvictions();
   for (let i = 0; i <= MAX_PREPARED + 5; i++) expect(Number((await run(i))[0].n)).toBe(1 + i);
   expect(sqlStatementEvictions() - evictedBefore).toBeGreaterThanOrEqual(6);
   const before = sqlPrepareCount();
   const evicted = sqlStatementEvictions();
+  const serverBefore = await serverCount(qr, "Com_stmt_prepare");
   expect(Number((await run(0))[0].n)).toBe(1); // pushed out: prepared again, not a closed handle
   expect(sqlPrepareCount()).toBe(before + 1);
+  expect(await serverCount(qr, "Com_stmt_prepare")).toBe(serverBefore + 1); // as the server counts it
   expect(sqlStatementEvictions()).toBe(evicted + 1); // and it pushed out the oldest in turn
   expect(Number((await run(MAX_PREPARED + 5))[0].n)).toBe(MAX_PREPARED + 6); // still kept
   expect(sqlPrepareCount()).toBe(before + 1);
   expect(sqlStatementEvictions()).toBe(evicted + 1);
+  expect(await serverCount(qr, "Com_stmt_prepare")).toBe(serverBefore + 1);
   // The server holds at most MAX_PREPARED of this connection's statements.
   const [row] = await qr.query("SHOW SESSION STATUS LIKE 'Com_stmt_close'");
   expect(Number(row.Value)).toBeGreaterThanOrEqual(6);
@@ -77,10 +83,17 @@ onMysql("a marked read the server refuses is not counted as prepared, and the co
     await expect(qr.query(`/* ${PREPARED} */ SELECT n FROM no_such_table_${Date.now()} WHERE n = ?`, [1])).rejects.toThrow(/doesn't exist/);
     expect(sqlPrepareCount()).toBe(before);
     expect(sqlPreparedTextCount()).toBe(texts);
+    // Two reads of one new text at once on one connection: the server prepares it once, and so it is counted.
+    const twice = `twice-${Date.now()}`;
+    const serverBefore = await serverCount(qr, "Com_stmt_prepare");
+    const both = await Promise.all([qr.query(`/* ${PREPARED} */ SELECT ? AS k, '${twice}' AS t`, [1]), qr.query(`/* ${PREPARED} */ SELECT ? AS k, '${twice}' AS t`, [2])]);
+    expect(both.map((r) => Number(r[0].k))).toEqual([1, 2]);
+    expect(sqlPrepareCount()).toBe(before + 1);
+    expect(await serverCount(qr, "Com_stmt_prepare")).toBe(serverBefore + 1);
     const tag = `after-error-${Date.now()}`;
     expect((await qr.query(`/* ${PREPARED} */ SELECT ? AS k`, [tag]))[0].k).toBe(tag);
-    expect(sqlPrepareCount()).toBe(before + 1);
-    expect(sqlPreparedTextCount()).toBe(texts + 1);
+    expect(sqlPrepareCount()).toBe(before + 2);
+    expect(sqlPreparedTextCount()).toBe(texts + 2);
   } finally {
     await qr.release();
   }

@@ -26,8 +26,8 @@ let bob: string;
 const aliceOrders: string[] = [];
 
 beforeAll(async () => {
-  // Two connections per pool: MySQL prepares per connection, and the warm-up below should
-  // reach every one of them in a few rounds.
+  // Two connections per pool: MySQL prepares per connection, so the warm-up below reaches
+  // each of them in a few rounds.
   hub = await startTestHub({ DB_POOL_SIZE: "2", PRODUCT_CACHE_SECONDS: "0" }); // every product read reaches the database
   await createProduct(hub, "CUP-1", [
     { channel: "WEB", channelSkuId: "SKU-A" },

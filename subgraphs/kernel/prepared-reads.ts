@@ -29,12 +29,24 @@ export const SQLITE_STATEMENT_CACHE = 1000;
 
 let prepares = 0;
 let evictions = 0;
-/** Every text prepared so far (up to TEXTS_KEPT): after warm-up the storefront adds none. */
+/** Every marked text prepared so far: after warm-up the storefront adds none. Marked texts are few (see padIds); the cap only guards memory against a read that writes values into its text. */
 const texts = new Set<string>();
 const TEXTS_KEPT = 10_000;
 
-/** The gauge each service reports sqlPrepareCount() as (its process's count). */
+/** The gauges each service reports preparedReadStats() as (its process's counts). */
 export const PREPARED_METRIC = "orderhub_sql_statements_prepared";
+export const TEXTS_METRIC = "orderhub_sql_statement_texts_prepared";
+export const EVICTED_METRIC = "orderhub_sql_statements_evicted";
+
+export interface PreparedReadStats {
+  prepared: number;
+  texts: number;
+  evicted: number;
+}
+
+export function preparedReadStats(): PreparedReadStats {
+  return { prepared: prepares, texts: texts.size, evicted: evictions };
+}
 
 /** Statements prepared by this process so far. */
 export function sqlPrepareCount(): number {
@@ -42,7 +54,7 @@ export function sqlPrepareCount(): number {
 }
 
 /**
- * Different statement texts prepared so far. MySQL prepares per pooled connection, so a
+ * Different marked texts prepared so far. MySQL prepares per pooled connection, so a
  * connection the pool reaches rarely may prepare a known text late; a new text after
  * warm-up is a read that does not bind (a value written into the SQL).
  */
@@ -60,7 +72,7 @@ export function sqlStatementEvictions(): number {
 
 function counted(sql: string): void {
   prepares++;
-  if (texts.size < TEXTS_KEPT) texts.add(sql);
+  if (sql.startsWith(MARK) && texts.size < TEXTS_KEPT) texts.add(sql);
 }
 
 /**
@@ -117,11 +129,12 @@ export function asBigInt(value: unknown): unknown {
 /** mysql2's own cache of one connection's prepared statements (an LRU that closes what it pushes out). */
 interface StatementLru {
   has(key: string): boolean;
+  set(key: string, value: unknown): unknown;
   readonly size: number;
+  readonly available: number;
 }
 interface MysqlConnection extends PooledConnection {
-  _statements: StatementLru;
-  constructor: { statementKey(options: { sql: string }): string };
+  _statements?: StatementLru;
 }
 
 const ER_MAX_PREPARED_STMT_COUNT_REACHED = 1461;
@@ -137,32 +150,45 @@ function prepareMarkedMysqlReads(ds: DataSource): void {
  * Marked statements go through mysql2's execute: prepared on the connection the first
  * time, from then on executed from mysql2's per-connection cache (MAX_PREPARED, see
  * database.ts; the least recently used is closed on the server when a new one needs its
- * place). What is counted is read off that cache, so the count cannot drift from it.
+ * place). A prepare is counted where mysql2 files a new statement in that cache, so the
+ * count is the server's, whatever runs on the connection at once.
  */
 function patchConnection(conn: MysqlConnection): void {
+  const cache = conn._statements;
+  // mysql2's internals: if an upgrade moves them, say so at start-up rather than count nothing.
+  if (!cache || typeof cache.has !== "function" || typeof cache.set !== "function" || typeof cache.available !== "number") {
+    throw new Error("prepared-reads: this mysql2 version keeps its statement cache elsewhere; update subgraphs/kernel/prepared-reads.ts.");
+  }
+  const set = cache.set.bind(cache);
+  cache.set = (key: string, value: unknown) => {
+    if (!cache.has(key)) {
+      if (cache.available === 0) evictions++;
+      counted(key.slice(key.indexOf(MARK)));
+    }
+    return set(key, value);
+  };
   const query = conn.query.bind(conn);
   conn.query = (sql: unknown, values?: unknown, cb?: unknown) => {
     if (typeof sql !== "string" || !sql.startsWith(MARK) || typeof cb !== "function") return query(sql, values, cb);
+    // The server's cap on prepared statements was reached lately: new texts run as plain statements.
+    if (Date.now() < capPausedUntil && !cache.has(statementKey(sql))) return query(sql, values, cb);
     const bound = bindLimit(sql, Array.isArray(values) ? values : []);
-    const cache = conn._statements;
-    const fresh = !cache.has(conn.constructor.statementKey({ sql: bound.sql }));
-    if (fresh && Date.now() < capPausedUntil) return query(sql, values, cb);
-    const pushesOut = fresh && cache.size >= MAX_PREPARED;
     const done = cb as (err: (Error & { errno?: number }) | null, ...rest: unknown[]) => void;
     return conn.execute(bound.sql, bound.values, (err: (Error & { errno?: number }) | null, ...rest: unknown[]) => {
-      // The server's cap on prepared statements is reached: answer as a plain statement
-      // rather than fail the read, and stop asking for new ones for a while.
+      // The cap is reached: answer as a plain statement rather than fail the read, and
+      // stop asking for new ones for a while.
       if (err?.errno === ER_MAX_PREPARED_STMT_COUNT_REACHED) {
         capPausedUntil = Date.now() + CAP_PAUSE_MS;
         return query(sql, values, cb);
       }
-      if (fresh && cache.has(conn.constructor.statementKey({ sql: bound.sql }))) {
-        counted(bound.sql);
-        if (pushesOut) evictions++;
-      }
       done(err, ...rest);
     });
   };
+}
+
+/** mysql2's cache key of a statement executed as execute(sql, values, cb): no nestTables, no rowsAsArray. */
+function statementKey(sql: string): string {
+  return `undefined/undefined/undefined${bindLimit(sql, []).sql}`;
 }
 
 /**

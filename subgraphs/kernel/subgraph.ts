@@ -22,7 +22,7 @@ import { createLogger, log, requestInfoOf, type Logger } from "./logging";
 import { metricsOperations, metricsToken, serveMetrics, ServiceMetrics } from "./metrics";
 import { consumerGauges, deliveryGauges, outboxGauges } from "./service-gauges";
 import { logWithRequest, observed, requestInfoPlugin } from "./request-log";
-import { PREPARED_METRIC, sqlPrepareCount } from "./prepared-reads";
+import { EVICTED_METRIC, PREPARED_METRIC, sqlPreparedTextCount, sqlPrepareCount, sqlStatementEvictions, TEXTS_METRIC } from "./prepared-reads";
 import { countingStatementsOf } from "./sql-stats";
 import type { Principal } from "./principal";
 import { systemClock, type Clock } from "./clock";
@@ -186,6 +186,8 @@ export async function startSubgraph<L>(def: SubgraphDefinition<L>, config: Subgr
   outboxGauges(metrics, ds, logger);
   deliveryGauges(metrics, ds, logger);
   metrics.gaugeFrom(PREPARED_METRIC, "SQL statements this process has prepared. Hot reads prepare once per pooled connection: under steady load it stays flat.", () => sqlPrepareCount());
+  metrics.gaugeFrom(TEXTS_METRIC, "Different hot-read texts this process has prepared: one that grows under steady load is a read writing values into its SQL.", () => sqlPreparedTextCount());
+  metrics.gaugeFrom(EVICTED_METRIC, "Prepared statements pushed out of a MySQL connection's cache by newer ones (prepared again when next run): under steady load it stays flat.", () => sqlStatementEvictions());
   const events = consumerGauges(metrics, def.name, bus, logger, { consumes: subscriptions.length > 0 });
   if (consumer.types.length) bus.consume(def.name, consumer.types, (event) => events.delivering(event, () => consumer.deliver(event)));
   if (!options.holdRelay) relay.start();

@@ -13,6 +13,7 @@ import { formatRss } from "./rss";
 import { interleavedRounds, msPerRequest, type GatewayRounds } from "./peer-phase";
 import { startStockGateway } from "./stock-peer";
 import { oneProcessTarget, servicesTarget, type BenchMode, type BenchTarget } from "./targets";
+import type { PreparedReadStats } from "../../subgraphs/kernel/prepared-reads";
 import { printWebhookTable, webhookPhase, type WebhookPhaseResult } from "./webhook-phase";
 import { evaluate } from "../identity/evaluate";
 import { printSoak, soakPhase, type SoakResult } from "./soak-phase";
@@ -256,7 +257,7 @@ async function benchmark(hub: BenchTarget, secret: string, webhookSecret: string
 
   const stockGateway = await startStockGateway({ subgraphUrls: hub.subgraphUrls, internalSecret: secret, jwt: hub.jwt });
   let gateways: GatewayRounds[];
-  let preparedFrom = 0;
+  let preparedFrom: Record<string, PreparedReadStats> = {};
   try {
     const stockJob: GatewayJob = { ...gatewayJob, url: stockGateway.url };
     await spotCheck(stockJob, shoppers, 6, "stock @apollo/gateway");
@@ -281,7 +282,12 @@ async function benchmark(hub: BenchTarget, secret: string, webhookSecret: string
     await stockGateway.stop();
   }
   const [ours, stock, ordersAlone] = gateways;
-  const prepared = (await hub.preparedStatements()) - preparedFrom;
+  const preparedTo = await hub.preparedStatements();
+  const preparedIn = (key: keyof PreparedReadStats) => Object.keys(preparedTo).reduce((sum, p) => sum + preparedTo[p][key] - (preparedFrom[p]?.[key] ?? 0), 0);
+  const prepared = preparedIn("prepared");
+  const byProcess = Object.keys(preparedTo)
+    .filter((p) => preparedTo[p].prepared !== preparedFrom[p]?.prepared)
+    .map((p) => `${p} ${preparedTo[p].prepared - (preparedFrom[p]?.prepared ?? 0)}`);
   const rows: Measurement[] = [
     { name: `our gateway (storefront query, ${settings.rounds} rounds)`, summary: ours.summary, rssMb: await hub.rss() },
     { name: `stock @apollo/gateway (same, ${settings.rounds} rounds)`, summary: stock.summary, rssMb: {} },
@@ -300,7 +306,8 @@ async function benchmark(hub: BenchTarget, secret: string, webhookSecret: string
   const storefrontRequests = ours.summary.requests + stock.summary.requests;
   console.log(
     `SQL statements prepared per storefront request after warm-up = ${(prepared / storefrontRequests).toFixed(3)} ` +
-      `(${prepared} over the rounds, which served ${storefrontRequests} storefront requests and ${ordersAlone.summary.requests} orders-alone ones; ${hub.mode}, ${database})`,
+      `(${prepared} over the rounds${byProcess.length ? ` [${byProcess.join(", ")}]` : ""}, ${preparedIn("texts")} new texts, ${preparedIn("evicted")} pushed an older statement out; ` +
+      `the rounds served ${storefrontRequests} storefront requests and ${ordersAlone.summary.requests} orders-alone ones; ${hub.mode}, ${database})`,
   );
 
   let soak: SoakResult | undefined;

@@ -9,7 +9,7 @@ import { SUBGRAPH_NAMES, type SubgraphName } from "../../subgraphs/kernel/config
 import { dropDatabases, openDatabase } from "../../subgraphs/kernel/database";
 import { EVENT_ENTITIES } from "../../subgraphs/kernel/events";
 import { SUBGRAPHS } from "../../gateway/subgraph-list";
-import { PREPARED_METRIC, sqlPrepareCount } from "../../subgraphs/kernel/prepared-reads";
+import { EVICTED_METRIC, PREPARED_METRIC, preparedReadStats, TEXTS_METRIC, type PreparedReadStats } from "../../subgraphs/kernel/prepared-reads";
 import { parseMetrics, sample } from "../support/metrics";
 import { startServiceHub } from "../support/services";
 
@@ -41,8 +41,8 @@ export interface BenchTarget {
   settle(): Promise<void>;
   /** Resident memory of each process of the hub, in MB. */
   rss(): Promise<Record<string, number>>;
-  /** SQL statements the hub's processes have prepared so far, all together. */
-  preparedStatements(): Promise<number>;
+  /** SQL statements each of the hub's processes has prepared so far (texts and evictions too). */
+  preparedStatements(): Promise<Record<string, PreparedReadStats>>;
   stop(): Promise<void>;
 }
 
@@ -123,7 +123,7 @@ export async function oneProcessTarget(secrets: TargetSecrets): Promise<BenchTar
         return { "hub (gateway + 4 subgraphs)": process.memoryUsage().rss / MB };
       },
       async preparedStatements() {
-        return sqlPrepareCount();
+        return { hub: preparedReadStats() };
       },
       async stop() {
         await hub.stop().catch((err) => console.error("Stopping the hub failed:", err));
@@ -221,9 +221,12 @@ export async function servicesTarget(secrets: TargetSecrets): Promise<BenchTarge
       return out;
     },
     async preparedStatements() {
-      let total = 0;
-      for (const name of SUBGRAPH_NAMES) total += sample(await scrapeSamples(hub.services[name].base), PREPARED_METRIC) ?? NaN;
-      return total;
+      const out: Record<string, PreparedReadStats> = {};
+      for (const name of SUBGRAPH_NAMES) {
+        const s = await scrapeSamples(hub.services[name].base);
+        out[name] = { prepared: sample(s, PREPARED_METRIC) ?? NaN, texts: sample(s, TEXTS_METRIC) ?? NaN, evicted: sample(s, EVICTED_METRIC) ?? NaN };
+      }
+      return out;
     },
     async stop() {
       await ordersDs?.destroy().catch(() => undefined);
