@@ -51,7 +51,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DataSource> {
       migrationsTransactionMode: "each",
       logger,
       // mysql2's per-connection statement cache is what bounds prepared-reads on MySQL.
-      extra: { connectionLimit: opts.poolSize ?? 10, maxPreparedStatements: MAX_PREPARED },
+      // trace off: mysql2 would capture a stack trace for every statement (TypeORM's own
+      // QueryFailedError says where a statement failed).
+      extra: { connectionLimit: opts.poolSize ?? 10, maxPreparedStatements: MAX_PREPARED, trace: false },
     });
     await ds.initialize();
     // Every pooled connection, not just the one a `ds.query` would reach: CURRENT_TIMESTAMP
@@ -61,6 +63,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DataSource> {
       // Once per connection rather than before every transaction: one statement less each.
       // Every statement on the hub's connections reads committed data, in a transaction or not.
       await runSql(conn, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+      // TypeORM asks for the connection's promise wrapper before every statement, and mysql2
+      // builds a new one (through require) each time: one per connection serves them all.
+      const wrapper = conn.promise();
+      conn.promise = () => wrapper;
     });
     usePreparedReads(ds);
     await migrateUnderLock(ds, database);

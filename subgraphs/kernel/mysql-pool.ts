@@ -5,6 +5,8 @@ export interface PooledConnection {
   query(sql: unknown, values?: unknown, cb?: unknown): unknown;
   /** Prepares `sql` on this connection unless mysql2 has it cached, then executes it. */
   execute(sql: string, values: unknown[], cb: unknown): unknown;
+  /** mysql2's promise wrapper of this connection. */
+  promise(): unknown;
 }
 interface Pool {
   getConnection(cb: (err: Error | null, conn: PooledConnection) => void): void;
