@@ -1,4 +1,6 @@
 import { countRows, ingest, orderInput, unique } from "./support/fixtures";
+import { CustomerRow } from "../subgraphs/customers/entities";
+import { parseGlobalId } from "../subgraphs/kernel/global-id";
 import { startTestHub, type TestHub } from "./support/hub";
 
 let hub: TestHub;
@@ -47,6 +49,22 @@ describe("cleansing", () => {
     const r = await hub.query(REGISTER, { i: { channel: "WEB", channelCustomerId: unique("web"), phone: "12345" } }, hub.admin);
     expect(r.errors![0].extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "phone" });
     expect(await countRows(hub, "customers", "channel_identities")).toBe(before);
+  });
+});
+
+describe("the golden record is written only when it changes", () => {
+  test("the same identity reported again with the same data leaves the customer row as it was, version included; new data is written", async () => {
+    const identity = { channel: "TAOBAO", channelCustomerId: unique("tb"), name: "周八", phone: "13700137001" };
+    const first = await register(identity);
+    const row = () => hub.subgraphs.customers.ds.getRepository(CustomerRow).findOneByOrFail({ id: parseGlobalId(first.id, "Customer") });
+    const before = await row();
+    expect((await register(identity)).id).toBe(first.id);
+    const again = await row();
+    expect(again.version).toBe(before.version);
+    expect(again.updatedAt).toEqual(before.updatedAt);
+    const changed = await register({ ...identity, phone: "13700137002" });
+    expect(changed.phone).toBe("+8613700137002");
+    expect((await row()).version).toBe(before.version + 1);
   });
 });
 

@@ -196,6 +196,26 @@ describe("exactly once", () => {
     expect(await holdsOf(consumerName)).toEqual([]);
   });
 
+  test("an event a subscription does not want is passed by: not applied, not marked, not held, even behind a held one", async () => {
+    const t = flaky(`test.unwanted.${++run}`);
+    const sub: Subscription = { ...t.sub, wants: (e) => e.payload.wanted === true };
+    const consumer = new ServiceConsumer(ds(), "products", [sub], undefined, { clock, config: deliveryConfig({ EVENT_MAX_DELIVERIES: "3" }) });
+    const agg = "gid://orderhub/Order/6003";
+    const [wanted, unwanted] = [event(agg, 1, "test.thing", { wanted: true }), event(agg, 2, "test.thing", { wanted: false })];
+    t.failing.add(agg);
+    await consumer.deliver(wanted); // held
+    await consumer.deliver(unwanted); // would wait behind it, if it were wanted
+    expect((await holdsOf(sub.consumer)).map((h) => h.eventId)).toEqual([wanted.id]);
+    t.failing.delete(agg);
+    clock.advance(1000);
+    expect(await consumer.queues.retryDue()).toBe(1);
+    await consumer.deliver(unwanted); // a redelivery is passed by again
+    expect(t.applied).toEqual([`${agg}#1`]);
+    expect(t.calls.get(unwanted.id)).toBeUndefined();
+    expect(await processed(sub.consumer, [wanted, unwanted])).toBe(1);
+    expect(await holdsOf(sub.consumer)).toEqual([]);
+  });
+
   test("a redelivery of an applied event behind a held one of its aggregate is neither applied again nor held", async () => {
     const t = flaky(`test.applied-then-held.${++run}`);
     const consumer = new ServiceConsumer(ds(), "products", [t.sub], undefined, { clock, config: deliveryConfig({ EVENT_MAX_DELIVERIES: "3" }) });

@@ -44,9 +44,11 @@ export function subscriptions({ clock, env }: { clock: Clock; env: Record<string
   const orderSpend: Subscription = {
     consumer: "customers.order-spend",
     types: ["order.status_changed"],
+    // Only paid and cancelled change what an order counts for: every other status change passes by.
+    wants: (event) => countsForSpend(event.payload as { to: string }),
     async apply(em, event) {
       const p = event.payload as { to: string };
-      if (p.to !== "PAID" && p.to !== "CANCELLED") return;
+      if (!countsForSpend(p)) return;
       const orderKey = Number(event.aggregateId.split("/").pop());
       const spend = await em.findOneBy(SpendRow, { orderKey });
       if (!spend) return;
@@ -56,6 +58,8 @@ export function subscriptions({ clock, env }: { clock: Clock; env: Record<string
   };
   return [orderBuyers, orderSpend];
 }
+
+const countsForSpend = (p: { to: string }) => p.to === "PAID" || p.to === "CANCELLED";
 
 async function refreshBuyer(em: EntityManager, spend: SpendRow) {
   const identity = await em.findOneBy(ChannelIdentityRow, { channel: spend.channel as Channel, channelCustomerId: spend.channelCustomerId });

@@ -52,7 +52,7 @@ export class ServiceConsumer {
   async deliver(event: HubEvent): Promise<void> {
     let appended = false;
     for (const sub of this.subscriptions) {
-      if (!sub.types.includes(event.type)) continue;
+      if (!sub.types.includes(event.type) || (sub.wants && !sub.wants(event))) continue;
       if (await this.deliverTo(sub, event)) appended = true;
     }
     // Only a handler that appended events gives the relay something new; its poll covers the rest.

@@ -192,6 +192,12 @@ export function toHubEvent(row: OutboxEvent): HubEvent {
 export interface Subscription {
   consumer: string;
   types: readonly string[];
+  /**
+   * Optional, pure: whether an event of these types means anything to apply. One it does
+   * not want is passed by without a transaction (no processed mark: a redelivery is
+   * passed by again), e.g. status changes other than the one a subscription follows.
+   */
+  wants?(event: HubEvent): boolean;
   apply(em: EntityManager, event: HubEvent): Promise<void>;
 }
 
