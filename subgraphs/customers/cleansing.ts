@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import AddressParse, { ParseAddress, type ParsedAddress } from "address-parse";
 import { distance } from "fastest-levenshtein";
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
+import { LRUCache } from "lru-cache";
 import { pinyin } from "pinyin-pro";
 import { toE164 } from "./phone";
 
@@ -358,10 +359,23 @@ function consistent(p: Placement, g: Given): boolean {
   return true;
 }
 
-function candidatesFor(text: string): ParsedAddress[] {
-  // parseAll: without it the library stops at the first "credible" answer, which for
-  // 重庆市城口县 is the city level only; with it we see every reading and choose.
-  return AddressParse.parse(text, true);
+/**
+ * Readings of an address text, remembered for the last CANDIDATE_CACHE texts: a
+ * customer's orders repeat their address, and reading one is the costliest step of
+ * resolving an order's buyer. Frozen, since every caller shares them.
+ */
+const CANDIDATE_CACHE = 2000;
+const candidates = new LRUCache<string, readonly ParsedAddress[]>({ max: CANDIDATE_CACHE });
+
+function candidatesFor(text: string): readonly ParsedAddress[] {
+  let all = candidates.get(text);
+  if (!all) {
+    // parseAll: without it the library stops at the first "credible" answer, which for
+    // 重庆市城口县 is the city level only; with it we see every reading and choose.
+    all = Object.freeze(AddressParse.parse(text, true).map((reading) => Object.freeze(reading)));
+    candidates.set(text, all);
+  }
+  return all;
 }
 
 /**

@@ -9,6 +9,16 @@ import {
   phonesNear,
 } from "../../subgraphs/customers/cleansing";
 
+describe("cleanAddress, asked again", () => {
+  test("an address read before gives the same answer, whatever was read in between (readings are remembered, never changed)", () => {
+    const texts = ["北京市朝阳区建国路1号", "重庆市城口县葛城街道1号", { province: "浙江省", city: "杭州市", district: "西湖区", detail: "文三路4号" }, "朝阳区建国路2号", "火星市某区1号"];
+    const first = texts.map((t) => JSON.stringify(cleanAddress(t)));
+    const again = [...texts].reverse().map((t) => JSON.stringify(cleanAddress(t))).reverse();
+    expect(again).toEqual(first);
+    expect(new Set(first).size).toBe(texts.length);
+  });
+});
+
 describe("cleanPhone", () => {
   test("the formats channels send all give one E.164 mobile", () => {
     for (const raw of [
