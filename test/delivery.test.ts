@@ -216,6 +216,18 @@ describe("exactly once", () => {
     expect(await holdsOf(sub.consumer)).toEqual([]);
   });
 
+  test("a wants that throws on a payload it did not expect does not stop the bus: the event goes to apply, and is held if apply fails too", async () => {
+    const t = flaky(`test.wants-throws.${++run}`);
+    const sub: Subscription = { ...t.sub, wants: (e) => (e.payload.inner as { ok: boolean }).ok };
+    const consumer = new ServiceConsumer(ds(), "products", [sub], undefined, { clock, config: deliveryConfig({ EVENT_MAX_DELIVERIES: "3" }) });
+    const [odd, failing] = [event("gid://orderhub/Order/6004", 1), event("gid://orderhub/Order/6005", 1)];
+    t.failing.add(failing.aggregateId);
+    await consumer.deliver(odd); // no `inner`: wants throws, apply runs
+    await consumer.deliver(failing); // wants throws, apply throws: held, deliver returns
+    expect(t.applied).toEqual(["gid://orderhub/Order/6004#1"]);
+    expect((await holdsOf(sub.consumer)).map((h) => h.eventId)).toEqual([failing.id]);
+  });
+
   test("a redelivery of an applied event behind a held one of its aggregate is neither applied again nor held", async () => {
     const t = flaky(`test.applied-then-held.${++run}`);
     const consumer = new ServiceConsumer(ds(), "products", [t.sub], undefined, { clock, config: deliveryConfig({ EVENT_MAX_DELIVERIES: "3" }) });

@@ -13,6 +13,9 @@ import { LRUCache } from "lru-cache";
 import { pinyin } from "pinyin-pro";
 import { toE164 } from "./phone";
 
+/** What placing an address reads of one of the address library's readings. */
+type Reading = Readonly<Pick<ParsedAddress, "province" | "city" | "area" | "code" | "__parse">>;
+
 // ---------------------------------------------------------------------------------------
 // Shared text folding
 // ---------------------------------------------------------------------------------------
@@ -257,7 +260,7 @@ interface LevelNames {
 }
 
 interface Placement {
-  candidate: ParsedAddress;
+  candidate: Reading;
   province: string;
   city: string | null;
   district: string | null;
@@ -267,7 +270,7 @@ interface Placement {
   depth: 1 | 2;
 }
 
-function placementOf(c: ParsedAddress): Placement | null {
+function placementOf(c: Reading): Placement | null {
   if (!c.code || !/^\d{6}$/.test(c.code) || !c.province || !c.area) return null;
   const provinceCode = `${c.code.slice(0, 2)}0000`;
   const cityCode = `${c.code.slice(0, 4)}00`;
@@ -362,17 +365,18 @@ function consistent(p: Placement, g: Given): boolean {
 /**
  * Readings of an address text, remembered for the last CANDIDATE_CACHE texts: a
  * customer's orders repeat their address, and reading one is the costliest step of
- * resolving an order's buyer. Frozen, since every caller shares them.
+ * resolving an order's buyer. Only the region parts are kept (not the name or phone the
+ * library also picks out of the text), frozen, since every caller shares them.
  */
 const CANDIDATE_CACHE = 2000;
-const candidates = new LRUCache<string, readonly ParsedAddress[]>({ max: CANDIDATE_CACHE });
+const candidates = new LRUCache<string, readonly Reading[]>({ max: CANDIDATE_CACHE });
 
-function candidatesFor(text: string): readonly ParsedAddress[] {
+function candidatesFor(text: string): readonly Reading[] {
   let all = candidates.get(text);
   if (!all) {
     // parseAll: without it the library stops at the first "credible" answer, which for
     // 重庆市城口县 is the city level only; with it we see every reading and choose.
-    all = Object.freeze(AddressParse.parse(text, true).map((reading) => Object.freeze(reading)));
+    all = Object.freeze(AddressParse.parse(text, true).map(({ province, city, area, code, __parse }) => Object.freeze({ province, city, area, code, __parse })));
     candidates.set(text, all);
   }
   return all;

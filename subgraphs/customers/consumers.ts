@@ -59,7 +59,7 @@ export function subscriptions({ clock, env }: { clock: Clock; env: Record<string
   return [orderBuyers, orderSpend];
 }
 
-const countsForSpend = (p: { to: string }) => p.to === "PAID" || p.to === "CANCELLED";
+const countsForSpend = (p: { to?: unknown } | null) => p?.to === "PAID" || p?.to === "CANCELLED";
 
 async function refreshBuyer(em: EntityManager, spend: SpendRow) {
   const identity = await em.findOneBy(ChannelIdentityRow, { channel: spend.channel as Channel, channelCustomerId: spend.channelCustomerId });

@@ -91,8 +91,8 @@ export async function refreshGolden(em: EntityManager, customerKey: number, ctx:
   );
   const next = { displayName: golden.displayName, phone: golden.phone, tier: golden.tier, addressCode: golden.address?.code ?? null, address: golden.address, marketingOptIn: golden.marketingOptIn };
   const changed = Object.entries(next).filter(([k, v]) => JSON.stringify((customer as unknown as Record<string, unknown>)[k] ?? null) !== JSON.stringify(v ?? null));
-  // Nothing to write (the same order's buyer again, a status that changed no total): the
-  // row stays as it is, version included, so no client's next write is refused for nothing.
+  // Nothing to write (the same buyer's data again, a status that changed no total): the
+  // row, its version and updatedAt stay as they are, and one statement is saved.
   if (changed.length === 0 && JSON.stringify(customer.lineage ?? null) === JSON.stringify(golden.lineage ?? null)) return key;
   await updateVersioned(em, CustomerRow, customer, { ...next, lineage: golden.lineage }, `Customer ${customerGid(key)}`);
   if (changed.length === 0) return key;

@@ -52,7 +52,7 @@ export class ServiceConsumer {
   async deliver(event: HubEvent): Promise<void> {
     let appended = false;
     for (const sub of this.subscriptions) {
-      if (!sub.types.includes(event.type) || (sub.wants && !sub.wants(event))) continue;
+      if (!sub.types.includes(event.type) || !wants(sub, event)) continue;
       if (await this.deliverTo(sub, event)) appended = true;
     }
     // Only a handler that appended events gives the relay something new; its poll covers the rest.
@@ -88,6 +88,15 @@ export class ServiceConsumer {
       return false;
     }
     return appended;
+  }
+}
+
+/** A `wants` that throws (a payload it did not expect) is taken as "wanted": apply then fails, and the event is held like any other failure. */
+function wants(sub: Subscription, event: HubEvent): boolean {
+  try {
+    return sub.wants ? sub.wants(event) : true;
+  } catch {
+    return true;
   }
 }
 

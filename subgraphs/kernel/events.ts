@@ -196,6 +196,8 @@ export interface Subscription {
    * Optional, pure: whether an event of these types means anything to apply. One it does
    * not want is passed by without a transaction (no processed mark: a redelivery is
    * passed by again), e.g. status changes other than the one a subscription follows.
+   * Only deliveries from the bus ask it: apply must still take an unwanted event as a
+   * no-op (a hold written before, a replay).
    */
   wants?(event: HubEvent): boolean;
   apply(em: EntityManager, event: HubEvent): Promise<void>;

@@ -135,6 +135,7 @@ interface StatementLru {
 }
 interface MysqlConnection extends PooledConnection {
   _statements?: StatementLru;
+  constructor: { statementKey?: (options: { sql: string }) => string };
 }
 
 const ER_MAX_PREPARED_STMT_COUNT_REACHED = 1461;
@@ -156,14 +157,16 @@ function prepareMarkedMysqlReads(ds: DataSource): void {
 function patchConnection(conn: MysqlConnection): void {
   const cache = conn._statements;
   // mysql2's internals: if an upgrade moves them, say so at start-up rather than count nothing.
-  if (!cache || typeof cache.has !== "function" || typeof cache.set !== "function" || typeof cache.available !== "number") {
+  const keyOf = conn.constructor.statementKey;
+  if (!cache || typeof cache.has !== "function" || typeof cache.set !== "function" || typeof cache.available !== "number" || typeof keyOf !== "function") {
     throw new Error("prepared-reads: this mysql2 version keeps its statement cache elsewhere; update subgraphs/kernel/prepared-reads.ts.");
   }
   const set = cache.set.bind(cache);
   cache.set = (key: string, value: unknown) => {
     if (!cache.has(key)) {
       if (cache.available === 0) evictions++;
-      counted(key.slice(key.indexOf(MARK)));
+      const at = key.indexOf(MARK);
+      counted(at >= 0 ? key.slice(at) : key);
     }
     return set(key, value);
   };
@@ -171,7 +174,7 @@ function patchConnection(conn: MysqlConnection): void {
   conn.query = (sql: unknown, values?: unknown, cb?: unknown) => {
     if (typeof sql !== "string" || !sql.startsWith(MARK) || typeof cb !== "function") return query(sql, values, cb);
     // The server's cap on prepared statements was reached lately: new texts run as plain statements.
-    if (Date.now() < capPausedUntil && !cache.has(statementKey(sql))) return query(sql, values, cb);
+    if (Date.now() < capPausedUntil && !cache.has(keyOf({ sql: bindLimit(sql, []).sql }))) return query(sql, values, cb);
     const bound = bindLimit(sql, Array.isArray(values) ? values : []);
     const done = cb as (err: (Error & { errno?: number }) | null, ...rest: unknown[]) => void;
     return conn.execute(bound.sql, bound.values, (err: (Error & { errno?: number }) | null, ...rest: unknown[]) => {
@@ -184,11 +187,6 @@ function patchConnection(conn: MysqlConnection): void {
       done(err, ...rest);
     });
   };
-}
-
-/** mysql2's cache key of a statement executed as execute(sql, values, cb): no nestTables, no rowsAsArray. */
-function statementKey(sql: string): string {
-  return `undefined/undefined/undefined${bindLimit(sql, []).sql}`;
 }
 
 /**

@@ -306,7 +306,7 @@ async function benchmark(hub: BenchTarget, secret: string, webhookSecret: string
   const storefrontRequests = ours.summary.requests + stock.summary.requests;
   console.log(
     `SQL statements prepared per storefront request after warm-up = ${(prepared / storefrontRequests).toFixed(3)} ` +
-      `(${prepared} over the rounds${byProcess.length ? ` [${byProcess.join(", ")}]` : ""}, ${preparedIn("texts")} new texts, ${preparedIn("evicted")} pushed an older statement out; ` +
+      `(${prepared} over the rounds${byProcess.length ? ` [${byProcess.join(", ")}]` : ""}, ${preparedIn("texts")} new texts${database === "SQLite" ? "" : `, ${preparedIn("evicted")} pushed an older statement out`}; ` +
       `the rounds served ${storefrontRequests} storefront requests and ${ordersAlone.summary.requests} orders-alone ones; ${hub.mode}, ${database})`,
   );
 

@@ -1,3 +1,4 @@
+import AddressParse from "address-parse";
 import {
   addressKeyOf,
   cleanAddress,
@@ -16,6 +17,15 @@ describe("cleanAddress, asked again", () => {
     const again = [...texts].reverse().map((t) => JSON.stringify(cleanAddress(t))).reverse();
     expect(again).toEqual(first);
     expect(new Set(first).size).toBe(texts.length);
+    // Read once: asked again, the text's readings are not parsed anew.
+    const parse = jest.spyOn(AddressParse, "parse");
+    try {
+      const text = `浙江省杭州市西湖区文三路${Date.now()}号`;
+      expect(cleanAddress(text)).toEqual(cleanAddress(text));
+      expect(parse).toHaveBeenCalledTimes(1);
+    } finally {
+      parse.mockRestore();
+    }
   });
 });
 
