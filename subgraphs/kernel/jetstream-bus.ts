@@ -103,6 +103,8 @@ export function natsConfig(env: Env): NatsConfig | undefined {
 }
 
 const nanos = (ms: number) => ms * 1_000_000;
+/** Events one pull asks for; the consumer still hands out one at a time (max_ack_pending 1). */
+const PULL_BATCH = 64;
 
 /** A failed delivery comes back after this long: doubling from half a second, at most half a minute. */
 export function nakDelayMs(deliveryCount: number): number {
@@ -346,7 +348,9 @@ export class NatsBus implements EventBus {
       try {
         await this.ensureConsumer(c.service);
         const consumer = await this.js!.consumers.get(this.config.stream, durable);
-        messages = await consumer.consume({ max_messages: 1 });
+        // One event in flight (max_ack_pending), but one open pull for many: not a pull
+        // request per event.
+        messages = await consumer.consume({ max_messages: PULL_BATCH });
         this.active.add(messages);
         if (this.closing) await messages.close();
         pause = 500;
@@ -390,7 +394,7 @@ export class NatsBus implements EventBus {
       return;
     }
     if (!c.types.includes(event.type)) {
-      await m.ackAck().catch(() => undefined);
+      m.ack();
       return;
     }
     // A long delivery tells JetStream it is still at work, so the event is not handed to another instance meanwhile.
@@ -405,9 +409,10 @@ export class NatsBus implements EventBus {
     } finally {
       clearInterval(keepAlive);
     }
-    // Acknowledged only once its transaction committed; an ack lost on the way means one
-    // more delivery, which the processed mark turns into a no-op.
-    await m.ackAck().catch(() => undefined);
+    // Acknowledged only once its transaction committed. Not waiting for the server to
+    // confirm: an ack lost on the way means one more delivery, which the processed mark
+    // turns into a no-op, and the next event comes only once the server has the ack.
+    m.ack();
     if (this.config.logDeliveries) processLog().info({ component: "nats", consumer: c.service, type: event.type, id: event.id, seq: m.seq }, "event handled");
   }
 
