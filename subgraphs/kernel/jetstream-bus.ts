@@ -394,7 +394,7 @@ export class NatsBus implements EventBus {
       return;
     }
     if (!c.types.includes(event.type)) {
-      m.ack();
+      await this.ack(m);
       return;
     }
     // A long delivery tells JetStream it is still at work, so the event is not handed to another instance meanwhile.
@@ -412,10 +412,25 @@ export class NatsBus implements EventBus {
     // Acknowledged only once its transaction committed. Not waiting for the server to
     // confirm: an ack lost on the way means one more delivery, which the processed mark
     // turns into a no-op, and the next event comes only once the server has the ack.
-    m.ack();
+    await this.ack(m);
     if (this.config.logDeliveries) processLog().info({ component: "nats", consumer: c.service, type: event.type, id: event.id, seq: m.seq }, "event handled");
   }
 
+
+  /**
+   * While running, without waiting for the server's confirmation; while closing, with it,
+   * so a closed bus has nothing left unacknowledged (the server settles acks apart from
+   * receiving them). An ack that cannot be sent (connection closed) only means a no-op
+   * redelivery.
+   */
+  private async ack(m: JsMsg): Promise<void> {
+    try {
+      if (this.closing) await m.ackAck();
+      else m.ack();
+    } catch {
+      // redelivered later, and then a no-op
+    }
+  }
 
   /** Terminates a message that is not a genuine event: never applied, never delivered again. */
   private reject(m: JsMsg, reason: string): void {
