@@ -114,6 +114,27 @@ describe("NatsBus", () => {
     expect((await consumerState(stream, `${stream}_customers`)).pending).toBe(0);
   });
 
+  test("a durable consumer deleted under a running service is made again, and the events after it are delivered", async () => {
+    const stream = streamName();
+    const b = await bus(stream);
+    const seen: string[] = [];
+    b.consume("customers", ["order.created"], async (e) => void seen.push(e.id));
+    await b.start();
+    const before = event("order.created");
+    await b.publish(before);
+    await eventually(async () => seen.includes(before.id), "the first event");
+    const nc = await connect({ servers: NATS_URL });
+    try {
+      await (await jetstreamManager(nc)).consumers.delete(stream, `${stream}_customers`);
+    } finally {
+      await nc.close();
+    }
+    const after = event("order.created");
+    await b.publish(after);
+    await eventually(async () => seen.includes(after.id), "the event after the consumer was deleted");
+    expect((await consumerState(stream, `${stream}_customers`)).config.max_ack_pending).toBe(1); // made again, as the service makes it
+  }, 30_000);
+
   test("two instances of one service share its durable consumer: each event handled once in total, by both of them", async () => {
     const stream = streamName();
     const [a, b] = [await bus(stream), await bus(stream)];

@@ -350,7 +350,9 @@ export class NatsBus implements EventBus {
         const consumer = await this.js!.consumers.get(this.config.stream, durable);
         // One event in flight (max_ack_pending), but one open pull for many: not a pull
         // request per event.
-        messages = await consumer.consume({ max_messages: PULL_BATCH });
+        // abort_on_missing_resource: a deleted consumer ends this pull, and the loop makes it
+        // again (the client would otherwise wait for someone else to).
+        messages = await consumer.consume({ max_messages: PULL_BATCH, abort_on_missing_resource: true });
         this.active.add(messages);
         if (this.closing) await messages.close();
         pause = 500;
