@@ -131,7 +131,7 @@ describe("NatsBus", () => {
     }
     const after = event("order.created");
     await b.publish(after);
-    await eventually(async () => seen.includes(after.id), "the event after the consumer was deleted");
+    await eventually(async () => seen.includes(after.id), "the event after the consumer was deleted", 20_000);
     expect((await consumerState(stream, `${stream}_customers`)).config.max_ack_pending).toBe(1); // made again, as the service makes it
   }, 30_000);
 

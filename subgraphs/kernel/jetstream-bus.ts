@@ -128,6 +128,8 @@ interface Registered {
  */
 export class NatsBus implements EventBus {
   private readonly consumers: Registered[] = [];
+  /** Durable consumers this bus has made sure of once: one missing later was deleted under us. */
+  private readonly ensured = new Set<string>();
   private readonly loops: Promise<void>[] = [];
   private readonly active = new Set<ConsumerMessages>();
   private started = false;
@@ -324,6 +326,8 @@ export class NatsBus implements EventBus {
       await this.jsm.consumers.update(this.config.stream, durable, wanted);
     } catch (err) {
       if (!isNotFound(err)) throw err;
+      // The stream may be gone too (deleted with its consumers): made again first.
+      await ensureStream(this.jsm, this.config);
       try {
         await this.jsm.consumers.add(this.config.stream, {
           ...wanted,
@@ -336,7 +340,14 @@ export class NatsBus implements EventBus {
         // Another instance of the service created it first.
         await this.jsm.consumers.info(this.config.stream, durable).catch(() => Promise.reject(addErr));
       }
+      if (this.ensured.has(durable)) {
+        // Deleted while running: the new consumer starts from the stream's first event, and
+        // the service passes by those it applied, one at a time. Worth knowing why it lags.
+        const replay = await this.jsm.consumers.info(this.config.stream, durable).then((i) => i.num_pending, () => undefined);
+        processLog().warn({ component: "nats", consumer: durable, replay }, "durable consumer was deleted and is made again; it replays the stream from the start (applied events are passed by)");
+      }
     }
+    this.ensured.add(durable);
   }
 
   /** Pulls forever: a lost connection, a deleted consumer or a server restart only pauses it. */
@@ -347,6 +358,7 @@ export class NatsBus implements EventBus {
       let messages: ConsumerMessages | undefined;
       try {
         await this.ensureConsumer(c.service);
+        if (this.closing) break;
         const consumer = await this.js!.consumers.get(this.config.stream, durable);
         // One event in flight (max_ack_pending), but one open pull for many: not a pull
         // request per event.
