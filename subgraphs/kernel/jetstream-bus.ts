@@ -326,19 +326,26 @@ export class NatsBus implements EventBus {
       await this.jsm.consumers.update(this.config.stream, durable, wanted);
     } catch (err) {
       if (!isNotFound(err)) throw err;
-      // The stream may be gone too (deleted with its consumers): made again first.
-      await ensureStream(this.jsm, this.config);
-      try {
-        await this.jsm.consumers.add(this.config.stream, {
+      const jsm = this.jsm;
+      const add = () =>
+        jsm.consumers.add(this.config.stream, {
           ...wanted,
           durable_name: durable,
           deliver_policy: DeliverPolicy.All,
           // One filter: servers before 2.10 have no multi-filter consumers; other types are acked unseen.
           filter_subject: `${this.config.stream}.events.>`,
         });
+      try {
+        await add();
       } catch (addErr) {
-        // Another instance of the service created it first.
-        await this.jsm.consumers.info(this.config.stream, durable).catch(() => Promise.reject(addErr));
+        if (addErr instanceof JetStreamApiError && addErr.code === STREAM_NOT_FOUND) {
+          // The stream was deleted too (with its consumers): made again first.
+          await ensureStream(jsm, this.config);
+          await add();
+        } else {
+          // Another instance of the service created it first.
+          await jsm.consumers.info(this.config.stream, durable).catch(() => Promise.reject(addErr));
+        }
       }
       if (this.ensured.has(durable)) {
         // Deleted while running: the new consumer starts from the stream's first event, and
@@ -464,6 +471,8 @@ function isNotFound(err: unknown): boolean {
 }
 
 /** JetStream API errors that pass by themselves (a cluster electing, peers not up yet); any other is a refusal of our settings. */
+/** JetStream's "stream not found" error code. */
+const STREAM_NOT_FOUND = 10059;
 const TRANSIENT_API_ERRORS = new Set([10008 /* temporarily unavailable */, 10023 /* insufficient resources */]);
 
 /** What to check when JetStream refuses the stream's settings, by its error code. */
