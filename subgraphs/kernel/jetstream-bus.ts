@@ -350,7 +350,7 @@ export class NatsBus implements EventBus {
       if (this.ensured.has(durable)) {
         // Deleted while running: the new consumer starts from the stream's first event, and
         // the service passes by those it applied, one at a time. Worth knowing why it lags.
-        const replay = await this.jsm.consumers.info(this.config.stream, durable).then((i) => i.num_pending, () => undefined);
+        const replay = await jsm.consumers.info(this.config.stream, durable).then((i) => i.num_pending, () => undefined);
         processLog().warn({ component: "nats", consumer: durable, replay }, "durable consumer was deleted and is made again; it replays the stream from the start (applied events are passed by)");
       }
     }
@@ -470,9 +470,9 @@ function isNotFound(err: unknown): boolean {
   return err instanceof JetStreamApiError && (err.code === 404 || /not found/i.test(err.message));
 }
 
-/** JetStream API errors that pass by themselves (a cluster electing, peers not up yet); any other is a refusal of our settings. */
 /** JetStream's "stream not found" error code. */
 const STREAM_NOT_FOUND = 10059;
+/** JetStream API errors that pass by themselves (a cluster electing, peers not up yet); any other is a refusal of our settings. */
 const TRANSIENT_API_ERRORS = new Set([10008 /* temporarily unavailable */, 10023 /* insufficient resources */]);
 
 /** What to check when JetStream refuses the stream's settings, by its error code. */

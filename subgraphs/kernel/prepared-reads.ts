@@ -33,20 +33,10 @@ let evictions = 0;
 const texts = new Set<string>();
 const TEXTS_KEPT = 10_000;
 
-/** The gauges each service reports preparedReadStats() as (its process's counts). */
+/** The gauges each service reports the three counts below as (its process's). */
 export const PREPARED_METRIC = "orderhub_sql_statements_prepared";
 export const TEXTS_METRIC = "orderhub_sql_statement_texts_prepared";
 export const EVICTED_METRIC = "orderhub_sql_statements_evicted";
-
-export interface PreparedReadStats {
-  prepared: number;
-  texts: number;
-  evicted: number;
-}
-
-export function preparedReadStats(): PreparedReadStats {
-  return { prepared: prepares, texts: texts.size, evicted: evictions };
-}
 
 /** Statements prepared by this process so far. */
 export function sqlPrepareCount(): number {
@@ -173,9 +163,9 @@ function patchConnection(conn: MysqlConnection): void {
   const query = conn.query.bind(conn);
   conn.query = (sql: unknown, values?: unknown, cb?: unknown) => {
     if (typeof sql !== "string" || !sql.startsWith(MARK) || typeof cb !== "function") return query(sql, values, cb);
-    // The server's cap on prepared statements was reached lately: new texts run as plain statements.
-    if (Date.now() < capPausedUntil && !cache.has(keyOf({ sql: bindLimit(sql, []).sql }))) return query(sql, values, cb);
     const bound = bindLimit(sql, Array.isArray(values) ? values : []);
+    // The server's cap on prepared statements was reached lately: new texts run as plain statements.
+    if (Date.now() < capPausedUntil && !cache.has(keyOf({ sql: bound.sql }))) return query(sql, values, cb);
     const done = cb as (err: (Error & { errno?: number }) | null, ...rest: unknown[]) => void;
     return conn.execute(bound.sql, bound.values, (err: (Error & { errno?: number }) | null, ...rest: unknown[]) => {
       // The cap is reached: answer as a plain statement rather than fail the read, and

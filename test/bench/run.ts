@@ -12,8 +12,7 @@ import { buildRequest, type GatewayJob, type LoadJob, type SubgraphJob } from ".
 import { formatRss } from "./rss";
 import { interleavedRounds, msPerRequest, type GatewayRounds } from "./peer-phase";
 import { startStockGateway } from "./stock-peer";
-import { oneProcessTarget, servicesTarget, type BenchMode, type BenchTarget } from "./targets";
-import type { PreparedReadStats } from "../../subgraphs/kernel/prepared-reads";
+import { oneProcessTarget, servicesTarget, type BenchMode, type BenchTarget, type PreparedReadStats } from "./targets";
 import { printWebhookTable, webhookPhase, type WebhookPhaseResult } from "./webhook-phase";
 import { evaluate } from "../identity/evaluate";
 import { printSoak, soakPhase, type SoakResult } from "./soak-phase";
@@ -283,11 +282,12 @@ async function benchmark(hub: BenchTarget, secret: string, webhookSecret: string
   }
   const [ours, stock, ordersAlone] = gateways;
   const preparedTo = await hub.preparedStatements();
-  const preparedIn = (key: keyof PreparedReadStats) => Object.keys(preparedTo).reduce((sum, p) => sum + preparedTo[p][key] - (preparedFrom[p]?.[key] ?? 0), 0);
+  const grew = (p: string, key: keyof PreparedReadStats) => preparedTo[p][key] - (preparedFrom[p]?.[key] ?? 0);
+  const preparedIn = (key: keyof PreparedReadStats) => Object.keys(preparedTo).reduce((sum, p) => sum + grew(p, key), 0);
   const prepared = preparedIn("prepared");
   const byProcess = Object.keys(preparedTo)
-    .filter((p) => preparedTo[p].prepared !== preparedFrom[p]?.prepared)
-    .map((p) => `${p} ${preparedTo[p].prepared - (preparedFrom[p]?.prepared ?? 0)}`);
+    .filter((p) => grew(p, "prepared") !== 0)
+    .map((p) => `${p} ${grew(p, "prepared")}`);
   const rows: Measurement[] = [
     { name: `our gateway (storefront query, ${settings.rounds} rounds)`, summary: ours.summary, rssMb: await hub.rss() },
     { name: `stock @apollo/gateway (same, ${settings.rounds} rounds)`, summary: stock.summary, rssMb: {} },

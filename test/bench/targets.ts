@@ -9,9 +9,16 @@ import { SUBGRAPH_NAMES, type SubgraphName } from "../../subgraphs/kernel/config
 import { dropDatabases, openDatabase } from "../../subgraphs/kernel/database";
 import { EVENT_ENTITIES } from "../../subgraphs/kernel/events";
 import { SUBGRAPHS } from "../../gateway/subgraph-list";
-import { EVICTED_METRIC, PREPARED_METRIC, preparedReadStats, TEXTS_METRIC, type PreparedReadStats } from "../../subgraphs/kernel/prepared-reads";
+import { EVICTED_METRIC, PREPARED_METRIC, sqlPreparedTextCount, sqlPrepareCount, sqlStatementEvictions, TEXTS_METRIC } from "../../subgraphs/kernel/prepared-reads";
 import { parseMetrics, sample } from "../support/metrics";
 import { startServiceHub } from "../support/services";
+
+/** A process's prepared-statement counts (see prepared-reads.ts). */
+export interface PreparedReadStats {
+  prepared: number;
+  texts: number;
+  evicted: number;
+}
 
 /**
  * Where the benchmark runs: the whole hub in this process (one-process, as `npm start`
@@ -123,7 +130,7 @@ export async function oneProcessTarget(secrets: TargetSecrets): Promise<BenchTar
         return { "hub (gateway + 4 subgraphs)": process.memoryUsage().rss / MB };
       },
       async preparedStatements() {
-        return { hub: preparedReadStats() };
+        return { hub: { prepared: sqlPrepareCount(), texts: sqlPreparedTextCount(), evicted: sqlStatementEvictions() } };
       },
       async stop() {
         await hub.stop().catch((err) => console.error("Stopping the hub failed:", err));
